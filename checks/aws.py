@@ -1,0 +1,1 @@
+"""Aws checks (none yet)."""

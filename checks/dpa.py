@@ -1,0 +1,1 @@
+"""Checks over DPA profiles: sub-processor reconciliation (none yet)."""

@@ -1,0 +1,1 @@
+"""Hetzner checks (none yet)."""

@@ -1,0 +1,1 @@
+"""Ssh checks (none yet)."""

@@ -1,0 +1,1 @@
+"""Tls checks (none yet)."""

@@ -1,0 +1,22 @@
+"""The ``[hetzner]`` configuration section: one or more Cloud projects."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from auditpack.config import Strict
+
+
+class HetznerProject(Strict):
+    name: str = Field(min_length=1)
+    token_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                           description="name of the environment variable holding the read-only API token")
+    api_endpoint: str = "https://api.hetzner.cloud/v1"
+    storage_boxes: bool = Field(True, description="also list Storage Boxes (same token)")
+
+
+class HetznerSettings(Strict):
+    projects: tuple[HetznerProject, ...] = ()
+    max_workers: int = Field(4, ge=1, le=32)
+    timeout: float = Field(30, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)

@@ -1,0 +1,40 @@
+"""The ``[ssh]`` configuration section: hosts, their backups and how to reach them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from auditpack.config import ConfigPath, Strict
+
+
+class BackupTarget(Strict):
+    kind: Literal["borg", "restic", "directory"]
+    path: str = Field(min_length=1, description="repository or directory on the host")
+    name: str | None = None
+    passphrase_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    max_age_hours: float | None = Field(None, gt=0, description="overrides policy.backup_max_age_hours")
+    verify: bool = Field(False, description="run a read-only integrity test (borg extract --dry-run / restic check)")
+
+
+class SshHost(Strict):
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(22, ge=1, le=65535)
+    user: str = Field(min_length=1)
+    key_file: ConfigPath | None = None
+    key_passphrase_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    use_agent: bool = False
+    known_hosts: ConfigPath = "~/.ssh/known_hosts"
+    proxy_jump: str | None = Field(None, description="user@host:port of a jump host (same key and known_hosts)")
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="declared ISO country of this host")
+    provider: str | None = Field(None, description="declared sub-processor operating this host")
+    connect_timeout: float = Field(10, gt=0)
+    command_timeout: float = Field(120, gt=0)
+    backups: tuple[BackupTarget, ...] = ()
+
+
+class SshSettings(Strict):
+    hosts: tuple[SshHost, ...] = ()
+    max_workers: int = Field(8, ge=1, le=64)

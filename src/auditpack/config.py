@@ -1,0 +1,248 @@
+"""Strict configuration: TOML into models that forbid unknown keys.
+
+A mistyped key in an audit tool is not a style problem: a misspelt allowed-region list
+silently falling back to a default corrupts the residency verdict. Every error names the
+file, the section and the key in one line.
+
+Collector sections (``[aws]``, ``[hetzner]``, ``[ssh]``, ``[tls]``, a plugin's own) are
+declared by the registered collectors themselves (``Collector.config_section`` and
+``config_model``); the core owns the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.functional_validators import AfterValidator
+
+from .errors import ConfigError
+from .model import Measure
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+Residency = Literal["eea", "eea+adequacy"]
+TlsVersion = Literal["1.0", "1.1", "1.2", "1.3"]
+
+
+def _resolve_path(value: str, info: ValidationInfo) -> str:
+    """Expand ``~`` and make relative paths relative to the configuration file's folder."""
+    expanded = Path(os.path.expanduser(value))
+    base = (info.context or {}).get("base_dir") if info.context else None
+    if not expanded.is_absolute() and base is not None:
+        expanded = Path(base) / expanded
+    return str(expanded)
+
+
+def _after_path(value: str, info: ValidationInfo) -> str:
+    return _resolve_path(value, info)
+
+
+#: A path in the configuration: ``~`` expanded, relative to the configuration file.
+ConfigPath = Annotated[str, AfterValidator(_after_path)]
+
+
+class Strict(BaseModel):
+    """Base of every configuration model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Policy(Strict):
+    """Organisation-wide defaults. A DPA profile's ``[parameters]`` override them for the
+    findings mapped to that profile."""
+
+    residency: Residency = "eea"
+    backup_max_age_hours: float = Field(26, gt=0)
+    tls_min_version: TlsVersion = "1.2"
+    certificate_min_days: int = Field(21, ge=0)
+    backup_test_max_age_days: int = Field(35, gt=0, description="how recent a repository check or restore test must be")
+    access_key_max_age_days: int = Field(90, gt=0)
+    snapshot_max_age_hours: float | None = Field(None, gt=0, description="EBS/RDS snapshot age limit; default: backup_max_age_hours")
+    deletion_days: int | None = Field(None, ge=0, description="deletion deadline after termination (DPA)")
+    breach_deadline_hours: int | None = Field(None, gt=0, description="breach notification deadline (DPA)")
+    audit_frequency: str | None = None
+    admin_ports: tuple[int, ...] = (22, 3389)
+    database_ports: tuple[int, ...] = (1433, 1521, 3306, 5432, 5984, 6379, 9042, 9200, 11211, 27017)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Policy:
+        return Policy.model_validate({**self.model_dump(), **dict(overrides)})
+
+
+class Organisation(Strict):
+    name: str = "Unnamed organisation"
+    contact: str | None = None
+
+
+class RunSettings(Strict):
+    max_parallel_collectors: int = Field(4, ge=1, le=64)
+    collector_timeout_seconds: float = Field(900, gt=0)
+
+
+class HistorySettings(Strict):
+    enabled: bool = True
+    path: ConfigPath | None = Field(None, description="SQLite file; default under the user's data dir")
+
+
+class DpaRef(Strict):
+    profile: str = Field(description="path to a profile TOML, or the name of a built-in profile")
+
+    @field_validator("profile")
+    @classmethod
+    def _resolve(cls, value: str, info: ValidationInfo) -> str:
+        if value.endswith(".toml") or "/" in value or os.sep in value:
+            return _resolve_path(value, info)
+        return value
+
+
+class Waiver(Strict):
+    """An accepted exception: a finding that stays visible but is marked as accepted."""
+
+    check: str
+    resource: str = Field(description="resource id, or an fnmatch pattern over resource ids")
+    owner: str
+    reason: str
+    expires: dt.date
+
+
+class ManualEvidence(Strict):
+    """A document a person attaches (ISO certificate, pen-test report, restore-test record)."""
+
+    path: ConfigPath
+    title: str
+    measures: tuple[Measure, ...] = ()
+    date: dt.date | None = None
+
+
+class CoreConfig(Strict):
+    organisation: Organisation = Organisation()
+    policy: Policy = Policy()
+    run: RunSettings = RunSettings()
+    history: HistorySettings = HistorySettings()
+    dpa: tuple[DpaRef, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    manual_evidence: tuple[ManualEvidence, ...] = ()
+
+
+CORE_SECTIONS = frozenset(CoreConfig.model_fields)
+
+
+class Config:
+    """The validated configuration: core settings plus one model per collector section."""
+
+    def __init__(self, core: CoreConfig, sections: Mapping[str, BaseModel], source: str,
+                 ignored_sections: tuple[str, ...] = ()) -> None:
+        self.core = core
+        self.sections = dict(sections)
+        self.source = source
+        self.ignored_sections = ignored_sections
+
+    @property
+    def policy(self) -> Policy:
+        return self.core.policy
+
+    def section(self, name: str) -> BaseModel | None:
+        return self.sections.get(name)
+
+
+def _format_location(loc: tuple[Any, ...], data: Mapping[str, Any]) -> tuple[str, str]:
+    """Turn a pydantic error location into ``[section]`` / ``[[array]] #n`` plus the key."""
+    parts: list[str] = []
+    node: Any = data
+    i = 0
+    key = ""
+    table: list[str] = []
+    while i < len(loc):
+        item = loc[i]
+        if isinstance(item, int):
+            label = ""
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], Mapping):
+                name = node[item].get("name")
+                label = f' (name = "{name}")' if isinstance(name, str) else ""
+            table_name = ".".join(table)
+            parts = [f"[[{table_name}]] #{item + 1}{label}"]
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            if isinstance(node, Mapping) and isinstance(node.get(item), (Mapping, list)) and i < len(loc) - 1:
+                table.append(str(item))
+                parts = [f"[{'.'.join(table)}]"]
+                node = node.get(item)
+            else:
+                key = ".".join(str(x) for x in loc[i:])
+                break
+        i += 1
+    return (parts[0] if parts else "(top level)"), key
+
+
+def _one_line(exc: ValidationError, data: Mapping[str, Any], prefix: tuple[Any, ...] = ()) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = prefix + tuple(err["loc"])
+    section, key = _format_location(loc, data)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key {key!r}"
+    elif kind == "missing":
+        message = f"missing required key {key!r}"
+    else:
+        value = err.get("input")
+        shown = repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+        message = f"{key}: {err['msg'].rstrip('.')} (got {shown})" if key else err["msg"]
+    extra = len(exc.errors()) - 1
+    if extra:
+        message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+    return section, message
+
+
+def load_config(path: str | os.PathLike[str], registry: Registry) -> Config:
+    """Read and validate a configuration file. Raises :class:`ConfigError` (one line)."""
+    file = str(path)
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read the configuration file: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", f"not valid TOML: {exc}") from None
+    return validate_config(data, registry, file, base_dir=str(Path(file).resolve().parent))
+
+
+def validate_config(data: Mapping[str, Any], registry: Registry, file: str = "<config>",
+                    base_dir: str | None = None) -> Config:
+    context = {"base_dir": base_dir}
+    core_data = {k: v for k, v in data.items() if k in CORE_SECTIONS}
+    try:
+        core = CoreConfig.model_validate(core_data, context=context)
+    except ValidationError as exc:
+        section, message = _one_line(exc, data)
+        raise ConfigError(file, section, message) from None
+
+    sections: dict[str, BaseModel] = {}
+    ignored: list[str] = []
+    known = registry.config_sections()
+    for name, value in data.items():
+        if name in CORE_SECTIONS:
+            continue
+        model = known.get(name)
+        if model is None:
+            if name in registry.broken_section_names():
+                ignored.append(name)  # its plugin failed to load: reported as a broken plugin
+                continue
+            choices = ", ".join(sorted(CORE_SECTIONS | set(known)))
+            raise ConfigError(file, f"[{name}]", f"unknown section (known: {choices})")
+        if not isinstance(value, Mapping):
+            raise ConfigError(file, f"[{name}]", "must be a table")
+        try:
+            sections[name] = model.model_validate(value, context=context)
+        except ValidationError as exc:
+            section, message = _one_line(exc, data, prefix=(name,))
+            raise ConfigError(file, section, message) from None
+    return Config(core, sections, file, tuple(ignored))

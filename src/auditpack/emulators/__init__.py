@@ -1,0 +1,1 @@
+"""Local emulators of provider APIs, used by the tests and by `auditpack demo`."""

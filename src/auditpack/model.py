@@ -1,0 +1,365 @@
+"""The typed vocabulary shared by all three stages: evidence, findings, resources.
+
+Collectors produce :class:`Evidence`, checks turn it into :class:`Finding`, reports
+render findings. Everything here is frozen: once collected, evidence is a fact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Status(StrEnum):
+    """A finding's verdict. One spelling each (see domain/measures.md)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class Measure(StrEnum):
+    """The fixed set of DPA measures, shared with the findings contract."""
+
+    EEA_RESIDENCY = "eea_residency"
+    TRANSFER_SAFEGUARDS = "transfer_safeguards"
+    ENCRYPTION_AT_REST = "encryption_at_rest"
+    ENCRYPTION_IN_TRANSIT = "encryption_in_transit"
+    ACCESS_CONTROL = "access_control"
+    ACCESS_LOGGING = "access_logging"
+    BACKUPS = "backups"
+    BACKUP_TESTING = "backup_testing"
+    VULNERABILITY_MANAGEMENT = "vulnerability_management"
+    NETWORK_SECURITY = "network_security"
+    PHYSICAL_SECURITY = "physical_security"
+    BREACH_NOTIFICATION = "breach_notification"
+    SUBPROCESSOR_LIST = "subprocessor_list"
+    AUDIT_RIGHTS = "audit_rights"
+    DELETION_ON_TERMINATION = "deletion_on_termination"
+    CERTIFICATION = "certification"
+
+
+class AttemptStatus(StrEnum):
+    """What happened when a collector tried to read one piece of evidence."""
+
+    COLLECTED = "collected"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class ErrorReason(StrEnum):
+    """Why evidence could not be read. Shown to the auditor as a coverage gap."""
+
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    CONNECTIVITY = "connectivity"
+    TIMEOUT = "timeout"
+    THROTTLED = "throttled"
+    NOT_IMPLEMENTED = "not_implemented"
+    AUTHENTICATION = "authentication"
+    HOST_KEY = "host_key"
+    INVALID_RESPONSE = "invalid_response"
+    CONFIGURATION = "configuration"
+    PLUGIN = "plugin"
+    INTERNAL = "internal"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """RFC 3339 in UTC with a trailing Z: one spelling for every timestamp we write."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every time in auditpack is timezone-aware UTC")
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8. The basis of every hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """What a finding or a piece of evidence is about (the contract's `resource` object)."""
+
+    provider: str
+    type: str
+    id: str
+    name: str | None = None
+    location: str | None = None
+    scope: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "location": self.location,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Resource:
+        return cls(
+            provider=data["provider"],
+            type=data["type"],
+            id=data["id"],
+            name=data.get("name"),
+            location=data.get("location"),
+            scope=data.get("scope"),
+        )
+
+
+# --- typed evidence records -------------------------------------------------------------
+
+_RECORD_KINDS: dict[str, type[EvidenceRecord]] = {}
+
+
+class EvidenceRecord(BaseModel):
+    """Base of every normalised evidence record. Subclass with ``kind="provider.thing"``.
+
+    Records are frozen and forbid unknown fields, so a collector and the checks that read
+    its output cannot silently disagree about a field's name.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, kind: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kind:
+            if kind in _RECORD_KINDS and _RECORD_KINDS[kind].__qualname__ != cls.__qualname__:
+                raise ValueError(f"evidence kind {kind!r} is declared twice")
+            cls.kind = kind
+            _RECORD_KINDS[kind] = cls
+
+
+def record_type(kind: str) -> type[EvidenceRecord] | None:
+    return _RECORD_KINDS.get(kind)
+
+
+def record_kinds() -> dict[str, type[EvidenceRecord]]:
+    return dict(_RECORD_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a piece of evidence came from: enough for an auditor to repeat the read."""
+
+    collector: str
+    tool_version: str
+    collected_at: datetime
+    scope: str
+    source: str  # the API call or command that produced it, e.g. "s3:GetBucketEncryption"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collector": self.collector,
+            "tool_version": self.tool_version,
+            "collected_at": iso_utc(self.collected_at),
+            "scope": self.scope,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Provenance:
+        return cls(
+            collector=data["collector"],
+            tool_version=data["tool_version"],
+            collected_at=datetime.fromisoformat(data["collected_at"].replace("Z", "+00:00")),
+            scope=data["scope"],
+            source=data["source"],
+        )
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name-safe rendering of an outside string (ARNs, host names, paths)."""
+    cleaned = _SLUG.sub("_", text).strip("._") or "x"
+    return cleaned[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The attempt envelope: one read of one fact about one resource (or one scope).
+
+    ``status`` says whether the read worked. When it did, ``record`` is the typed,
+    normalised fact and ``raw`` the provider's response as received (kept for the
+    auditor). When it did not, ``error`` and ``reason`` say why and ``record`` is None.
+    """
+
+    kind: str
+    resource: Resource
+    status: AttemptStatus
+    provenance: Provenance
+    record: EvidenceRecord | None = None
+    raw: Any = None
+    error: str | None = None
+    reason: ErrorReason | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is AttemptStatus.COLLECTED:
+            if self.record is None:
+                raise ValueError(f"collected evidence {self.kind} for {self.resource.id} has no record")
+            if self.record.kind != self.kind:
+                raise ValueError(f"record of kind {self.record.kind!r} in evidence of kind {self.kind!r}")
+        elif self.error is None or self.reason is None:
+            raise ValueError(f"{self.status} evidence {self.kind} for {self.resource.id} needs error and reason")
+
+    @property
+    def ok(self) -> bool:
+        return self.status is AttemptStatus.COLLECTED
+
+    @property
+    def raw_sha256(self) -> str:
+        return sha256_hex(canonical_json(self.raw))
+
+    @property
+    def path(self) -> str:
+        """The evidence file's path inside the pack, stable for the same evidence identity."""
+        identity = f"{self.provenance.collector}\x00{self.kind}\x00{self.resource.scope}\x00{self.resource.id}"
+        digest = sha256_hex(identity.encode())[:12]
+        name = slug(self.resource.name or self.resource.id.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+        scope = slug(self.resource.scope or self.provenance.scope or "global")
+        return f"evidence/{slug(self.provenance.collector)}/{scope}/{slug(self.kind)}/{name}-{digest}.json"
+
+    def with_raw(self, raw: Any) -> Evidence:
+        return replace(self, raw=raw)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "status": str(self.status),
+            "resource": self.resource.to_json(),
+            "record": self.record.model_dump(mode="json") if self.record is not None else None,
+            "error": self.error,
+            "reason": str(self.reason) if self.reason else None,
+            "provenance": self.provenance.to_json(),
+            "raw_sha256": self.raw_sha256,
+            "raw": self.raw,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evidence:
+        """Rebuild stored evidence (``auditpack report``). Unknown kinds need their plugin."""
+        status = AttemptStatus(data["status"])
+        record = None
+        if data.get("record") is not None:
+            model = record_type(data["kind"])
+            if model is None:
+                raise LookupError(f"evidence kind {data['kind']!r} is not known (is its plugin installed?)")
+            record = model.model_validate(data["record"])
+        return cls(
+            kind=data["kind"],
+            resource=Resource.from_json(data["resource"]),
+            status=status,
+            provenance=Provenance.from_json(data["provenance"]),
+            record=record,
+            raw=data.get("raw"),
+            error=data.get("error"),
+            reason=ErrorReason(data["reason"]) if data.get("reason") else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseRef:
+    profile: str
+    clause: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"profile": self.profile, "clause": self.clause}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One verdict about one resource for one check. Checks create these; the engine
+    fills ``controls`` and ``clauses`` from the catalogs and profiles (data, not code)."""
+
+    check: str
+    measure: Measure
+    status: Status
+    resource: Resource
+    message: str
+    severity: Severity = Severity.MEDIUM
+    evidence: tuple[str, ...] = ()
+    remediation: str | None = None
+    controls: tuple[str, ...] = ()
+    clauses: tuple[ClauseRef, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    waiver: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "check": self.check,
+            "measure": str(self.measure),
+            "status": str(self.status),
+            "severity": str(self.severity),
+            "resource": self.resource.to_json(),
+            "message": self.message,
+            "controls": list(self.controls),
+            "clauses": [c.to_json() for c in self.clauses],
+            "evidence": list(self.evidence),
+        }
+        if self.remediation:
+            out["remediation"] = self.remediation
+        if self.details:
+            out["details"] = dict(self.details)
+        if self.waiver:
+            out["waiver"] = dict(self.waiver)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            check=data["check"],
+            measure=Measure(data["measure"]),
+            status=Status(data["status"]),
+            resource=Resource.from_json(data["resource"]),
+            message=data["message"],
+            severity=Severity(data.get("severity", "medium")),
+            evidence=tuple(data.get("evidence", ())),
+            remediation=data.get("remediation"),
+            controls=tuple(data.get("controls", ())),
+            clauses=tuple(ClauseRef(c["profile"], c["clause"]) for c in data.get("clauses", ())),
+            details=data.get("details") or {},
+            waiver=data.get("waiver"),
+        )
