@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -35,7 +35,25 @@ from auditpack.model import (
     utc_now,
 )
 
-__all__ = ["CollectContext", "Collector", "fan_out", "Outcome"]
+__all__ = ["CollectContext", "Collector", "fan_out", "Outcome", "ProviderUse"]
+
+class ProviderUse(EvidenceRecord, kind="provider.use"):
+    """One sub-processor in use, as one collector saw it in one scope: the input of the
+    sub-processor reconciliation. Every provider collector emits one per scope.
+
+    ``locations`` are the provider's own location codes where resources were actually
+    found (AWS regions, Hetzner locations); ``declared_country`` is set instead where the
+    location cannot be observed (SSH hosts: the country the configuration declares).
+    """
+
+    provider: str  # collector provider id: "aws", "hetzner", "ssh"
+    provider_name: str  # as the world knows it: "Amazon Web Services", or the declared name
+    scope: str  # account id, project name, host name
+    location_type: Literal["aws_region", "hetzner_location", "country"]
+    locations: tuple[str, ...] = ()
+    declared_country: str | None = None
+    declared: bool = False  # True when provider and location come from the configuration
+
 
 T = TypeVar("T")
 R = TypeVar("R")
