@@ -119,15 +119,20 @@ def _clean_stale_partials(target: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_pack_atomically(target: Path, build: Callable[[Path], None], replace_existing: bool = False) -> Path:
-    """Build a pack with ``build(tmpdir)`` and move it to ``target`` only when complete."""
-    target = target.resolve()
+def preflight(target: Path, replace_existing: bool = False) -> None:
+    """Refuse an output folder that would be clobbered, before any (long) collection."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         if not replace_existing:
             raise PackError(f"{target} already exists and is not empty: choose a new folder "
                             "(packs are evidence and are never overwritten) or pass --replace")
         if not (target / MANIFEST).is_file():
             raise PackError(f"{target} is not an audit pack (no {MANIFEST}); refusing to replace it")
+
+
+def write_pack_atomically(target: Path, build: Callable[[Path], None], replace_existing: bool = False) -> Path:
+    """Build a pack with ``build(tmpdir)`` and move it to ``target`` only when complete."""
+    target = target.resolve()
+    preflight(target, replace_existing)
     target.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale_partials(target)
     tmp = target.parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"

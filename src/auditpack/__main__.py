@@ -1,0 +1,4 @@
+from auditpack.cli import main
+import sys
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""Every run recorded in an embedded SQLite database: the scheduled run's memory.
+
+Default location: the user's data directory (``platformdirs``), overridable by
+``[history] path`` or the ``AUDITPACK_HISTORY`` environment variable. Later work builds
+drift and trends on it; today it answers "did last night's run complete, and where is
+its pack?".
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    complete INTEGER NOT NULL,
+    exit_code INTEGER NOT NULL,
+    pass INTEGER NOT NULL DEFAULT 0,
+    fail INTEGER NOT NULL DEFAULT 0,
+    error INTEGER NOT NULL DEFAULT 0,
+    manual INTEGER NOT NULL DEFAULT 0,
+    not_applicable INTEGER NOT NULL DEFAULT 0,
+    pack_path TEXT,
+    config_path TEXT,
+    tool_version TEXT NOT NULL
+)
+"""
+
+
+def default_path(configured: str | None = None) -> Path:
+    if configured:
+        return Path(configured)
+    env = os.environ.get("AUDITPACK_HISTORY")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("auditpack")) / "history.sqlite"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    started_at: str
+    finished_at: str
+    complete: bool
+    exit_code: int
+    counts: Mapping[str, int]
+    pack_path: str | None
+    config_path: str | None
+    tool_version: str
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10)
+        conn.execute(SCHEMA)
+        return conn
+
+    def record(self, run: Mapping[str, Any], exit_code: int, pack_path: str | None, config_path: str | None) -> None:
+        counts = run.get("counts", {})
+        with closing(self._connect()) as conn, conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run["id"], run["started_at"], run["finished_at"], int(bool(run["complete"])), exit_code,
+                 counts.get("pass", 0), counts.get("fail", 0), counts.get("error", 0), counts.get("manual", 0),
+                 counts.get("not_applicable", 0), pack_path, config_path, run["tool_version"]),
+            )
+
+    def recent(self, limit: int = 20) -> list[RunRecord]:
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                "SELECT id, started_at, finished_at, complete, exit_code, pass, fail, error, manual, not_applicable,"
+                " pack_path, config_path, tool_version FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            RunRecord(r[0], r[1], r[2], bool(r[3]), r[4],
+                      {"pass": r[5], "fail": r[6], "error": r[7], "manual": r[8], "not_applicable": r[9]},
+                      r[10], r[11], r[12])
+            for r in rows
+        ]

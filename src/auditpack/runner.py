@@ -1,0 +1,172 @@
+"""One evidence run, end to end: configuration -> evidence -> findings -> pack -> history.
+
+The CLI's ``run``, ``check`` and ``demo`` all go through :func:`execute` and
+:func:`write`, so the pack an auditor receives is made by the same code path every time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .catalogs import load_catalogs
+from .config import Config
+from .engine import Collection, ProgressSink, collect, evaluate
+from .model import Evidence, Finding, Status, iso_utc, sha256_hex, utc_now
+from .pack import PackContent, manual_name, write_content, write_manifest, write_pack_atomically
+from .profiles import Profile, load_profile
+from .registry import Registry
+from .secrets import Scrubber
+
+log = logging.getLogger("auditpack.run")
+
+EXIT_OK = 0
+EXIT_FAILING = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_CONFIG = 4
+
+
+@dataclass
+class RunResult:
+    run: dict[str, Any]
+    findings: list[Finding]
+    evidence: list[Evidence]
+    collection: Collection
+    profiles: list[Profile]
+    config: Config
+    registry: Registry
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.run["complete"])
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(str(f.status) for f in self.findings)
+
+    @property
+    def unwaived_failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL and not f.waiver]
+
+    @property
+    def exit_code(self) -> int:
+        if not self.complete:
+            return EXIT_INCOMPLETE
+        return EXIT_FAILING if self.unwaived_failures else EXIT_OK
+
+    def incomplete_reason(self) -> str:
+        bad = [c for c in self.collection.collectors if c.status not in ("ok", "skipped")]
+        errors = self.counts.get("error", 0)
+        parts = [f"{c.id}: {c.error}" for c in bad[:3]]
+        more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
+        return f"{errors} finding(s) could not be evidenced; " + ("; ".join(parts) + more if parts else "see coverage gaps")
+
+
+def load_profiles(config: Config) -> list[Profile]:
+    return [load_profile(ref.profile) for ref in config.core.dpa]
+
+
+def secret_names(config: Config, registry: Registry) -> list[str]:
+    names: list[str] = []
+    for cls in registry.collectors.values():
+        settings = config.section(cls.config_section) if cls.config_section else None
+        if settings is not None:
+            try:
+                names += cls(settings).secret_env_names()
+            except Exception:  # noqa: BLE001 - a plugin's bug must not hide other secrets
+                log.warning("collector %s could not list its secret variables", cls.id)
+    return names
+
+
+def execute(config: Config, registry: Registry, *, now: datetime | None = None,
+            progress: ProgressSink | None = None, environ: Mapping[str, str] | None = None) -> RunResult:
+    """Collect and evaluate. Pure of side effects on disk."""
+    profiles = load_profiles(config)  # configuration errors surface before any collection
+    for doc in config.core.manual_evidence:
+        if not Path(doc.path).is_file():
+            from .errors import ConfigError
+
+            raise ConfigError(config.source, "[[manual_evidence]]", f"path {doc.path!r} is not a readable file")
+    started = now or utc_now()
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    log.info("run %s started: %d collector(s) registered, %d check(s), %d DPA profile(s)",
+             run_id, len(registry.collectors), len(registry.checks), len(profiles))
+    collection = collect(config, registry, started, progress, dict(environ) if environ is not None else None)
+    findings = evaluate(collection.evidence, registry.sorted_checks(), config.policy, started, load_catalogs(),
+                        profiles, config.core.waivers)
+    finished = utc_now() if now is None else started
+    complete = collection.complete and not registry.broken and not any(f.status is Status.ERROR for f in findings)
+    run = {
+        "id": run_id,
+        "started_at": iso_utc(started),
+        "finished_at": iso_utc(max(finished, started)),
+        "complete": complete,
+        "tool_version": __version__,
+        "organisation": config.core.organisation.name,
+        "collectors": [c.to_json() for c in collection.collectors],
+        "counts": {s.value: sum(1 for f in findings if f.status is s) for s in Status},
+    }
+    return RunResult(run, findings, collection.evidence, collection, profiles, config, registry)
+
+
+def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
+    cfg = result.config.core
+    today = datetime.fromisoformat(result.run["started_at"].replace("Z", "+00:00")).date()
+    return {
+        "schema": "auditpack.context/v1",
+        "organisation": cfg.organisation.model_dump(mode="json"),
+        "run": result.run,
+        "policy": cfg.policy.model_dump(mode="json"),
+        "profiles": [p.model_dump(mode="json") for p in result.profiles],
+        "checks": [
+            {"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
+             "remediation": c.remediation, "needs": list(c.needs), "source": c.source}
+            for c in result.registry.sorted_checks()
+        ],
+        "waivers": [
+            {**w.model_dump(mode="json"), "active": w.expires >= today} for w in cfg.waivers
+        ],
+        "manual_evidence": manual,
+    }
+
+
+def write(result: RunResult, out: Path, *, replace: bool = False,
+          sign: Callable[[bytes], bytes] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """Write the audit pack atomically; secrets of the environment are scrubbed from every file."""
+    from auditpack.reports import render_pack
+
+    env = os.environ if environ is None else environ
+    scrubber = Scrubber.from_env(secret_names(result.config, result.registry), env)
+    manual_files: list[tuple[Path, str]] = []
+    manual: list[dict[str, Any]] = []
+    for doc in result.config.core.manual_evidence:
+        source = Path(doc.path)
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            from .errors import ConfigError
+
+            raise ConfigError(result.config.source, "[[manual_evidence]]",
+                              f"path {doc.path!r} cannot be read: {exc.strerror or exc}") from None
+        name = manual_name(source)
+        manual_files.append((source, name))
+        manual.append({"title": doc.title, "path": f"manual/{name}", "sha256": sha256_hex(data),
+                       "measures": [str(m) for m in doc.measures],
+                       "date": doc.date.isoformat() if doc.date else None})
+    content = PackContent(result.run, result.findings, result.evidence, _context(result, manual), manual_files)
+
+    def build(root: Path) -> None:
+        write_content(root, content, scrubber)
+        render_pack(root)
+        write_manifest(root, result.run, sign)
+
+    return write_pack_atomically(out, build, replace_existing=replace)

@@ -1,0 +1,138 @@
+"""Shared test helpers (import from `helpers`; conftest re-exports them).
+
+``expect(findings, check_id, status, ...)`` asserts that a verdict exists and records it;
+when the whole suite runs, the session fails unless every registered check was seen to
+``pass`` and to ``fail`` somewhere (a check that cannot fail is a defect). ``error`` is
+covered for every check at once by tests/test_meta.py (the engine's gate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from auditpack.model import Finding, Status
+
+SEEN: set[tuple[str, str]] = set()
+FIXED_NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def expect(findings: Iterable[Finding], check: str, status: str | Status, resource_id: str | None = None,
+           *, contains: str | None = None) -> list[Finding]:
+    """The findings of ``check`` with ``status`` (about ``resource_id``, whose message
+    contains ``contains``); fails the test when there is none."""
+    pool = list(findings)
+    status = Status(status)
+    hits = [f for f in pool if f.check == check and f.status is status
+            and (resource_id is None or f.resource.id == resource_id or f.resource.name == resource_id)
+            and (contains is None or contains in f.message)]
+    if not hits:
+        mine = [f"{f.status}: {f.resource.id}: {f.message}" for f in pool if f.check == check]
+        raise AssertionError(f"no {status} finding of {check} for {resource_id or 'any resource'}"
+                             f"{' containing ' + repr(contains) if contains else ''}; its findings: {mine}")
+    SEEN.add((check, str(status)))
+    return hits
+
+
+# --- a third-party plugin, installed for real -------------------------------------------
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+PLUGIN_CODE = '''
+"""A third-party auditpack plugin used by the tests (installed via a .dist-info folder)."""
+import os, time
+from pydantic import BaseModel, ConfigDict
+from auditpack.collectors import Collector
+from auditpack.checks import check, passed, failed
+from auditpack.model import EvidenceRecord, Measure, Resource, ErrorReason
+
+
+class WidgetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    widgets: tuple[str, ...] = ()
+    broken: tuple[str, ...] = ()
+    secret_env: str | None = None
+    sleep_after_marker: float = 0
+    marker: str | None = None
+    bulk: int = 0
+    bulk_bytes: int = 0
+
+
+class Widget(EvidenceRecord, kind="acme.widget"):
+    name: str
+    encrypted: bool
+
+
+class WidgetCollector(Collector):
+    id = "acme"
+    title = "ACME widgets"
+    provider = "acme"
+    config_section = "acme"
+    config_model = WidgetSettings
+    produces = ("acme.widget",)
+    permissions = {"acme_api": ("widgets:list",)}
+
+    def scopes(self):
+        return ["acme-tenant"]
+
+    def secret_env_names(self):
+        return [self.settings.secret_env] if self.settings.secret_env else []
+
+    def collect(self, ctx):
+        s = self.settings
+        secret = os.environ.get(s.secret_env, "") if s.secret_env else ""
+        for name in s.widgets:
+            enc = name.endswith("-enc")
+            ctx.collected(Widget(name=name, encrypted=enc),
+                          Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
+                          raw={"name": name, "encrypted": enc, "debug": f"token={secret}"}, source="GET /widgets")
+        for name in s.broken:
+            ctx.failed("acme.widget", Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
+                       error="403 Forbidden", reason=ErrorReason.PERMISSION_DENIED, source="GET /widgets/" + name)
+        for i in range(s.bulk):
+            ctx.collected(Widget(name=f"bulk{i}-enc", encrypted=True),
+                          Resource("acme", "widget", f"acme:bulk{i}", f"bulk{i}", "DE", "acme-tenant"),
+                          raw={"padding": "x" * s.bulk_bytes}, source="GET /widgets")
+        if s.marker:
+            open(s.marker, "w").write("collected")
+            time.sleep(s.sleep_after_marker)
+
+
+@check(title="ACME widgets are encrypted", measure=Measure.ENCRYPTION_AT_REST, needs=("acme.widget",),
+       remediation="Turn on widget encryption.")
+def encryption_at_rest_acme_widget_encrypted(ctx):
+    for ev in ctx.evidence.of("acme.widget"):
+        if ev.record.encrypted:
+            yield passed(ev, f"Widget {ev.record.name} is encrypted.")
+        else:
+            yield failed(ev, f"Widget {ev.record.name} is not encrypted.")
+'''
+
+
+def install_plugin(site: Path, code: str = PLUGIN_CODE, module: str = "acme_auditpack",
+                   entry_points: str | None = None) -> Path:
+    """Write a module plus a .dist-info with entry points into ``site`` (put it on PYTHONPATH)."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / f"{module}.py").write_text(textwrap.dedent(code))
+    info = site / f"{module.replace('_', '-')}-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points or (
+        f"[auditpack.collectors]\nacme = {module}:WidgetCollector\n\n"
+        f"[auditpack.checks]\nacme = {module}\n"))
+    return site
+
+
+def run_cli(*args: str, site: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed console entry point in a subprocess, as a user or cron would."""
+    full_env = {**os.environ, **(env or {})}
+    if site is not None:
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), full_env.get("PYTHONPATH", "")]))
+    full_env.setdefault("AUDITPACK_HISTORY", str(Path(full_env.get("TMPDIR", "/tmp")) / "auditpack-test-history.sqlite"))
+    return subprocess.run([sys.executable, "-m", "auditpack.cli", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
