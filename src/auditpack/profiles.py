@@ -8,13 +8,14 @@ it, and the sub-processor register. See ``docs/profiles.md`` for the format.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .config import Policy, Strict
 from .errors import ConfigError
@@ -37,6 +38,9 @@ class Clause(Strict):
     quote: str = Field(min_length=1, description="a short quote in the original language")
     measures: tuple[Measure, ...] = ()
     checks: tuple[str, ...] = Field((), description="specific checks, when finer than the measures")
+    manual: bool = Field(False, description="no automated check can answer this clause (e.g. a contract with "
+                         "each sub-processor): no findings are attached, the report asks for manual evidence")
+    parameters: tuple[str, ...] = Field((), description="the [parameters] keys whose values this clause sets")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -53,6 +57,21 @@ class Subprocessor(Strict):
     countries: tuple[str, ...] = Field((), description="ISO codes the register allows; empty with eea=true means any EEA country")
     eea: bool = Field(False, description="the register declares 'EEA' without naming a country")
     providers: tuple[str, ...] = Field((), description="collector provider ids and declared provider names that are this sub-processor, e.g. 'aws', 'hetzner', 'Hetzner Online'")
+    note: str | None = None
+
+    @field_validator("countries")
+    @classmethod
+    def _iso_countries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in value if not re.fullmatch(r"[A-Z]{2}", c)]
+        if bad:
+            raise ValueError(f"countries must be ISO 3166-1 alpha-2 codes in capitals, got {', '.join(bad)}")
+        return value
+
+    def matches(self, *names: str) -> bool:
+        """Whether a provider seen by a collector (its id or its name) is this sub-processor.
+        Case-insensitive and whitespace-insensitive; exact otherwise (no fuzzy guessing)."""
+        mine = {_norm(n) for n in (self.name, *self.providers)}
+        return any(_norm(n) in mine for n in names if n)
 
 
 class Profile(Strict):
@@ -71,11 +90,26 @@ class Profile(Strict):
         unknown = set(self.parameters) - set(Policy.model_fields)
         if unknown:
             raise ValueError(f"[parameters] has unknown keys: {', '.join(sorted(unknown))} (allowed: the [policy] keys)")
-        Policy().with_overrides(self.parameters)  # validates the values
+        try:
+            Policy().with_overrides(self.parameters)  # validates the values
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(x) for x in err["loc"])
+            raise ValueError(f"[parameters] {key}: {err['msg']}") from None
         refs = [c.ref for c in self.clauses]
         dupes = {r for r in refs if refs.count(r) > 1}
         if dupes:
             raise ValueError(f"clause refs appear twice: {', '.join(sorted(dupes))}")
+        for clause in self.clauses:
+            missing = set(clause.parameters) - set(self.parameters)
+            if missing:
+                raise ValueError(f"clause {clause.ref!r} names parameters that [parameters] does not set: "
+                                 f"{', '.join(sorted(missing))}")
+        if self.subprocessor_clause is not None and self.subprocessor_clause not in refs:
+            raise ValueError(f"subprocessor_clause {self.subprocessor_clause!r} is not one of the clauses")
+        names = [_norm(s.name) for s in self.subprocessors]
+        if len(names) != len(set(names)):
+            raise ValueError("a sub-processor appears twice in the register")
         return self
 
     def policy(self, base: Policy) -> Policy:
@@ -83,8 +117,16 @@ class Profile(Strict):
 
     def clauses_for(self, check_id: str, measure: Measure) -> tuple[ClauseRef, ...]:
         return tuple(
-            ClauseRef(self.id, c.ref) for c in self.clauses if measure in c.measures or check_id in c.checks
+            ClauseRef(self.id, c.ref) for c in self.clauses
+            if not c.manual and (measure in c.measures or check_id in c.checks)
         )
+
+    def clause(self, ref: str) -> Clause | None:
+        return next((c for c in self.clauses if c.ref == ref), None)
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.casefold().split())
 
 
 def builtin_profiles() -> list[str]:
@@ -102,7 +144,7 @@ def _parse(text: str, origin: str) -> Profile:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise ConfigError(origin, loc, message) from None
 
 
