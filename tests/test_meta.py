@@ -1,0 +1,169 @@
+"""Meta-tests over the registries: the promises that hold for every check, collector,
+mapping and configuration key, present and future."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+import typing
+from pathlib import Path
+
+import pytest
+from helpers import FIXED_NOW
+from pydantic import BaseModel
+
+from auditpack.catalogs import load_catalogs
+from auditpack.checks import Check
+from auditpack.config import CoreConfig, Policy, load_config
+from auditpack.engine import evaluate
+from auditpack.model import AttemptStatus, ErrorReason, Evidence, Measure, Provenance, Resource, Status, record_kinds
+from auditpack.registry import default_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = default_registry()
+CHECKS = REGISTRY.sorted_checks()
+FORBIDDEN_IN_PURE_STAGES = {"boto3", "botocore", "hcloud", "paramiko", "socket", "ssl", "requests", "urllib3",
+                            "subprocess", "http", "urllib.request", "moto"}
+READ_ONLY_AWS = re.compile(r"^[a-z0-9-]+:(List|Get|Describe)[A-Za-z0-9]*$")
+AWS_READ_EXCEPTIONS = {"sts:AssumeRole", "sts:GetCallerIdentity", "iam:GenerateCredentialReport"}
+
+
+def test_built_in_plugins_load_without_errors() -> None:
+    assert REGISTRY.broken == []
+    assert set(REGISTRY.collectors) >= {"aws", "hetzner", "ssh", "tls"}
+
+
+@pytest.mark.parametrize("chk", CHECKS, ids=lambda c: c.id)
+def test_check_identity(chk: Check) -> None:
+    assert chk.id == chk.func.__name__, "one name for function, registry key and id"
+    assert chk.id.startswith(str(chk.measure) + "_"), "checks are named <measure>_<resource>_<expected_state>"
+    assert chk.title and chk.remediation, "every check says what it checks and how to fix a failure"
+    assert chk.needs, "a check declares the evidence it needs"
+    assert load_catalogs().controls_for(chk.id, chk.measure), "every check maps to at least one control"
+
+
+def test_check_ids_are_unique_across_modules() -> None:
+    assert len({c.id for c in CHECKS}) == len(CHECKS)
+
+
+def test_every_needed_evidence_kind_is_produced_by_some_collector() -> None:
+    produced = {kind for cls in REGISTRY.collectors.values() for kind in cls.produces}
+    import fnmatch
+
+    for chk in CHECKS:
+        for pattern in chk.needs:
+            assert any(fnmatch.fnmatchcase(k, pattern) for k in produced), f"{chk.id} needs {pattern}: nobody produces it"
+
+
+def test_every_produced_kind_has_a_typed_record() -> None:
+    kinds = record_kinds()
+    for cls in REGISTRY.collectors.values():
+        for kind in cls.produces:
+            assert kind in kinds, f"{cls.id} produces {kind} without an EvidenceRecord subclass"
+
+
+@pytest.mark.parametrize("cid", sorted(REGISTRY.collectors))
+def test_collectors_declare_what_they_need_and_produce(cid: str) -> None:
+    cls = REGISTRY.collectors[cid]
+    assert cls.produces, f"{cid} declares no evidence kinds"
+    assert cls.permissions and all(cls.permissions.values()), f"{cid} declares no permissions"
+    assert cls.config_section and cls.config_model is not None
+    assert cls.provider
+
+
+def test_aws_permissions_are_read_only() -> None:
+    actions = REGISTRY.collectors["aws"].permissions.get("aws_iam", ())
+    assert actions
+    for action in actions:
+        assert READ_ONLY_AWS.match(action) or action in AWS_READ_EXCEPTIONS, action
+
+
+@pytest.mark.parametrize("chk", CHECKS, ids=lambda c: c.id)
+def test_every_check_gives_error_for_errored_evidence_and_is_not_called_with_it(chk: Check) -> None:
+    """The error case of every check: the engine's gate, exercised per check."""
+    import fnmatch
+
+    produced = sorted({k for cls in REGISTRY.collectors.values() for k in cls.produces})
+    kind = next(k for k in produced if any(fnmatch.fnmatchcase(k, p) for p in chk.needs))
+    resource = Resource("test", "thing", "test:thing-1", "thing-1", None, "scope-1")
+    broken = Evidence(kind=kind, resource=resource, status=AttemptStatus.ERROR,
+                      provenance=Provenance("test", "t", FIXED_NOW, "scope-1", "Test:Read"),
+                      error="AccessDenied", reason=ErrorReason.PERMISSION_DENIED)
+    findings = evaluate([broken], [chk], Policy(), FIXED_NOW, load_catalogs())
+    assert [(f.status, f.resource.id) for f in findings] == [(Status.ERROR, "test:thing-1")]
+    assert "AccessDenied" in findings[0].message and findings[0].evidence == (broken.path,)
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("folder", ["checks", "reports"])
+def test_checks_and_reports_do_no_io_imports(folder: str) -> None:
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            assert name not in FORBIDDEN_IN_PURE_STAGES and top not in FORBIDDEN_IN_PURE_STAGES - {"http"}, \
+                f"{path.relative_to(ROOT)} imports {name}: checks and reports never do I/O"
+
+
+def test_every_package_folder_is_installed_under_the_auditpack_namespace() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = pyproject["tool"]["setuptools"]
+    mapping = setuptools["package-dir"]
+    listed = set(setuptools["packages"])
+    assert all(name == "auditpack" or name.startswith("auditpack.") for name in listed)
+    for package, folder in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder)
+            name = ".".join([package, *rel.parts]) if rel.parts else package
+            assert name in listed, f"{init.parent} is not listed in pyproject's packages"
+
+
+def _fields(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    seen = seen or set()
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        for arg in [field.annotation, *typing.get_args(field.annotation)]:
+            for inner in [arg, *typing.get_args(arg)]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
+                    seen.add(inner)
+                    names |= _fields(inner, seen)
+    return names
+
+
+def test_config_example_validates_and_documents_every_key() -> None:
+    example = ROOT / "config.example.toml"
+    config = load_config(example, REGISTRY)
+    assert set(config.sections) >= {"aws", "hetzner", "ssh", "tls"}
+    text = example.read_text()
+    models: list[type[BaseModel]] = [CoreConfig]
+    models += [cls.config_model for cls in REGISTRY.collectors.values() if cls.config_model is not None]
+    for model in models:
+        for name in _fields(model):
+            assert re.search(rf"^\s*#?\s*{re.escape(name)}\s*=", text, re.M) or \
+                re.search(rf"^\s*#?\s*\[+[a-z._]*\b{re.escape(name)}\]+", text, re.M), \
+                f"config.example.toml does not document the key {name!r} ({model.__name__})"
+
+
+def test_every_measure_maps_to_controls_that_exist() -> None:
+    cats = load_catalogs()
+    for measure in Measure:
+        refs = cats.controls_for("no-such-check", measure)
+        assert refs, measure
+        for ref in refs:
+            assert cats.describe(ref).title
+
+
+def test_mapping_names_only_existing_checks() -> None:
+    cats = load_catalogs()
+    unknown = set(cats.checks) - {c.id for c in CHECKS}
+    assert not unknown, f"mapping.toml maps checks that do not exist: {sorted(unknown)}"
