@@ -13,6 +13,9 @@ class HetznerProject(Strict):
                            description="name of the environment variable holding the read-only API token")
     api_endpoint: str = "https://api.hetzner.cloud/v1"
     storage_boxes: bool = Field(True, description="also list Storage Boxes (same token)")
+    storage_box_endpoint: str | None = Field(
+        None, description="the Hetzner API serving Storage Boxes; default https://api.hetzner.com/v1 when "
+                          "api_endpoint is the default, else api_endpoint itself (an emulator or proxy serving both)")
 
 
 class HetznerSettings(Strict):
@@ -20,3 +23,5 @@ class HetznerSettings(Strict):
     max_workers: int = Field(4, ge=1, le=32)
     timeout: float = Field(30, gt=0)
     max_retries: int = Field(5, ge=0, le=20)
+    backoff_base: float = Field(1.0, ge=0, description="first retry delay in seconds (doubles per retry)")
+    backoff_max: float = Field(60.0, ge=0, description="longest single wait, also for Retry-After/RateLimit-Reset")
