@@ -4,6 +4,7 @@ registered check is shown to produce a `pass` and a `fail` (see helpers.expect).
 from __future__ import annotations
 
 import pytest
+
 from helpers import (  # noqa: F401 - re-exported for `from conftest import ...`
     FIXED_NOW,
     PLUGIN_CODE,

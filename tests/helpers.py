@@ -8,13 +8,18 @@ covered for every check at once by tests/test_meta.py (the engine's gate).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from pathlib import Path
 
 from auditpack.model import Finding, Status
 
 SEEN: set[tuple[str, str]] = set()
-FIXED_NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
 
 def expect(findings: Iterable[Finding], check: str, status: str | Status, resource_id: str | None = None,
@@ -36,11 +41,6 @@ def expect(findings: Iterable[Finding], check: str, status: str | Status, resour
 
 # --- a third-party plugin, installed for real -------------------------------------------
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 PLUGIN_CODE = '''
 """A third-party auditpack plugin used by the tests (installed via a .dist-info folder)."""
@@ -133,6 +133,7 @@ def run_cli(*args: str, site: Path | None = None, env: dict[str, str] | None = N
     full_env = {**os.environ, **(env or {})}
     if site is not None:
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), full_env.get("PYTHONPATH", "")]))
-    full_env.setdefault("AUDITPACK_HISTORY", str(Path(full_env.get("TMPDIR", "/tmp")) / "auditpack-test-history.sqlite"))
+    scratch = Path(full_env.get("TMPDIR", "/tmp"))
+    full_env.setdefault("AUDITPACK_HISTORY", str(scratch / "auditpack-test-history.sqlite"))
     return subprocess.run([sys.executable, "-m", "auditpack.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)

@@ -10,7 +10,6 @@ import typing
 from pathlib import Path
 
 import pytest
-from helpers import FIXED_NOW
 from pydantic import BaseModel
 
 from auditpack.catalogs import load_catalogs
@@ -19,6 +18,7 @@ from auditpack.config import CoreConfig, Policy, load_config
 from auditpack.engine import evaluate
 from auditpack.model import AttemptStatus, ErrorReason, Evidence, Measure, Provenance, Resource, Status, record_kinds
 from auditpack.registry import default_registry
+from helpers import FIXED_NOW
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = default_registry()
@@ -53,7 +53,7 @@ def test_every_needed_evidence_kind_is_produced_by_some_collector() -> None:
 
     for chk in CHECKS:
         for pattern in chk.needs:
-            assert any(fnmatch.fnmatchcase(k, pattern) for k in produced), f"{chk.id} needs {pattern}: nobody produces it"
+            assert any(fnmatch.fnmatchcase(k, pattern) for k in produced), f"{chk.id} needs {pattern}: not produced"
 
 
 def test_every_produced_kind_has_a_typed_record() -> None:

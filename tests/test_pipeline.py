@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from helpers import install_plugin, run_cli
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "contract" / "findings.schema.json"
@@ -44,7 +45,8 @@ def validate_findings(pack: Path) -> dict:
     ("[policy]\nresidencey = 'eea'\n", "[policy]: unknown key 'residencey'"),
     ("[policy]\nresidency = 'eu'\n", "[policy]: residency: Input should be 'eea' or 'eea+adequacy'"),
     ("[polcy]\nresidency = 'eea'\n", "[polcy]: unknown section"),
-    ("[[ssh.hosts]]\nname = 'b1'\nhost = 'h'\nuser = 'u'\nprot = 22\n", '[[ssh.hosts]] #1 (name = "b1"): unknown key \'prot\''),
+    ("[[ssh.hosts]]\nname = 'b1'\nhost = 'h'\nuser = 'u'\nprot = 22\n",
+     '[[ssh.hosts]] #1 (name = "b1"): unknown key \'prot\''),
     ("[[hetzner.projects]]\nname = 'p'\n", "[[hetzner.projects]] #1 (name = \"p\"): missing required key 'token_env'"),
     ("[aws]\nregions = 'some'\n", "[aws]: regions"),
     ("[policy\n", "not valid TOML"),

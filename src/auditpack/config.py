@@ -11,10 +11,10 @@ declared by the registered collectors themselves (``Collector.config_section`` a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -62,7 +62,8 @@ class Policy(Strict):
     backup_max_age_hours: float = Field(26, gt=0)
     tls_min_version: TlsVersion = "1.2"
     certificate_min_days: int = Field(21, ge=0)
-    backup_test_max_age_days: int = Field(35, gt=0, description="how recent a repository check or restore test must be")
+    backup_test_max_age_days: int = Field(35, gt=0,
+                                          description="how recent a repository check or restore test must be")
     access_key_max_age_days: int = Field(90, gt=0)
     snapshot_max_age_hours: float | None = Field(None, gt=0, description="EBS/RDS snapshot age limit; default: backup_max_age_hours")
     deletion_days: int | None = Field(None, ge=0, description="deletion deadline after termination (DPA)")

@@ -93,8 +93,8 @@ def residency(country: str | None, policy: str) -> Residency:
         return Residency(country, where, True, f"{name} is outside the EEA with an EU adequacy decision")
     if where is Placement.CONDITIONAL:
         condition = _geo()["adequacy"][country.upper()]["conditional"] if country else ""
-        return Residency(country, where, None,
-                         f"{name} has an EU adequacy decision for {condition}: attach evidence of the provider's status")
+        return Residency(country, where, None, f"{name} has an EU adequacy decision for {condition}: "
+                                               "attach evidence of the provider's status")
     return Residency(country, where, False, f"{name} is outside the EEA and has no EU adequacy decision")
 
 

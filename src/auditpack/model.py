@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -83,14 +83,14 @@ class ErrorReason(StrEnum):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso_utc(moment: datetime) -> str:
     """RFC 3339 in UTC with a trailing Z: one spelling for every timestamp we write."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every time in auditpack is timezone-aware UTC")
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def canonical_json(value: Any) -> bytes:

@@ -65,7 +65,7 @@ class Registry:
             found = list(obj)  # type: ignore[call-overload]
         count = 0
         for chk in found:
-            self.add_check(chk)  # type: ignore[arg-type]
+            self.add_check(chk)  # type: ignore[arg-type]  # add_check checks the type at run time
             count += 1
         return count
 

@@ -68,7 +68,8 @@ class RunResult:
         errors = self.counts.get("error", 0)
         parts = [f"{c.id}: {c.error}" for c in bad[:3]]
         more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
-        return f"{errors} finding(s) could not be evidenced; " + ("; ".join(parts) + more if parts else "see coverage gaps")
+        where = "; ".join(parts) + more if parts else "see the report's coverage gaps"
+        return f"{errors} finding(s) could not be evidenced; {where}"
 
 
 def load_profiles(config: Config) -> list[Profile]:
