@@ -1,18 +1,188 @@
-"""Aws collector (placeholder until its issue lands: enabled only when configured)."""
+"""The AWS collector: read-only evidence from every enabled region of every account.
+
+Accounts: the default credential chain (unless ``use_default_credentials = false``) plus
+every ``[[aws.accounts]]`` entry, reached with STS AssumeRole. Regions: ``"all"`` means
+every region enabled for the account (``ec2:DescribeRegions``), because residency is about
+finding what is where nobody expected it. Global services (IAM, CloudFront, the S3
+listing) are read once per account.
+
+All reads run in one bounded pool (``max_workers``): listing a region submits one task per
+bucket, table, load balancer, trail or key, so the latency of thousands of small calls is
+hidden by concurrency. Every call the collector can make is declared in
+:mod:`.policy`, which also generates the shipped ``iam-policy.json``.
+"""
 
 from __future__ import annotations
 
-from auditpack.collectors import CollectContext, Collector
+from typing import Any
 
-from .config import AwsSettings
+from pydantic import BaseModel
+
+from auditpack.collectors import CollectContext, Collector, ProviderUse
+
+from . import records as r
+from .config import AwsAccount, AwsSettings
+from .policy import declared_actions
+from .services import GLOBAL_READERS, PROVIDER, REGIONAL_READERS, Run
+from .session import EXPECTED_ERRORS, Account, SessionHook, TaskPool, assumed_session, classify, new_session
+
+__all__ = ["AwsCollector", "AwsSettings"]
+
+GLOBAL_KINDS = (
+    "aws.s3_bucket", "aws.s3_bucket_encryption", "aws.s3_bucket_policy", "aws.s3_bucket_logging",
+    "aws.s3_bucket_versioning", "aws.s3_bucket_replication", "aws.s3_bucket_public_access_block",
+    "aws.s3_account_public_access_block", "aws.iam_account_summary", "aws.iam_credential_report",
+    "aws.iam_password_policy", "aws.cloudfront_distribution", "aws.cloudfront_logging",
+)
+REGIONAL_KINDS = (
+    "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ebs_encryption_default", "aws.vpc",
+    "aws.vpc_flow_logs", "aws.security_group", "aws.rds_instance", "aws.rds_cluster", "aws.rds_snapshot",
+    "aws.dynamodb_table", "aws.dynamodb_pitr", "aws.efs_file_system", "aws.elb_load_balancer", "aws.elb_attributes",
+    "aws.elb_listener", "aws.elb_ssl_policy", "aws.cloudtrail_trail", "aws.cloudtrail_status", "aws.backup_plan",
+    "aws.backup_selection", "aws.backup_vault", "aws.backup_protected_resource", "aws.kms_key",
+    "aws.kms_key_rotation",
+)
 
 
 class AwsCollector(Collector):
     id = "aws"
-    title = "Aws (not yet implemented)"
+    title = "Amazon Web Services"
     provider = "aws"
     config_section = "aws"
     config_model = AwsSettings
+    produces = ("aws.account", "aws.listing", "provider.use", *GLOBAL_KINDS, *REGIONAL_KINDS)
+    permissions = {"aws_iam": declared_actions()}
+
+    def __init__(self, settings: BaseModel | None, session_hook: SessionHook | None = None) -> None:
+        """``session_hook`` is called with every boto3 session the collector creates, before
+        any client exists (tests and the benchmark register botocore event handlers there)."""
+        super().__init__(settings)
+        self.session_hook = session_hook
+
+    @property
+    def aws(self) -> AwsSettings:
+        assert isinstance(self.settings, AwsSettings)
+        return self.settings
+
+    def scopes(self) -> list[str]:
+        out = ["default"] if self.aws.use_default_credentials else []
+        return out + [_role_account(spec) for spec in self.aws.accounts]
 
     def collect(self, ctx: CollectContext) -> None:
-        raise NotImplementedError("the aws collector is not implemented yet")
+        settings = self.aws
+        pool = TaskPool(settings.max_workers)
+        run = Run(ctx, settings, pool)
+        accounts: list[Account] = []
+        try:
+            base = new_session(settings, self.session_hook)
+            if settings.use_default_credentials:
+                acct = Account(session=base, settings=settings, reached_by="default credential chain",
+                               account_id="default", home_region=_home_region(base, settings))
+                accounts.append(acct)
+                pool.submit(self._reach_default, run, acct)
+            for spec in settings.accounts:
+                acct = Account(session=base, settings=settings, reached_by=f"assumed role {spec.role_arn}",
+                               account_id=_role_account(spec), home_region=_home_region(base, settings))
+                accounts.append(acct)
+                pool.submit(self._reach_role, run, acct, spec)
+        finally:
+            pool.join()
+        for acct in accounts:
+            if acct.caller_arn:  # reached: say where its resources were found
+                use = ProviderUse(provider=PROVIDER, provider_name="Amazon Web Services", scope=acct.account_id,
+                                  location_type="aws_region",
+                                  locations=tuple(sorted(x for x in acct.locations if x != "global")))
+                ctx.collected(use, run.account_resource(acct), raw={"locations": list(use.locations)},
+                              source="aws collector (regions where resources were found)")
+        if pool.unexpected:  # a bug, not an AWS answer: let it surface (the engine contains it)
+            raise pool.unexpected[0]
+
+    # -- reaching accounts -------------------------------------------------------------
+    def _reach_default(self, run: Run, acct: Account) -> None:
+        try:
+            ident = acct.client("sts").get_caller_identity()
+        except EXPECTED_ERRORS as exc:
+            self._unreachable(run, acct, exc, "sts:GetCallerIdentity")
+            return
+        self._identified(acct, ident)
+        self._scan(run, acct, None)
+
+    def _reach_role(self, run: Run, acct: Account, spec: AwsAccount) -> None:
+        source = "sts:AssumeRole"
+        try:
+            base_sts = acct.client("sts")
+            acct.session = assumed_session(acct.session, base_sts, spec.role_arn, spec.external_id,
+                                           spec.session_name, self.session_hook)
+            acct.reset_clients()
+            source = "sts:GetCallerIdentity"
+            ident = acct.client("sts").get_caller_identity()
+        except EXPECTED_ERRORS as exc:
+            self._unreachable(run, acct, exc, source)
+            return
+        self._identified(acct, ident)
+        self._scan(run, acct, spec.name)
+
+    @staticmethod
+    def _identified(acct: Account, ident: dict[str, Any]) -> None:
+        acct.account_id = str(ident["Account"])
+        acct.caller_arn = str(ident.get("Arn", ""))
+        acct.partition = acct.caller_arn.split(":")[1] if acct.caller_arn.startswith("arn:") else "aws"
+
+    def _unreachable(self, run: Run, acct: Account, exc: BaseException, source: str) -> None:
+        """The account could not be reached: every fact about it is a gap."""
+        reason, message = classify(exc)
+        res = run.account_resource(acct)
+        for kind in self.produces:
+            run.ctx.failed(kind, res, error=f"account not reachable: {message}", reason=reason, source=source)
+
+    def _scan(self, run: Run, acct: Account, name: str | None) -> None:
+        settings = self.aws
+        res = run.account_resource(acct, name)
+        enabled: tuple[str, ...] = ()
+        try:
+            described = acct.client("ec2").describe_regions(
+                Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}])
+            enabled = tuple(sorted(x["RegionName"] for x in described.get("Regions", [])))
+        except EXPECTED_ERRORS as exc:
+            if settings.regions == "all":  # nothing regional can be listed: every regional fact is a gap
+                reason, message = classify(exc)
+                for kind in ("aws.account", *REGIONAL_KINDS):
+                    run.ctx.failed(kind, res, error=f"the enabled regions could not be listed: {message}",
+                                   reason=reason, source="ec2:DescribeRegions")
+                for reader in GLOBAL_READERS:
+                    run.submit(reader, run, acct)
+                return
+            described = None
+        scanned = enabled if settings.regions == "all" else tuple(settings.regions)
+        run.ctx.collected(r.AwsAccount(account_id=acct.account_id, partition=acct.partition,
+                                       caller_arn=acct.caller_arn, reached_by=acct.reached_by,
+                                       regions_enabled=enabled, regions_scanned=scanned),
+                          res, raw={"DescribeRegions": described, "caller": acct.caller_arn},
+                          source="sts:GetCallerIdentity, ec2:DescribeRegions")
+        run.add_total(len(scanned) * len(REGIONAL_READERS) + len(GLOBAL_READERS))
+        for reader in GLOBAL_READERS:
+            run.submit(_progress(reader), run, acct)
+        for region in scanned:
+            for regional in REGIONAL_READERS:
+                run.submit(_progress(regional), run, acct, region)
+
+
+def _progress(reader: Any) -> Any:
+    def wrapped(run: Run, *args: Any) -> None:
+        try:
+            reader(run, *args)
+        finally:
+            run.ctx.advance(reader.__name__)
+
+    return wrapped
+
+
+def _role_account(spec: AwsAccount) -> str:
+    return spec.role_arn.split(":")[4]
+
+
+def _home_region(session: Any, settings: AwsSettings) -> str:
+    if settings.regions != "all" and settings.regions:
+        return settings.regions[0]
+    return str(session.region_name or "us-east-1")
+

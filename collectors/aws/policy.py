@@ -1,0 +1,132 @@
+"""Every AWS API operation the collector calls, and the IAM action that authorises it.
+
+The table is the single source of the collector's declared permissions and of the shipped
+least-privilege policy ``iam-policy.json``. A test records every call the collector makes
+against moto and fails when one is missing here or is not a read.
+
+    python -m auditpack.collectors.aws.policy          # rewrite iam-policy.json
+    python -m auditpack.collectors.aws.policy --check  # exit 1 when it is out of date
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+#: (signing name of the service, API operation name) -> IAM action.
+#: Most actions are "<signing name>:<operation>"; S3 is the exception (see the right column).
+OPERATIONS: dict[tuple[str, str], str] = {
+    ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
+    ("sts", "AssumeRole"): "sts:AssumeRole",
+    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
+    ("ec2", "DescribeInstances"): "ec2:DescribeInstances",
+    ("ec2", "DescribeVolumes"): "ec2:DescribeVolumes",
+    ("ec2", "DescribeSnapshots"): "ec2:DescribeSnapshots",
+    ("ec2", "GetEbsEncryptionByDefault"): "ec2:GetEbsEncryptionByDefault",
+    ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
+    ("ec2", "DescribeFlowLogs"): "ec2:DescribeFlowLogs",
+    ("ec2", "DescribeSecurityGroups"): "ec2:DescribeSecurityGroups",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
+    ("s3", "GetBucketLogging"): "s3:GetBucketLogging",
+    ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    # s3control's GetPublicAccessBlock (signed as "s3" too, but a different operation model)
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("rds", "DescribeDBInstances"): "rds:DescribeDBInstances",
+    ("rds", "DescribeDBClusters"): "rds:DescribeDBClusters",
+    ("rds", "DescribeDBSnapshots"): "rds:DescribeDBSnapshots",
+    ("rds", "DescribeDBClusterSnapshots"): "rds:DescribeDBClusterSnapshots",
+    ("dynamodb", "ListTables"): "dynamodb:ListTables",
+    ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",
+    ("dynamodb", "DescribeContinuousBackups"): "dynamodb:DescribeContinuousBackups",
+    ("elasticfilesystem", "DescribeFileSystems"): "elasticfilesystem:DescribeFileSystems",
+    ("elasticloadbalancing", "DescribeLoadBalancers"): "elasticloadbalancing:DescribeLoadBalancers",
+    ("elasticloadbalancing", "DescribeLoadBalancerAttributes"):
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    ("elasticloadbalancing", "DescribeListeners"): "elasticloadbalancing:DescribeListeners",
+    ("elasticloadbalancing", "DescribeSSLPolicies"): "elasticloadbalancing:DescribeSSLPolicies",
+    ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
+    ("cloudfront", "GetDistributionConfig"): "cloudfront:GetDistributionConfig",
+    ("cloudtrail", "DescribeTrails"): "cloudtrail:DescribeTrails",
+    ("cloudtrail", "GetTrailStatus"): "cloudtrail:GetTrailStatus",
+    ("backup", "ListBackupPlans"): "backup:ListBackupPlans",
+    ("backup", "GetBackupPlan"): "backup:GetBackupPlan",
+    ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
+    ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
+    ("backup", "ListBackupVaults"): "backup:ListBackupVaults",
+    ("backup", "ListProtectedResources"): "backup:ListProtectedResources",
+    ("kms", "ListKeys"): "kms:ListKeys",
+    ("kms", "DescribeKey"): "kms:DescribeKey",
+    ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
+    ("iam", "GetAccountSummary"): "iam:GetAccountSummary",
+    ("iam", "GenerateCredentialReport"): "iam:GenerateCredentialReport",
+    ("iam", "GetCredentialReport"): "iam:GetCredentialReport",
+    ("iam", "GetAccountPasswordPolicy"): "iam:GetAccountPasswordPolicy",
+}
+
+#: Calls that are not List/Get/Describe but are still reads (or needed to reach an account).
+NOT_NAMED_AS_READS = frozenset({"sts:AssumeRole", "iam:GenerateCredentialReport"})
+
+#: Granted to the *calling* principal on the audit roles, not to the audit role itself.
+CALLER_ONLY = frozenset({"sts:AssumeRole"})
+
+READ_PREFIXES = ("List", "Get", "Describe")
+
+POLICY_FILE = Path(__file__).with_name("iam-policy.json")
+
+
+def action_for(service: str, operation: str) -> str | None:
+    """The IAM action of a call, or None when the collector is not supposed to make it."""
+    return OPERATIONS.get((service, operation))
+
+
+def is_read_only(action: str) -> bool:
+    name = action.split(":", 1)[1]
+    return name.startswith(READ_PREFIXES) or action in NOT_NAMED_AS_READS
+
+
+def declared_actions() -> tuple[str, ...]:
+    return tuple(sorted(set(OPERATIONS.values())))
+
+
+def policy_document() -> dict[str, object]:
+    """The least-privilege policy for the audit role: every action the collector calls."""
+    actions = [a for a in declared_actions() if a not in CALLER_ONLY]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AuditpackReadOnly",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def policy_text() -> str:
+    return json.dumps(policy_document(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    text = policy_text()
+    if "--check" in args:
+        current = POLICY_FILE.read_text() if POLICY_FILE.exists() else ""
+        if current != text:
+            print(f"{POLICY_FILE} is out of date: run python -m auditpack.collectors.aws.policy", file=sys.stderr)
+            return 1
+        return 0
+    POLICY_FILE.write_text(text)
+    print(f"wrote {POLICY_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,273 @@
+"""Sessions, clients, error classification and the task pool of the AWS collector.
+
+One boto3 session per account (the default chain, or STS AssumeRole for an
+``[[aws.accounts]]`` entry); one client per (account, region, service), created once and
+shared by every thread (boto3 clients are thread-safe, client *creation* is not, hence the
+lock). Every client gets the same botocore Config: adaptive retries with backoff,
+timeouts, a connection pool as large as the worker count, and ``endpoint_url`` when set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from auditpack.model import ErrorReason
+
+from .config import AwsSettings
+
+#: The exceptions an API call is expected to raise. Anything else is a bug and surfaces.
+#: NotImplementedError: moto, in-process, raises it for operations it does not emulate.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError, NotImplementedError)
+
+SessionHook = Callable[[boto3.Session], None]
+
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+           "Forbidden", "403", "AccessDeniedFault", "UnauthorizedAccess", "AllAccessDisabled"}
+_AUTH = {"AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
+         "ExpiredTokenException", "SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature",
+         "InvalidToken", "RequestExpired"}
+_THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+              "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException",
+              "ProvisionedThroughputExceededException", "PriorRequestNotComplete", "BandwidthLimitExceeded",
+              "EC2ThrottledException", "LimitExceededException"}
+_NOT_IMPLEMENTED = {"NotImplemented", "NotImplementedException", "InvalidAction", "UnknownOperationException",
+                    "UnsupportedOperation", "501"}
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def classify(exc: BaseException) -> tuple[ErrorReason, str]:
+    """An expected API exception -> (reason, one-line message naming the AWS error)."""
+    if isinstance(exc, NotImplementedError):
+        return ErrorReason.NOT_IMPLEMENTED, f"the endpoint does not implement this operation ({exc})"
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        message = str(err.get("Message", "")).strip()
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        retries = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0)
+        text = f"{exc.operation_name}: {code or status}" + (f": {message}" if message else "")
+        if code == "OptInRequired":
+            return ErrorReason.PERMISSION_DENIED, f"{text} (the region is not enabled for this account)"
+        if code in _DENIED or code.startswith("AccessDenied"):
+            return ErrorReason.PERMISSION_DENIED, text
+        if code in _AUTH:
+            return ErrorReason.AUTHENTICATION, text
+        if code in _THROTTLED or code.startswith("Throttl"):
+            return ErrorReason.THROTTLED, f"{text} (still throttled after {retries} retries)"
+        if code in _NOT_IMPLEMENTED or "not yet implemented" in message.lower() or status == 501:
+            return ErrorReason.NOT_IMPLEMENTED, f"{text} (the endpoint does not implement this operation)"
+        if status >= 500:
+            return ErrorReason.INVALID_RESPONSE, (f"{text} (HTTP {status} after {retries} retries; emulators "
+                                                  "answer so for operations they do not implement)")
+        if code.startswith("NoSuch") or code.endswith("NotFound") or code.endswith("NotFoundException"):
+            return ErrorReason.NOT_FOUND, text
+        return ErrorReason.INVALID_RESPONSE, text
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+        return ErrorReason.TIMEOUT, f"timed out: {exc}"
+    if isinstance(exc, EndpointConnectionError):
+        return ErrorReason.CONNECTIVITY, f"cannot connect: {exc}"
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return ErrorReason.AUTHENTICATION, f"no usable AWS credentials: {exc}"
+    if isinstance(exc, BotoCoreError):
+        return ErrorReason.CONNECTIVITY, f"{type(exc).__name__}: {exc}"
+    return ErrorReason.INTERNAL, f"{type(exc).__name__}: {exc}"
+
+
+def client_config(settings: AwsSettings, **extra: Any) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=max(10, settings.max_workers),
+        user_agent_extra="auditpack",
+        **extra,
+    )
+
+
+def call_key(service_model: Any) -> str:
+    """The service half of ``policy.OPERATIONS`` keys: the signing name, except s3control."""
+    if service_model.service_name == "s3control":
+        return "s3control"
+    return str(service_model.signing_name)
+
+
+def new_session(settings: AwsSettings, hook: SessionHook | None) -> boto3.Session:
+    session = boto3.Session(profile_name=settings.profile) if settings.profile else boto3.Session()
+    if hook is not None:
+        hook(session)
+    return session
+
+
+def assumed_session(base: boto3.Session, sts: Any, role_arn: str, external_id: str | None,
+                    session_name: str, hook: SessionHook | None) -> boto3.Session:
+    """A session on temporary credentials of ``role_arn`` (STS AssumeRole, one hour)."""
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        params["ExternalId"] = external_id
+    creds = sts.assume_role(**params)["Credentials"]
+    core = botocore.session.Session()
+    session = boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=base.region_name,
+        botocore_session=core,
+    )
+    if hook is not None:
+        hook(session)
+    return session
+
+
+@dataclass
+class Account:
+    """One AWS account being collected: its session and its clients."""
+
+    session: boto3.Session
+    settings: AwsSettings
+    reached_by: str
+    account_id: str = ""
+    partition: str = "aws"
+    caller_arn: str = ""
+    home_region: str = "us-east-1"
+    locations: set[str] = field(default_factory=set)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.home_region
+        key = (service, region)
+        with self._lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            extra: dict[str, Any] = {}
+            if service == "s3control" and self.settings.endpoint_url:
+                extra["inject_host_prefix"] = False  # "{AccountId}." in front of an emulator's host
+            if service == "s3":
+                extra["s3"] = {"addressing_style": "path"} if self.settings.endpoint_url else {}
+            created = self.session.client(service, region_name=region, endpoint_url=self.settings.endpoint_url,
+                                          config=client_config(self.settings, **extra))
+            self._clients[key] = created
+            return created
+
+    def reset_clients(self) -> None:
+        with self._lock:
+            self._clients.clear()
+
+    def found(self, region: str | None) -> None:
+        if region:
+            with self._lock:
+                self.locations.add(region)
+
+
+class TaskPool:
+    """A bounded pool whose tasks may submit more tasks; :meth:`join` waits for all.
+
+    Listing a region submits one task per bucket, table or load balancer, so the
+    per-resource calls of one region overlap with the listings of others: latency is
+    hidden by concurrency instead of adding up region by region.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="auditpack-aws")
+        self._pending = 0
+        self._cond = threading.Condition()
+        self.unexpected: list[BaseException] = []
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> None:
+        with self._cond:
+            self._pending += 1
+        future: Future[Any] = self._executor.submit(func, *args)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[Any]) -> None:
+        exc = future.exception()
+        with self._cond:
+            if exc is not None:
+                self.unexpected.append(exc)
+            self._pending -= 1
+            self._cond.notify_all()
+
+    def join(self) -> None:
+        with self._cond:
+            while self._pending:
+                self._cond.wait()
+        self._executor.shutdown(wait=True)
+
+
+class Memo:
+    """Call a function once per key, even when several threads ask at the same time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[Any, tuple[threading.Event, list[Any]]] = {}
+
+    def get(self, key: Any, func: Callable[[], Any]) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            owner = entry is None
+            if entry is None:
+                entry = (threading.Event(), [])
+                self._entries[key] = entry
+        event, box = entry
+        if owner:
+            try:
+                box.append(("ok", func()))
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter, re-raised below
+                box.append(("err", exc))
+            finally:
+                event.set()
+        event.wait()
+        status, value = box[0]
+        if status == "err":
+            raise value
+        return value
+
+
+def iso(value: Any) -> str | None:
+    """An AWS timestamp (datetime or string) as ISO 8601 UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """A response as received, made JSON-serialisable (datetimes -> ISO), metadata dropped."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "read"):  # StreamingBody
+        return None
+    return value
