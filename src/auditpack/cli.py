@@ -273,39 +273,54 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return _fail(f"{args.dir}: the pack does not match its manifest", 1)
 
 
+def _print_registry(args: argparse.Namespace, key: str, rows: list[dict[str, Any]], text: list[str]) -> int:
+    from .registry import default_registry
+
+    broken = default_registry().broken
+    if args.format == "json":
+        print(json.dumps({key: rows, "broken": [b.__dict__ for b in broken]}, indent=2))
+        return EXIT_OK
+    for line in text:
+        print(line)
+    for b in broken:
+        print(f"BROKEN     {b.name} ({b.value}): {b.error}")
+    return EXIT_OK
+
+
 def cmd_list_collectors(args: argparse.Namespace) -> int:
     from .registry import default_registry
 
     reg = default_registry()
-    rows = []
-    for cid in sorted(reg.collectors):
-        cls = reg.collectors[cid]
-        rows.append({"id": cid, "title": cls.title, "section": cls.config_section, "produces": list(cls.produces)})
-    if args.format == "json":
-        print(json.dumps({"collectors": rows, "broken": [b.__dict__ for b in reg.broken]}, indent=2))
-    else:
-        for r in rows:
-            print(f"{r['id']:<10} [{r['section'] or '-'}] {r['title']}: {len(r['produces'])} evidence kind(s)")
-        for b in reg.broken:
-            print(f"BROKEN     {b.name} ({b.value}): {b.error}")
-    return EXIT_OK
+    rows = [{"id": cid, "title": cls.title, "section": cls.config_section, "produces": list(cls.produces),
+             "permissions": {k: list(v) for k, v in cls.permissions.items()}}
+            for cid, cls in sorted(reg.collectors.items())]
+    text = [f"{r['id']:<10} [{r['section'] or '-'}] {r['title']}: {len(r['produces'])} evidence kind(s)" for r in rows]
+    return _print_registry(args, "collectors", rows, text)
 
 
 def cmd_list_checks(args: argparse.Namespace) -> int:
     from .catalogs import load_catalogs
     from .registry import default_registry
 
-    reg = default_registry()
     cats = load_catalogs()
     rows = [{"id": c.id, "measure": str(c.measure), "title": c.title,
-             "controls": list(cats.controls_for(c.id, c.measure)), "source": c.source} for c in reg.sorted_checks()]
-    if args.format == "json":
-        print(json.dumps({"checks": rows, "broken": [b.__dict__ for b in reg.broken]}, indent=2))
-    else:
-        for r in rows:
-            print(f"{r['id']}\n    measure: {r['measure']}; {r['title']}\n    controls: {', '.join(r['controls'])}")
-        for b in reg.broken:
-            print(f"BROKEN {b.name} ({b.value}): {b.error}")
+             "controls": list(cats.controls_for(c.id, c.measure)), "source": c.source}
+            for c in default_registry().sorted_checks()]
+    text = [f"{r['id']}\n    measure: {r['measure']}; {r['title']}\n    controls: {', '.join(r['controls'])}"
+            for r in rows]
+    return _print_registry(args, "checks", rows, text)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .signing import generate_keypair
+
+    private, public = Path(args.private), Path(args.public)
+    for path in (private, public):
+        if path.exists():
+            return _fail(f"{path} already exists; refusing to overwrite a key", EXIT_USAGE)
+    generate_keypair(private, public)
+    print(f"auditpack: signing key written to {private} (keep it secret), public key to {public} (give it "
+          "to the auditor: auditpack verify DIR --public-key ...)")
     return EXIT_OK
 
 
@@ -372,6 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=helptext)
         p.add_argument("--format", choices=("text", "json"), default="text")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("keygen", parents=[common], help="create an Ed25519 key pair for signing packs")
+    p.add_argument("--private", required=True, metavar="FILE", help="where to write the private key (PEM, 0600)")
+    p.add_argument("--public", required=True, metavar="FILE", help="where to write the public key (PEM)")
+    p.set_defaults(func=cmd_keygen)
 
     p = sub.add_parser("history", parents=[common], help="list recorded runs")
     p.add_argument("--limit", type=int, default=20)
