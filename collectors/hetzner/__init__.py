@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -262,6 +263,8 @@ class HetznerCollector(Collector):
         self._lock = threading.Lock()
         #: requests sent in the last collect() (retries included), for the benchmark
         self.requests_made = 0
+        #: how retries wait (tests replace it to record the delays instead of sleeping)
+        self.sleep: Callable[[float], None] = time.sleep
 
     @property
     def config(self) -> HetznerSettings:
@@ -307,7 +310,7 @@ class HetznerCollector(Collector):
             return
         settings = self.config
         pacing = Pacing(max_retries=settings.max_retries, backoff_base=settings.backoff_base,
-                        backoff_max=settings.backoff_max, timeout=settings.timeout)
+                        backoff_max=settings.backoff_max, timeout=settings.timeout, sleep=self.sleep)
         storage_endpoint = project.storage_box_endpoint or (
             DEFAULT_HETZNER_ENDPOINT if project.api_endpoint.rstrip("/") == DEFAULT_CLOUD_ENDPOINT
             else project.api_endpoint)
