@@ -1,18 +1,21 @@
 """Endpoints found in other collectors' evidence (``[tls] discover = true``).
 
-The contract this module expects (read defensively: a missing field skips the record,
-never raises):
+The contract read here (defensively: a record attribute first, else the raw API object;
+a record without a usable name is skipped, never an error):
 
-==============================  ==============================================  ========
-evidence kind                   field read (record attribute, else raw key)     probed
-==============================  ==============================================  ========
-``aws.elbv2_load_balancer``     ``dns_name`` / ``DNSName``; skipped when        name:443
-                                ``scheme`` / ``Scheme`` is set and is not
-                                ``"internet-facing"``
-``aws.cloudfront_distribution`` ``domain_name`` / ``DomainName``                name:443
-``hetzner.load_balancer``       ``public_ipv4`` / raw ``public_net.ipv4.ip``    ip:443, no
-                                                                                hostname check
-==============================  ==============================================  ========
+``aws.elb_load_balancer`` (also accepted as ``aws.elbv2_load_balancer``)
+    ``dns_name`` / raw ``DNSName``; skipped when ``scheme`` / ``Scheme`` is set and is not
+    ``internet-facing``. Ports: the ``port`` of every ``aws.elb_listener`` whose
+    ``load_balancer_arn`` is the load balancer's resource id and whose ``protocol`` is HTTPS
+    or TLS; 443 when no listener evidence names the load balancer; none (skipped) when
+    its listeners are known and none speaks TLS.
+``aws.cloudfront_distribution``
+    ``domain_name`` / raw ``DomainName``, port 443; skipped when ``enabled`` is False.
+``hetzner.load_balancer``
+    ``public_ipv4`` / raw ``public_net.ipv4.ip``; skipped when ``public`` is False. Ports: the
+    ``listen_port`` of every ``services`` entry with protocol ``https`` (or ``tcp`` on 443);
+    443 when the services are unknown. Probed by address without the hostname check (the
+    certificate names a domain the evidence does not give).
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from auditpack.model import Evidence
 
 from .config import TlsEndpoint
 
-ELBV2 = "aws.elbv2_load_balancer"
+ELB_KINDS = ("aws.elb_load_balancer", "aws.elbv2_load_balancer")
+ELB_LISTENER = "aws.elb_listener"
 CLOUDFRONT = "aws.cloudfront_distribution"
 HETZNER_LB = "hetzner.load_balancer"
-DISCOVERY_KINDS = (ELBV2, CLOUDFRONT, HETZNER_LB)
+DISCOVERY_KINDS = (*ELB_KINDS, ELB_LISTENER, CLOUDFRONT, HETZNER_LB)
+_TLS_LISTENERS = ("HTTPS", "TLS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +46,12 @@ class Target:
     discovered_from: str | None = None
 
 
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def _field(ev: Evidence, name: str, raw_path: Sequence[str]) -> Any:
-    value = getattr(ev.record, name, None) if ev.record is not None else None
+    value = _get(ev.record, name) if ev.record is not None else None
     if value is not None:
         return value
     node: Any = ev.raw
@@ -59,35 +68,74 @@ def _text(value: Any) -> str | None:
     return value.strip().lower().rstrip(".") or None
 
 
-def discovered(prior: Iterable[Evidence]) -> list[Target]:
-    """Targets named by load balancer and CDN evidence, in evidence order, without repeats."""
-    out: dict[str, Target] = {}
+def _port(value: Any) -> int | None:
+    return value if isinstance(value, int) and 0 < value < 65536 else None
+
+
+def _elb_ports(prior: Sequence[Evidence]) -> dict[str, set[int]]:
+    """Load balancer ARN -> ports of its TLS listeners (an empty set: listeners known, none TLS)."""
+    ports: dict[str, set[int]] = {}
     for ev in prior:
-        try:
-            endpoint = _endpoint(ev)
-        except ValidationError:  # not a usable host name: nothing to probe
-            endpoint = None
-        if endpoint is not None and endpoint.id not in out:
-            out[endpoint.id] = Target(endpoint, ev.kind)
-    return list(out.values())
+        if ev.kind != ELB_LISTENER:
+            continue
+        arn = _field(ev, "load_balancer_arn", ("LoadBalancerArn",))
+        if not isinstance(arn, str):
+            continue
+        found = ports.setdefault(arn, set())
+        protocol = str(_field(ev, "protocol", ("Protocol",)) or "").upper()
+        port = _port(_field(ev, "port", ("Port",)))
+        if protocol in _TLS_LISTENERS and port:
+            found.add(port)
+    return ports
 
 
-def _endpoint(ev: Evidence) -> TlsEndpoint | None:
-    if ev.kind == ELBV2:
+def _hetzner_ports(ev: Evidence) -> list[int]:
+    services = _field(ev, "services", ("services",))
+    if not isinstance(services, (list, tuple)):
+        return [443]
+    ports = []
+    for svc in services:
+        protocol = str(_get(svc, "protocol") or "").lower()
+        port = _port(_get(svc, "listen_port"))
+        if port and (protocol == "https" or (protocol == "tcp" and port == 443)):
+            ports.append(port)
+    return ports
+
+
+def _found(ev: Evidence, elb_ports: dict[str, set[int]]) -> list[TlsEndpoint]:
+    if ev.kind in ELB_KINDS:
         scheme = _text(_field(ev, "scheme", ("Scheme",)))
         name = _text(_field(ev, "dns_name", ("DNSName",)))
-        if name and scheme in (None, "internet-facing"):
-            return TlsEndpoint(host=name)
-    elif ev.kind == CLOUDFRONT:
+        if not name or scheme not in (None, "internet-facing"):
+            return []
+        ports = elb_ports.get(ev.resource.id, {443})
+        return [TlsEndpoint(host=name, port=port) for port in sorted(ports)]
+    if ev.kind == CLOUDFRONT:
         name = _text(_field(ev, "domain_name", ("DomainName",)))
-        if name:
-            return TlsEndpoint(host=name)
-    elif ev.kind == HETZNER_LB:
+        if not name or _field(ev, "enabled", ("Enabled",)) is False:
+            return []
+        return [TlsEndpoint(host=name)]
+    if ev.kind == HETZNER_LB:
         ip = _text(_field(ev, "public_ipv4", ("public_net", "ipv4", "ip")))
-        if ip:
-            # reached by address: the certificate names a domain we do not know
-            return TlsEndpoint(host=ip, check_hostname=False)
-    return None
+        if not ip or _field(ev, "public", ("public_net", "enabled")) is False:
+            return []
+        return [TlsEndpoint(host=ip, port=port, check_hostname=False) for port in _hetzner_ports(ev)]
+    return []
+
+
+def discovered(prior: Iterable[Evidence]) -> list[Target]:
+    """Targets named by load balancer and CDN evidence, in evidence order, without repeats."""
+    evidence = [ev for ev in prior if ev.ok]
+    elb_ports = _elb_ports(evidence)
+    out: dict[str, Target] = {}
+    for ev in evidence:
+        try:
+            endpoints = _found(ev, elb_ports)
+        except ValidationError:  # not a usable host name: nothing to probe
+            continue
+        for endpoint in endpoints:
+            out.setdefault(endpoint.id, Target(endpoint, ev.kind))
+    return list(out.values())
 
 
 def targets(configured: Iterable[TlsEndpoint], prior: Iterable[Evidence] | None) -> list[Target]:
