@@ -51,12 +51,14 @@ def of(evidence: Sequence[Evidence], kind: str, scope: str | None = None) -> lis
     return [ev for ev in evidence if ev.kind == kind and (scope is None or ev.resource.scope == scope)]
 
 
-def ssh_block_devices(host: str, devices: Sequence[Mapping[str, Any]], address: str | None = None) -> list[Evidence]:
-    """SSH host evidence as the SSH collector emits it (its real record classes)."""
+def ssh_block_devices(host: str, devices: Sequence[Mapping[str, Any]], address: str | None = None,
+                      resource_id: str | None = None) -> list[Evidence]:
+    """SSH host evidence as the SSH collector emits it (its real record classes); with
+    ``address``, also the ``ssh.host`` record that declares the host's address."""
     from auditpack.collectors.ssh.records import BlockDevice, BlockDevices, SshHostRecord
 
     ctx = CollectContext("ssh", "test", FIXED_NOW)
-    resource = Resource(provider="ssh", type="host", id=f"audit@{address or host}:22", name=host, scope=host)
+    resource = Resource(provider="ssh", type="host", id=resource_id or f"audit@{host}:22", name=host, scope=host)
     record = BlockDevices(host=host, devices=tuple(BlockDevice(**d) for d in devices))
     ctx.collected(record, resource, raw={"blockdevices": [dict(d) for d in devices]}, source="lsblk --json")
     if address is not None:
