@@ -243,3 +243,31 @@ def test_tls10_only_server_still_gives_certificate_evidence() -> None:
     assert by_kind["tls.hsts"].ok
     findings = evaluate(evidence, TLS_CHECKS, Policy(), now, load_catalogs())
     expect(findings, MIN_VERSION, "fail", contains="accepts TLS 1.0, below the minimum")
+
+
+def test_a_failing_read_errors_only_its_own_fact(monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditpack.collectors.tls as tls_collector
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("parser exploded")
+
+    monkeypatch.setattr(tls_collector, "certificate_facts", broken)
+    with LocalTlsServer("app.example.test", key_type="ec", http="redirect") as server:
+        settings = TlsSettings(endpoints=[server.endpoint_config()], ca_bundle=server.ca_pem_path, timeout=2)
+        evidence = collect(settings, datetime.now(UTC))
+    by_kind = {ev.kind: ev for ev in evidence}
+    assert by_kind["tls.certificate"].reason is ErrorReason.INTERNAL
+    assert "parser exploded" in (by_kind["tls.certificate"].error or "")
+    assert all(by_kind[k].ok for k in ("tls.endpoint", "tls.hsts", "tls.http_redirect"))
+    assert len(evidence) == 4
+
+
+def test_unreadable_ca_bundle_is_a_configuration_error_of_the_certificate_fact(tmp_path) -> None:
+    with LocalTlsServer("app.example.test", key_type="ec") as server:
+        settings = TlsSettings(endpoints=[server.endpoint_config()], ca_bundle=str(tmp_path / "missing.pem"),
+                               timeout=2)
+        evidence = collect(settings, datetime.now(UTC))
+    by_kind = {ev.kind: ev for ev in evidence}
+    assert by_kind["tls.certificate"].reason is ErrorReason.CONFIGURATION
+    assert "missing.pem" in (by_kind["tls.certificate"].error or "")
+    assert by_kind["tls.endpoint"].ok and by_kind["tls.hsts"].ok

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+from collections.abc import Callable
 
 from auditpack.collectors import CollectContext, Collector, fan_out
 from auditpack.model import ErrorReason, Resource
@@ -62,6 +63,21 @@ def endpoint_resource(endpoint: TlsEndpoint) -> Resource:
     return Resource(provider="tls", type="endpoint", id=endpoint.id, name=endpoint.host, scope=endpoint.id)
 
 
+def _internal(ctx: CollectContext, kinds: tuple[str, ...], resource: Resource, exc: Exception) -> None:
+    ctx.log.debug("tls probe of %s raised", resource.id, exc_info=exc)
+    for kind in kinds:
+        ctx.failed(kind, resource, error=f"probe failed: {type(exc).__name__}: {exc}", reason=ErrorReason.INTERNAL,
+                   source="tls probe")
+
+
+def _guarded(ctx: CollectContext, kind: str, resource: Resource, read: Callable[[], None]) -> None:
+    """Run one fact's read; an unexpected exception becomes error evidence for that fact only."""
+    try:
+        read()
+    except Exception as exc:  # contained: the other facts and endpoints go on
+        _internal(ctx, (kind,), resource, exc)
+
+
 class TlsCollector(Collector):
     id = "tls"
     title = "TLS endpoints (protocol versions, certificates, HSTS, HTTP redirect)"
@@ -96,27 +112,25 @@ class TlsCollector(Collector):
         todo = targets(settings.endpoints, prior)
         ctx.set_total(len(todo))
         for outcome in fan_out(lambda t: self._endpoint(ctx, t), todo, settings.max_workers, name="tls"):
-            if outcome.exception is not None:  # a bug, not a network failure: visible as a gap
-                exc = outcome.exception
-                resource = endpoint_resource(outcome.item.endpoint)
-                for kind in self.produces:
-                    ctx.failed(kind, resource, error=f"probe failed: {type(exc).__name__}: {exc}",
-                               reason=ErrorReason.INTERNAL, source="tls probe")
+            if outcome.exception is not None:  # outside any read (a bug): let the engine contain it
+                raise outcome.exception
 
     # -- one endpoint ------------------------------------------------------------------------
     def _endpoint(self, ctx: CollectContext, target: Target) -> None:
         endpoint = target.endpoint
         resource = endpoint_resource(endpoint)
+        tls_kinds = (ENDPOINT, CERTIFICATE) + ((HSTS,) if endpoint.hsts else ())
         try:
             self._tls(ctx, target, resource)
         except ProbeError as err:
-            kinds = [ENDPOINT, CERTIFICATE] + ([HSTS] if endpoint.hsts else [])
-            for kind in kinds:
+            for kind in tls_kinds:
                 ctx.failed(kind, resource, error=str(err), reason=err.reason, source="tls handshake")
+        except Exception as exc:  # a bug, not a network failure: a visible gap for this endpoint only
+            _internal(ctx, tls_kinds, resource, exc)
         if not endpoint.hsts:
             ctx.skipped(HSTS, resource, why="hsts = false for this endpoint (not an HTTP service)",
                         source="https GET /")
-        self._http_redirect(ctx, endpoint, resource)
+        _guarded(ctx, HTTP_REDIRECT, resource, lambda: self._http_redirect(ctx, endpoint, resource))
         ctx.advance(endpoint.id)
 
     def _tls(self, ctx: CollectContext, target: Target, resource: Resource) -> None:
@@ -151,9 +165,10 @@ class TlsCollector(Collector):
         ctx.collected(record, resource, raw=raw, source="tls handshake per protocol version")
 
         best = accepted[0]
-        self._certificate(ctx, endpoint, resource, address, best.probe.version, best.leaf, best.chain)
+        _guarded(ctx, CERTIFICATE, resource, lambda: self._certificate(
+            ctx, endpoint, resource, address, best.probe.version, best.leaf, best.chain))
         if endpoint.hsts:
-            self._hsts(ctx, endpoint, resource, address)
+            _guarded(ctx, HSTS, resource, lambda: self._hsts(ctx, endpoint, resource, address))
 
     def _certificate(self, ctx: CollectContext, endpoint: TlsEndpoint, resource: Resource, address: str,
                      version: ProtocolVersion, leaf: bytes | None, chain: list[bytes]) -> None:
