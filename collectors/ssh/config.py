@@ -16,6 +16,8 @@ class BackupTarget(Strict):
     passphrase_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     max_age_hours: float | None = Field(None, gt=0, description="overrides policy.backup_max_age_hours")
     verify: bool = Field(False, description="run a read-only integrity test (borg extract --dry-run / restic check)")
+    test_record: str | None = Field(None, min_length=1, description="file on the host whose modification time is "
+                                    "the last successful check or restore test (touched by the test job)")
 
 
 class SshHost(Strict):
@@ -32,6 +34,7 @@ class SshHost(Strict):
     provider: str | None = Field(None, description="declared sub-processor operating this host")
     connect_timeout: float = Field(10, gt=0)
     command_timeout: float = Field(120, gt=0)
+    sshd_config: str = Field("/etc/ssh/sshd_config", min_length=1, description="sshd's configuration file on the host")
     backups: tuple[BackupTarget, ...] = ()
 
 
