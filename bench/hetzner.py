@@ -20,7 +20,7 @@ import multiprocessing as mp
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
 TOKEN = "bench-token"
@@ -29,7 +29,7 @@ TOKEN = "bench-token"
 def _serve(servers: int, latency: float, conn: Connection) -> None:
     from auditpack.emulators.hetzner import HetznerEmulator, large_project
 
-    seed = large_project(servers, datetime.now(timezone.utc))
+    seed = large_project(servers, datetime.now(UTC))
     with HetznerEmulator(seed, token=TOKEN, latency=latency) as api:
         conn.send((api.url, seed.resource_count()))
         conn.recv()  # wait until the collection is done
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             "projects": [{"name": "bench", "token_env": "BENCH_HCLOUD_TOKEN", "api_endpoint": url}],
             "max_workers": args.workers})
         collector = HetznerCollector(settings)
-        ctx = CollectContext("hetzner", "bench", datetime.now(timezone.utc), environ={"BENCH_HCLOUD_TOKEN": TOKEN})
+        ctx = CollectContext("hetzner", "bench", datetime.now(UTC), environ={"BENCH_HCLOUD_TOKEN": TOKEN})
         started = time.perf_counter()
         collector.collect(ctx)
         wall = time.perf_counter() - started

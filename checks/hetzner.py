@@ -26,7 +26,6 @@ from auditpack.checks import (
     passed,
 )
 from auditpack.collectors.hetzner.records import (
-    FirewallRule,
     HetznerCertificate,
     HetznerFirewall,
     HetznerImage,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from helpers import FIXED_NOW, expect
 from test_hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings, ssh_block_devices
 
 from auditpack.checks.hetzner import selector_matches
@@ -29,6 +28,7 @@ from auditpack.emulators.hetzner import (
     volume,
 )
 from auditpack.model import Evidence, Finding, Status
+from helpers import FIXED_NOW, expect
 
 RESIDENCY = "eea_residency_hetzner_resource_location_allowed"
 BACKUPS_ON = "backups_hetzner_server_backups_enabled"
@@ -194,7 +194,8 @@ def test_firewall_rules_ranges_selectors_and_private_servers() -> None:
                                         "label_selector": {"selector": "tier in (db, cache),env!=dev"}}]
     findings = evaluate_hetzner(read(seed))
     expect(findings, ADMIN_PORTS, "fail", "range", contains="22/tcp (SSH)")
-    expect(findings, ADMIN_PORTS, "fail", "db-by-label", contains="firewall postgres opens 5432/tcp (PostgreSQL) to ::/0")
+    expect(findings, ADMIN_PORTS, "fail", "db-by-label",
+           contains="firewall postgres opens 5432/tcp (PostgreSQL) to ::/0")
     expect(findings, FIREWALL, "pass", "db-by-label", contains="postgres")
     expect(findings, ADMIN_PORTS, "pass", "office-only")
     expect(findings, ADMIN_PORTS, "not_applicable", "private")

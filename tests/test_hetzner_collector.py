@@ -9,8 +9,6 @@ import math
 import socket
 
 import pytest
-
-from helpers import FIXED_NOW
 from test_hetzner_support import TOKEN, TOKEN_ENV, collect, of, project, settings
 
 from auditpack.collectors.hetzner import SPECS, HetznerCollector
@@ -25,6 +23,7 @@ from auditpack.emulators.hetzner import (
     server,
 )
 from auditpack.model import AttemptStatus, ErrorReason
+from helpers import FIXED_NOW
 
 KINDS = [s.kind for s in SPECS]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hcloud
 import pytest
 import requests
-from helpers import FIXED_NOW
 from test_hetzner_support import TOKEN
 
 from auditpack.emulators.hetzner import HetznerEmulator, ProjectSeed, demo_project, large_project, server
+from helpers import FIXED_NOW
 
 
 def _get(api: HetznerEmulator, path: str, token: str = TOKEN, **params: object) -> requests.Response:

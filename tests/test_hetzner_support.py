@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from helpers import FIXED_NOW
-
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
 from auditpack.collectors.hetzner import HetznerCollector
@@ -16,6 +14,7 @@ from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding, Resource
 from auditpack.registry import default_registry
+from helpers import FIXED_NOW
 
 TOKEN = "hz-test-token-0123456789abcdef"  # what the emulator accepts; must never appear in evidence
 TOKEN_ENV = "AUDITPACK_TEST_HCLOUD_TOKEN"
@@ -31,7 +30,8 @@ def settings(*projects: Mapping[str, Any], **extra: Any) -> HetznerSettings:
     return HetznerSettings.model_validate({"projects": list(projects), **values})
 
 
-def collect(config: HetznerSettings, environ: Mapping[str, str] | None = None) -> tuple[list[Evidence], HetznerCollector]:
+def collect(config: HetznerSettings,
+            environ: Mapping[str, str] | None = None) -> tuple[list[Evidence], HetznerCollector]:
     collector = HetznerCollector(config)
     ctx = CollectContext("hetzner", "test", FIXED_NOW, environ=dict(environ if environ is not None
                                                                       else {TOKEN_ENV: TOKEN}))

@@ -39,7 +39,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from .api import Listing, Pacing
+    from .api import Listing
 
 __all__ = ["HetznerCollector"]
 
@@ -57,6 +57,10 @@ def _id(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
     return None if value is None else str(value)
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _ids(values: Any) -> tuple[str, ...]:
@@ -151,7 +155,7 @@ def _load_balancer(obj: dict[str, Any], project: str) -> Parsed:
 
 
 def _certificate(obj: dict[str, Any], project: str) -> Parsed:
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    status = _obj(obj.get("status"))
     record = HetznerCertificate(id=_id(obj.get("id")) or "?", name=str(obj.get("name")), project=project,
                                 type=obj.get("type"), domain_names=tuple(obj.get("domain_names") or ()),
                                 not_valid_before=obj.get("not_valid_before"),
@@ -186,7 +190,7 @@ def _firewall(obj: dict[str, Any], project: str) -> Parsed:
 
 
 def _image(obj: dict[str, Any], project: str) -> Parsed:
-    source = obj.get("created_from") if isinstance(obj.get("created_from"), dict) else {}
+    source = _obj(obj.get("created_from"))
     record = HetznerImage(id=_id(obj.get("id")) or "?", name=obj.get("name"), project=project,
                           type=str(obj.get("type")), status=obj.get("status"), created=obj.get("created"),
                           created_from_id=_id(source.get("id")), created_from_name=source.get("name"),
@@ -204,7 +208,7 @@ def _network(obj: dict[str, Any], project: str) -> Parsed:
 
 def _storage_box(obj: dict[str, Any], project: str) -> Parsed:
     loc, country = _location(obj)
-    access = obj.get("access_settings") if isinstance(obj.get("access_settings"), dict) else {}
+    access = _obj(obj.get("access_settings"))
     plan = obj.get("snapshot_plan")
     record = HetznerStorageBox(
         id=_id(obj.get("id")) or "?", name=str(obj.get("name") or obj.get("username")), project=project,

@@ -134,12 +134,13 @@ def get_page(client: Client, path: str, params: Mapping[str, Any], pacing: Pacin
              counter: list[int]) -> dict[str, Any]:
     """One GET with bounded retries. ``counter[0]`` counts the requests actually sent."""
     attempt = 0
+    seen: list[requests.Response] = []
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        seen.append(response)
+
     while True:
-        seen: list[requests.Response] = []
-
-        def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-            seen.append(response)
-
+        seen.clear()
         counter[0] += 1
         try:
             body = client.request("GET", path, params=dict(params), hooks={"response": [hook]},

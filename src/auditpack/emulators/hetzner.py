@@ -416,8 +416,8 @@ class HetznerEmulator:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the emulator is not running (use it as a context manager)")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
 
     def inject(self, status: int, *, times: int = 1, path: str = "/") -> None:
         """Answer the next ``times`` GETs below ``path`` (e.g. ``"/servers"``) with
@@ -552,7 +552,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        status, extra, body = self.emulator.handle(self.command, self.path, self.headers)
+        auth = {"Authorization": self.headers.get("Authorization", "")}
+        status, extra, body = self.emulator.handle(self.command, self.path, auth)
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
