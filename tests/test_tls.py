@@ -271,3 +271,12 @@ def test_unreadable_ca_bundle_is_a_configuration_error_of_the_certificate_fact(t
     assert by_kind["tls.certificate"].reason is ErrorReason.CONFIGURATION
     assert "missing.pem" in (by_kind["tls.certificate"].error or "")
     assert by_kind["tls.endpoint"].ok and by_kind["tls.hsts"].ok
+
+
+def test_evidence_survives_the_pack_round_trip(run: Run) -> None:
+    """`auditpack report` rebuilds evidence from the pack's JSON: every record must come back."""
+    import json
+
+    for ev in run.evidence:
+        again = Evidence.from_json(json.loads(json.dumps(ev.to_json())))
+        assert again.record == ev.record and again.raw_sha256 == ev.raw_sha256 and again.path == ev.path
