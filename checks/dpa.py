@@ -77,7 +77,9 @@ def subprocessor_list_provider_registered(ctx: CheckContext) -> Iterable[Verdict
             yield manual(ev, f"{_who(use)} is in use; DPA profile '{profile.id}' has no sub-processor register, so "
                              f"show that this sub-processor meets {_promising_clauses(profile)} "
                              "(notification, authorisation or its agreement).",
-                         details={"profile": profile.id, "provider": use.provider_name})
+                         details={"profile": profile.id, "provider": use.provider_name},
+                         remediation="Attach the notification to the customer, its authorisation or the agreement "
+                                     "with this sub-processor as manual evidence.")
         return
     covered: set[str] = set()
     for ev, use in uses:

@@ -1,40 +1,126 @@
 """Reports: render a pack's findings and evidence into documents. Reports never decide.
 
 ``render_pack(root)`` reads ``findings.json``, ``context.json`` and ``evidence/index.json``
-from a pack folder and writes ``report.md``, ``report.html`` and ``findings.csv``. It is
-the one code path for ``run`` and for ``auditpack report DIR`` (offline re-rendering).
+from a pack folder, builds the view model (:mod:`auditpack.reports.view`) and writes
+``report.html`` (one self-contained file), ``report.md`` (renders on a Git forge) and
+``findings.csv``. It is the one code path for ``run`` and for ``auditpack report DIR``
+(offline re-rendering): the output depends only on the pack's files, so the same pack
+renders byte-identically.
+
+Escaping: every string in the view model may come from the outside world (bucket names,
+tags, host output). HTML uses Jinja2 autoescaping; Markdown uses a finalizer that escapes
+*every* printed value, so a template cannot forget it (:func:`markdown_escape`).
 """
 
 from __future__ import annotations
 
+import base64
 import csv
-import html
+import hashlib
 import io
-import json
+import re
 from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .view import ReportView, load_view
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CSV_COLUMNS = ("id", "status", "severity", "measure", "check", "provider", "resource_type", "resource_id",
+               "resource_name", "location", "scope", "message", "remediation", "controls", "clauses",
+               "waiver_owner", "waiver_reason", "waiver_expires", "evidence")
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&@$])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|[0-9]+[.)])(?=\s|$|[=-]*$)")
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
 
-def _md(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|" else ch for ch in str(text)).replace("\n", " ")
+class MdSafe(str):
+    """Markdown the renderer itself wrote: the finalizer passes it through unescaped."""
+
+
+def markdown_escape(value: Any) -> str:
+    """Make any text inert in (GitHub-flavoured) Markdown, inside a table cell or a paragraph.
+
+    Every ASCII punctuation character that could start markup is backslash-escaped (CommonMark
+    renders ``\\x`` as a literal ``x`` for any ASCII punctuation), so ``<script>``, ``|``,
+    backticks, ``*_[]`` and link syntax show as typed; line breaks become spaces so an outside
+    string cannot end a table row or start a block.
+    """
+    if isinstance(value, MdSafe):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    # what starts a block only at the start of a line: a heading, a list item, a setext rule
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
+                              else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+def _environment(markdown: bool) -> Environment:
+    if markdown:
+        env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, finalize=markdown_escape,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    else:
+        env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return env
+
+
+def render_html(view: ReportView) -> str:
+    """One self-contained HTML page: inline CSS and script, a Content-Security-Policy that
+    forbids every fetch, and the inline script allowed by its hash only."""
+    script = (TEMPLATES / "filter.js").read_text("utf-8")
+    style = (TEMPLATES / "report.css").read_text("utf-8")
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
+           "base-uri 'none'; form-action 'none'")
+    template = _environment(markdown=False).get_template("report.html.j2")
+    return template.render(v=view, script=Markup(script), style=Markup(style), csp=Markup(csp))
+
+
+def render_markdown(view: ReportView) -> str:
+    template = _environment(markdown=True).get_template("report.md.j2")
+    text = template.render(v=view, br=MdSafe("<br>"))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not execute: text that starts like a formula gets a
+    leading apostrophe (OWASP CSV injection advice); everything else is verbatim."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(view: ReportView) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in sorted(view.findings, key=lambda r: r.id):
+        waiver = f.waiver
+        writer.writerow([_cell(v) for v in (
+            f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
+            f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
+            "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
+            waiver.expires if waiver else "", "; ".join(f.evidence))])
+    return buf.getvalue()
 
 
 def render_pack(root: Path) -> None:
-    doc = json.loads((root / "findings.json").read_text("utf-8"))
-    findings = doc["findings"]
-    lines = ["# Audit pack", "", f"Run {_md(doc['run']['id'])}, complete: {doc['run']['complete']}", "",
-             "| status | check | resource | message |", "| --- | --- | --- | --- |"]
-    for f in findings:
-        lines.append(f"| {f['status']} | {_md(f['check'])} | {_md(f['resource']['id'])} | {_md(f['message'])} |")
-    (root / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rows = "".join(
-        f"<tr><td>{html.escape(f['status'])}</td><td>{html.escape(f['check'])}</td>"
-        f"<td>{html.escape(f['resource']['id'])}</td><td>{html.escape(f['message'])}</td></tr>" for f in findings)
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>Audit pack</title></head><body>"
-            f"<h1>Audit pack</h1><table>{rows}</table></body></html>\n")
-    (root / "report.html").write_text(page, encoding="utf-8")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["check", "measure", "status", "resource_id", "message"])
-    for f in findings:
-        writer.writerow([f["check"], f["measure"], f["status"], f["resource"]["id"], f["message"]])
-    (root / "findings.csv").write_text(buf.getvalue(), encoding="utf-8")
+    """Write report.html, report.md and findings.csv into the pack folder ``root``."""
+    view = load_view(root)
+    (root / "report.html").write_text(render_html(view), encoding="utf-8", newline="\n")
+    (root / "report.md").write_text(render_markdown(view), encoding="utf-8", newline="\n")
+    (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
+
+
+__all__ = ["MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack"]

@@ -1,0 +1,701 @@
+"""The report's view model: everything the templates show, decided here, tested on its own.
+
+Templates hold no logic beyond loops; this module reads a pack's stored files and prepares
+plain frozen data: the cover, summaries, each DPA profile clause by clause, the ISO/IEC
+27001:2022 Annex A and GDPR views, coverage gaps, findings, manual evidence, accepted
+exceptions and the evidence appendix. Strings from the outside world are kept as they are;
+escaping is the renderer's job (HTML autoescape, a Markdown escaping finalizer).
+
+Verdict roll-up per clause and per control (domain/measures.md): any ``fail`` ->
+"evidence of non-conformity"; else any ``error`` -> "incomplete evidence"; all ``pass`` /
+``not_applicable`` -> "evidence supports"; nothing automated (no findings, or only
+``manual``) -> "manual evidence required". A ``fail`` under an active waiver stays a fail:
+the verdict is still non-conformity, labelled "(accepted exception)" when every fail behind
+it is waived. A mix of ``pass`` and ``manual`` is "evidence supports" for the automated part
+and lists the manual items: the manual findings stay visible in the clause's findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from auditpack.catalogs import GDPR_PREFIX, Catalogs, load_catalogs
+from auditpack.model import Measure
+
+STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
+STATUS_LABEL = {"pass": "pass", "fail": "fail", "error": "error", "manual": "manual", "not_applicable": "n/a"}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+MEASURE_LABEL = {
+    "eea_residency": "EEA residency",
+    "transfer_safeguards": "Transfer safeguards",
+    "encryption_at_rest": "Encryption at rest",
+    "encryption_in_transit": "Encryption in transit",
+    "access_control": "Access control",
+    "access_logging": "Access logging",
+    "backups": "Backups",
+    "backup_testing": "Backup testing",
+    "vulnerability_management": "Vulnerability management",
+    "network_security": "Network security",
+    "physical_security": "Physical security",
+    "breach_notification": "Breach notification",
+    "subprocessor_list": "Sub-processor list",
+    "audit_rights": "Audit rights",
+    "deletion_on_termination": "Deletion on termination",
+    "certification": "Certification",
+}
+PARAMETER_LABEL = {
+    "residency": "Allowed residency",
+    "breach_deadline_hours": "Breach notification deadline (hours)",
+    "deletion_days": "Deletion deadline (days)",
+    "audit_frequency": "Audit frequency",
+    "backup_max_age_hours": "Maximum backup age (hours)",
+    "backup_test_max_age_days": "Maximum age of a backup test (days)",
+    "snapshot_max_age_hours": "Maximum snapshot age (hours)",
+    "tls_min_version": "Minimum TLS version",
+    "certificate_min_days": "Minimum certificate validity (days)",
+    "access_key_max_age_days": "Maximum access key age (days)",
+    "admin_ports": "Administrative ports",
+    "database_ports": "Database ports",
+}
+SCOPE_LABEL = {"aws": "AWS accounts", "hetzner": "Hetzner projects", "ssh": "SSH hosts", "tls": "TLS endpoints"}
+LOCATION_LABEL = {"aws": "AWS regions", "hetzner": "Hetzner locations", "ssh": "Declared countries"}
+
+
+class Verdict(StrEnum):
+    NONCONFORMITY = "nonconformity"
+    INCOMPLETE = "incomplete"
+    MANUAL = "manual"
+    SUPPORTS = "supports"
+
+
+VERDICT_LABEL = {
+    Verdict.SUPPORTS: "Evidence supports",
+    Verdict.NONCONFORMITY: "Evidence of non-conformity",
+    Verdict.INCOMPLETE: "Incomplete evidence",
+    Verdict.MANUAL: "Manual evidence required",
+}
+VERDICT_ORDER = tuple(Verdict)
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    code: str  # a Verdict value: also the CSS class
+    label: str
+    accepted: bool = False  # every fail behind it is under an active waiver
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} (accepted exception)" if self.accepted else self.label
+
+
+def rollup(findings: Iterable[FindingRow]) -> VerdictView:
+    """The four-verdict roll-up over the findings behind a clause or a control."""
+    items = list(findings)
+    statuses = {f.status for f in items}
+    if "fail" in statuses:
+        fails = [f for f in items if f.status == "fail"]
+        accepted = all(f.waiver is not None for f in fails)
+        return VerdictView(Verdict.NONCONFORMITY, VERDICT_LABEL[Verdict.NONCONFORMITY], accepted)
+    if "error" in statuses:
+        return VerdictView(Verdict.INCOMPLETE, VERDICT_LABEL[Verdict.INCOMPLETE])
+    if statuses & {"pass", "not_applicable"}:
+        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS])
+    return VerdictView(Verdict.MANUAL, VERDICT_LABEL[Verdict.MANUAL])
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Counts:
+    fail: int = 0
+    error: int = 0
+    manual: int = 0
+    passed: int = 0
+    not_applicable: int = 0
+
+    @classmethod
+    def of(cls, findings: Iterable[FindingRow]) -> Counts:
+        c = Counter(f.status for f in findings)
+        return cls(c["fail"], c["error"], c["manual"], c["pass"], c["not_applicable"])
+
+    @property
+    def total(self) -> int:
+        return self.fail + self.error + self.manual + self.passed + self.not_applicable
+
+    @property
+    def text(self) -> str:
+        parts = [(self.fail, "fail"), (self.error, "error"), (self.manual, "manual"), (self.passed, "pass"),
+                 (self.not_applicable, "n/a")]
+        return ", ".join(f"{n} {label}" for n, label in parts if n) or "no findings"
+
+
+@dataclass(frozen=True)
+class Waived:
+    owner: str
+    reason: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    id: str  # F-0001, in findings.json order
+    check: str
+    check_title: str
+    measure: str
+    measure_label: str
+    status: str
+    status_label: str
+    severity: str
+    provider: str
+    resource_type: str
+    resource_id: str
+    resource_name: str
+    location: str
+    scope: str
+    message: str
+    remediation: str
+    reason: str  # error reason, for gaps
+    controls: tuple[str, ...]
+    clauses: tuple[str, ...]  # "profile: ref"
+    evidence: tuple[str, ...]
+    waiver: Waived | None
+
+    @property
+    def controls_label(self) -> str:
+        """Compact: ``ISO A.5.23, A.8.24 · GDPR Art. 32(1)(a)``."""
+        iso = [c.split("/", 1)[1] for c in self.controls if c.startswith("ISO27001:2022/")]
+        gdpr = ["Art. " + c[len(GDPR_PREFIX):] for c in self.controls if c.startswith(GDPR_PREFIX)]
+        parts = ([f"ISO 27001 {', '.join(iso)}"] if iso else []) + ([f"GDPR {', '.join(gdpr)}"] if gdpr else [])
+        return " · ".join(parts)
+
+    @property
+    def resource_label(self) -> str:
+        if self.resource_name and self.resource_name != self.resource_id:
+            return f"{self.resource_name} ({self.resource_id})"
+        return self.resource_id
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    check: str
+    title: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    path: str
+    sha256: str
+    date: str
+    measures: tuple[str, ...]
+    integrity: str  # "matches" | "missing" | "changed"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    anchor: str
+    ref: str
+    heading: str  # shown only when the reference does not already name it
+    quote: str
+    note: str
+    manual_only: bool
+    measures: tuple[str, ...]  # labels
+    parameters: tuple[Parameter, ...]
+    verdict: VerdictView
+    counts: Counts
+    checks: tuple[CheckSummary, ...]
+    open_findings: tuple[FindingRow, ...]  # fail, error, manual: listed one by one
+    documents: tuple[Document, ...]
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    name: str
+    service: str
+    location: str
+    note: str
+    coverage: str  # what the reconciliation found for it
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    id: str
+    anchor: str
+    title: str
+    processor: str
+    counterpart: str
+    date: str
+    language: str
+    source: str
+    parameters: tuple[Parameter, ...]
+    clauses: tuple[ClauseView, ...]
+    verdicts: tuple[tuple[VerdictView, int], ...]  # clause count per verdict
+    register_clause: str
+    register: tuple[RegisterRow, ...]
+
+
+@dataclass(frozen=True)
+class ControlView:
+    ref: str
+    id: str
+    title: str
+    group: str
+    verdict: VerdictView
+    counts: Counts
+    measures: tuple[str, ...]
+    open_findings: tuple[str, ...]  # finding ids behind a fail/error
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    title: str
+    note: str
+    controls: tuple[ControlView, ...]
+    verdicts: tuple[tuple[VerdictView, int], ...]
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[ControlView, ...]], ...]:
+        """The controls by theme, in catalog order."""
+        out: list[tuple[str, list[ControlView]]] = []
+        for control in self.controls:
+            if not out or out[-1][0] != control.group:
+                out.append((control.group, []))
+            out[-1][1].append(control)
+        return tuple((group, tuple(items)) for group, items in out)
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    measure: str
+    label: str
+    counts: Counts
+    verdict: VerdictView
+
+
+@dataclass(frozen=True)
+class CollectorRow:
+    id: str
+    status: str
+    error: str
+    evidence: int
+    errors: int
+    seconds: str
+
+
+@dataclass(frozen=True)
+class ScopeLine:
+    label: str
+    covered: tuple[str, ...]
+    not_covered: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cover:
+    organisation: str
+    contact: str
+    run_id: str
+    started_at: str
+    finished_at: str
+    tool_version: str
+    complete: bool
+    completeness: str
+    scope: tuple[ScopeLine, ...]
+    profiles: tuple[str, ...]
+    totals: Counts
+    policy: tuple[Parameter, ...]
+
+
+@dataclass(frozen=True)
+class GapRow:
+    collector: str
+    kind: str
+    resource: str
+    scope: str
+    status: str
+    reason: str
+    error: str
+    path: str
+
+
+@dataclass(frozen=True)
+class WaiverRow:
+    check: str
+    resource: str
+    owner: str
+    reason: str
+    expires: str
+    active: bool
+    state: str
+    findings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppendixRow:
+    path: str
+    file_sha256: str
+    raw_sha256: str
+    kind: str
+    status: str
+    collector: str
+    scope: str
+    resource: str
+    collected_at: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    cover: Cover
+    measures: tuple[MeasureSummary, ...]
+    profiles: tuple[ProfileView, ...]
+    iso: CatalogView
+    gdpr: CatalogView
+    collectors: tuple[CollectorRow, ...]
+    gaps: tuple[GapRow, ...]
+    error_findings: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # detail order: status, severity, measure, check, resource
+    documents: tuple[Document, ...]
+    waivers: tuple[WaiverRow, ...]
+    appendix: tuple[AppendixRow, ...]
+    verdict_legend: tuple[VerdictView, ...] = field(default=tuple(VerdictView(v, VERDICT_LABEL[v]) for v in Verdict))
+
+
+# --- building -------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _finding_rows(findings: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> list[FindingRow]:
+    width = max(4, len(str(len(findings))))
+    rows = []
+    for n, f in enumerate(findings, 1):
+        res = f.get("resource") or {}
+        waiver = f.get("waiver")
+        details = f.get("details") or {}
+        rows.append(FindingRow(
+            id=f"F-{n:0{width}d}",
+            check=f["check"],
+            check_title=titles.get(f["check"], ""),
+            measure=f["measure"],
+            measure_label=MEASURE_LABEL.get(f["measure"], f["measure"]),
+            status=f["status"],
+            status_label=STATUS_LABEL.get(f["status"], f["status"]),
+            severity=f.get("severity", "medium"),
+            provider=_text(res.get("provider")),
+            resource_type=_text(res.get("type")),
+            resource_id=_text(res.get("id")),
+            resource_name=_text(res.get("name")),
+            location=_text(res.get("location")),
+            scope=_text(res.get("scope")),
+            message=_text(f.get("message")),
+            remediation=_text(f.get("remediation")),
+            reason=_text(details.get("reason")) if isinstance(details, Mapping) else "",
+            controls=tuple(f.get("controls", ())),
+            clauses=tuple(f"{c['profile']}: {c['clause']}" for c in f.get("clauses", ())),
+            evidence=tuple(f.get("evidence", ())),
+            waiver=Waived(_text(waiver.get("owner")), _text(waiver.get("reason")), _text(waiver.get("expires")))
+            if isinstance(waiver, Mapping) else None,
+        ))
+    return rows
+
+
+def _rank(row: FindingRow) -> tuple[Any, ...]:
+    status = STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else len(STATUS_ORDER)
+    severity = SEVERITY_ORDER.index(row.severity) if row.severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    return (status, severity, row.measure, row.check, row.scope, row.resource_id, row.id)
+
+
+def _verdict_counts(verdicts: Iterable[VerdictView]) -> tuple[tuple[VerdictView, int], ...]:
+    c = Counter(v.code for v in verdicts)
+    return tuple((VerdictView(v, VERDICT_LABEL[v]), c[v]) for v in VERDICT_ORDER)
+
+
+def _check_summaries(rows: Sequence[FindingRow]) -> tuple[CheckSummary, ...]:
+    by_check: dict[str, list[FindingRow]] = {}
+    for r in rows:
+        by_check.setdefault(r.check, []).append(r)
+    return tuple(CheckSummary(check, items[0].check_title, Counts.of(items)) for check, items in sorted(by_check.items()))
+
+
+def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Document]:
+    out = []
+    for doc in context.get("manual_evidence", ()):
+        path = _text(doc.get("path"))
+        actual = hashes.get(path)
+        integrity = "missing" if actual is None else ("matches" if actual == doc.get("sha256") else "changed")
+        out.append(Document(_text(doc.get("title")), path, _text(doc.get("sha256")), _text(doc.get("date")),
+                            tuple(MEASURE_LABEL.get(m, m) for m in doc.get("measures", ())), integrity))
+    return sorted(out, key=lambda d: (d.title, d.path))
+
+
+def _parameter(key: str, value: Any) -> Parameter:
+    return Parameter(key, PARAMETER_LABEL.get(key, key), _text(value))
+
+
+def _register(profile: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[RegisterRow, ...]:
+    pid = profile["profile"]["id"]
+    mine = [r for r in rows if r.measure == Measure.SUBPROCESSOR_LIST and any(c.startswith(f"{pid}: ") for c in r.clauses)]
+    out = []
+    for entry in profile.get("subprocessors", ()):
+        name = entry["name"]
+        uses = [r for r in mine if r.resource_id == f"{pid}:{name}" or
+                (r.check.endswith("_registered") and f"as '{name}'" in r.message)]
+        if any(r.status == "manual" and r.resource_id == f"{pid}:{name}" for r in uses):
+            coverage = "not covered by any collector (manual evidence required)"
+        elif uses:
+            scopes = sorted({r.resource_label for r in uses})
+            located = [r for r in mine if r.check.endswith("_location_declared") and r.resource_id in
+                       {u.resource_id for u in uses}]
+            where = Counts.of(located).text if located else "no location finding"
+            coverage = f"in use: {', '.join(scopes)}; locations: {where}"
+        else:
+            coverage = "not reconciled in this run"
+        out.append(RegisterRow(name, _text(entry.get("service")), _text(entry.get("location")),
+                               _text(entry.get("note")), coverage))
+    return tuple(out)
+
+
+def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow],
+                  documents: Sequence[Document]) -> ProfileView:
+    info = profile["profile"]
+    pid = info["id"]
+    params = profile.get("parameters", {}) or {}
+    clauses = []
+    for i, clause in enumerate(profile.get("clauses", ()), 1):
+        key = f"{pid}: {clause['ref']}"
+        behind = [] if clause.get("manual") else [r for r in rows if key in r.clauses]
+        measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.get("measures", ()))
+        clauses.append(ClauseView(
+            anchor=f"p{n}-c{i}",
+            ref=clause["ref"],
+            heading="" if clause["ref"].startswith(_text(clause.get("heading")) or "\0") else _text(clause.get("heading")),
+            quote=_text(clause.get("quote")),
+            note=_text(clause.get("note")),
+            manual_only=bool(clause.get("manual")),
+            measures=measures,
+            parameters=tuple(_parameter(k, params.get(k)) for k in clause.get("parameters", ()) if k in params),
+            verdict=rollup(behind),
+            counts=Counts.of(behind),
+            checks=_check_summaries(behind),
+            open_findings=tuple(sorted((r for r in behind if r.status in ("fail", "error", "manual")), key=_rank)),
+            documents=tuple(d for d in documents if set(d.measures) & set(measures)),
+        ))
+    return ProfileView(
+        id=pid,
+        anchor=f"p{n}",
+        title=_text(info.get("title")),
+        processor=_text(info.get("processor")),
+        counterpart=_text(info.get("counterpart")),
+        date=_text(info.get("date")),
+        language=_text(info.get("language")),
+        source=_text(info.get("source")),
+        parameters=tuple(_parameter(k, v) for k, v in sorted(params.items())),
+        clauses=tuple(clauses),
+        verdicts=_verdict_counts(c.verdict for c in clauses),
+        register_clause=_text(profile.get("subprocessor_clause")),
+        register=_register(profile, rows),
+    )
+
+
+def _catalog_view(title: str, note: str, controls: Sequence[tuple[str, str, str, str]], rows: Sequence[FindingRow],
+                  catalogs: Catalogs, documents: Sequence[Document]) -> CatalogView:
+    """``controls``: (ref, id, title, group) in catalog order."""
+    by_ref: dict[str, list[FindingRow]] = {}
+    for r in rows:
+        for ref in r.controls:
+            by_ref.setdefault(ref, []).append(r)
+    measures_of: dict[str, list[str]] = {}
+    for measure, refs in catalogs.measures.items():
+        for ref in refs:
+            measures_of.setdefault(ref, []).append(MEASURE_LABEL.get(str(measure), str(measure)))
+    views = []
+    for ref, cid, ctitle, group in controls:
+        behind = by_ref.get(ref, [])
+        measures = tuple(measures_of.get(ref, ()))
+        views.append(ControlView(
+            ref=ref, id=cid, title=ctitle, group=group, verdict=rollup(behind), counts=Counts.of(behind),
+            measures=measures,
+            open_findings=tuple(r.id for r in sorted(behind, key=_rank) if r.status in ("fail", "error")),
+            documents=tuple(d.title for d in documents if set(d.measures) & set(measures)),
+        ))
+    return CatalogView(title, note, tuple(views), _verdict_counts(v.verdict for v in views))
+
+
+def _gdpr_key(article: str) -> tuple[int, str]:
+    number = ""
+    for ch in article:
+        if not ch.isdigit():
+            break
+        number += ch
+    return (int(number or 0), article)
+
+
+def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
+           rows: Sequence[FindingRow]) -> Cover:
+    org = context.get("organisation") or {}
+    covered: dict[str, set[str]] = {}
+    seen_scopes: dict[str, set[str]] = {}
+    locations: dict[str, set[str]] = {}
+    for item in index:
+        prov = item.get("provenance") or {}
+        collector = _text(prov.get("collector"))
+        res = item.get("resource") or {}
+        scope = _text(res.get("scope") or prov.get("scope"))
+        seen_scopes.setdefault(collector, set()).add(scope)
+        if item.get("status") == "collected":
+            covered.setdefault(collector, set()).add(scope)
+            if res.get("location"):
+                locations.setdefault(collector, set()).add(_text(res.get("location")))
+    lines = []
+    for c in run.get("collectors", ()):
+        cid = _text(c.get("id"))
+        if c.get("status") == "skipped":
+            continue
+        declared = {_text(s) for s in c.get("scopes", ())} | seen_scopes.get(cid, set())
+        ok = covered.get(cid, set())
+        lines.append(ScopeLine(SCOPE_LABEL.get(cid, f"{cid} scopes"), tuple(sorted(ok)),
+                               tuple(sorted(declared - ok - {"global"}))))
+        if locations.get(cid):
+            lines.append(ScopeLine(LOCATION_LABEL.get(cid, f"{cid} locations"), tuple(sorted(locations[cid])), ()))
+    complete = bool(run.get("complete"))
+    errors = sum(1 for r in rows if r.status == "error")
+    completeness = ("Complete: every configured source was read." if complete else
+                    f"Incomplete: some evidence could not be collected ({errors} finding(s) with status error); "
+                    "see Coverage gaps.")
+    return Cover(
+        organisation=_text(org.get("name") or run.get("organisation")),
+        contact=_text(org.get("contact")),
+        run_id=_text(run.get("id")),
+        started_at=_text(run.get("started_at")),
+        finished_at=_text(run.get("finished_at")),
+        tool_version=_text(run.get("tool_version")),
+        complete=complete,
+        completeness=completeness,
+        scope=tuple(lines),
+        profiles=tuple(f"{p['profile']['id']}: {p['profile'].get('title', '')}" for p in context.get("profiles", ())),
+        totals=Counts.of(rows),
+        policy=tuple(_parameter(k, v) for k, v in sorted((context.get("policy") or {}).items()) if v is not None),
+    )
+
+
+def _waivers(context: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[WaiverRow, ...]:
+    out = []
+    for w in context.get("waivers", ()):
+        active = bool(w.get("active"))
+        covered = tuple(r.id for r in rows if r.waiver is not None and r.check == w.get("check")
+                        and r.waiver.owner == _text(w.get("owner")) and r.waiver.expires == _text(w.get("expires")))
+        state = "active" if active else "expired: no longer applies (the findings it covered count as open)"
+        out.append(WaiverRow(_text(w.get("check")), _text(w.get("resource")), _text(w.get("owner")),
+                             _text(w.get("reason")), _text(w.get("expires")), active, state, covered))
+    return tuple(sorted(out, key=lambda w: (not w.active, w.check, w.resource, w.expires)))
+
+
+def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
+               hashes: Mapping[str, str], catalogs: Catalogs | None = None) -> ReportView:
+    """The whole report from a pack's stored data. ``hashes``: SHA-256 of the pack's
+    evidence and manual files by relative path (as on disk now)."""
+    catalogs = catalogs or load_catalogs()
+    run = findings_doc.get("run") or context.get("run") or {}
+    titles = {c["id"]: _text(c.get("title")) for c in context.get("checks", ())}
+    rows = _finding_rows(findings_doc.get("findings", ()), titles)
+    documents = _documents(context, hashes)
+
+    measures = tuple(
+        MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(r for r in rows if r.measure == m.value),
+                       rollup(r for r in rows if r.measure == m.value))
+        for m in Measure
+    )
+    profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.get("profiles", ()), 1))
+    iso_controls = [(c.ref, c.id, c.title, c.theme) for c in catalogs.iso.values()]
+    iso = _catalog_view("ISO/IEC 27001:2022 Annex A",
+                        "Short control titles only (the control text is ISO's copyright). A finding is evidence "
+                        "for or against a control; it never decides that a control failed.",
+                        iso_controls, rows, catalogs, documents)
+    mapped = {ref for refs in catalogs.measures.values() for ref in refs} | {
+        ref for refs in catalogs.checks.values() for ref in refs}
+    gdpr_refs = sorted((r for r in mapped if r.startswith(GDPR_PREFIX)), key=lambda r: _gdpr_key(r[len(GDPR_PREFIX):]))
+    gdpr_controls = [(ref, "Art. " + ref[len(GDPR_PREFIX):], catalogs.describe(ref).title, "") for ref in gdpr_refs]
+    gdpr = _catalog_view("GDPR (Regulation (EU) 2016/679)", "The articles the measures map to.",
+                         gdpr_controls, rows, catalogs, documents)
+
+    collectors = tuple(
+        CollectorRow(_text(c.get("id")), _text(c.get("status")), _text(c.get("error")), int(c.get("evidence") or 0),
+                     int(c.get("errors") or 0), f"{float(c.get('seconds') or 0):.1f}")
+        for c in run.get("collectors", ()))
+    gaps = tuple(sorted(
+        (GapRow(_text((i.get("provenance") or {}).get("collector")), _text(i.get("kind")),
+                _text((i.get("resource") or {}).get("name") or (i.get("resource") or {}).get("id")),
+                _text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
+                _text(i.get("status")), _text(i.get("reason")), _text(i.get("error")), _text(i.get("path")))
+         for i in index if i.get("status") != "collected"),
+        key=lambda g: (g.collector, g.scope, g.kind, g.resource, g.path)))
+    appendix = tuple(sorted(
+        (AppendixRow(
+            path=_text(i.get("path")), file_sha256=hashes.get(_text(i.get("path")), "missing"),
+            raw_sha256=_text(i.get("raw_sha256")), kind=_text(i.get("kind")), status=_text(i.get("status")),
+            collector=_text((i.get("provenance") or {}).get("collector")),
+            scope=_text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
+            resource=_text((i.get("resource") or {}).get("id")),
+            collected_at=_text((i.get("provenance") or {}).get("collected_at")),
+            source=_text((i.get("provenance") or {}).get("source")))
+         for i in index),
+        key=lambda a: (a.path, a.kind, a.resource, a.source)))
+    return ReportView(
+        cover=_cover(context, run, index, rows),
+        measures=measures,
+        profiles=profiles,
+        iso=iso,
+        gdpr=gdpr,
+        collectors=collectors,
+        gaps=gaps,
+        error_findings=tuple(sorted((r for r in rows if r.status == "error"), key=_rank)),
+        findings=tuple(sorted(rows, key=_rank)),
+        documents=tuple(documents),
+        waivers=_waivers(context, rows),
+        appendix=appendix,
+    )
+
+
+def pack_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every evidence and manual file of a pack, by relative path."""
+    out = {}
+    for folder in ("evidence", "manual"):
+        base = root / folder
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def load_view(root: Path, catalogs: Catalogs | None = None) -> ReportView:
+    """Read a pack folder's stored data and build its view (``auditpack report DIR``)."""
+    findings_doc = json.loads((root / "findings.json").read_text("utf-8"))
+    context_path = root / "context.json"
+    context = json.loads(context_path.read_text("utf-8")) if context_path.is_file() else {}
+    index_path = root / "evidence" / "index.json"
+    index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else []
+    return build_view(findings_doc, context, index, pack_hashes(root), catalogs)
