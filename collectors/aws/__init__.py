@@ -32,7 +32,7 @@ GLOBAL_KINDS = (
     "aws.s3_bucket", "aws.s3_bucket_encryption", "aws.s3_bucket_policy", "aws.s3_bucket_logging",
     "aws.s3_bucket_versioning", "aws.s3_bucket_replication", "aws.s3_bucket_public_access_block",
     "aws.s3_account_public_access_block", "aws.iam_account_summary", "aws.iam_credential_report",
-    "aws.iam_password_policy", "aws.cloudfront_distribution", "aws.cloudfront_logging",
+    "aws.iam_password_policy", "aws.cloudfront_distribution", "aws.cloudfront_config",
 )
 REGIONAL_KINDS = (
     "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ebs_encryption_default", "aws.vpc",

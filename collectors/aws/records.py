@@ -249,14 +249,16 @@ class CloudFrontDistribution(EvidenceRecord, kind="aws.cloudfront_distribution")
     distribution_id: str
     domain_name: str | None
     enabled: bool
+
+
+class CloudFrontConfig(EvidenceRecord, kind="aws.cloudfront_config"):
+    """From GetDistributionConfig: viewer-side TLS and logging (one call, one fact)."""
+
     viewer_protocol_policies: tuple[str, ...]  # default and every cache behaviour
     minimum_protocol_version: str | None
     default_certificate: bool
-
-
-class CloudFrontLogging(EvidenceRecord, kind="aws.cloudfront_logging"):
-    enabled: bool
-    bucket: str | None = None
+    logging_enabled: bool
+    logging_bucket: str | None = None
 
 
 # --- CloudTrail ----------------------------------------------------------------------------

@@ -416,19 +416,25 @@ def _elb_ssl_policy(run: Run, acct: Account, region: str, name: str) -> None:
 def cloudtrail(run: Run, acct: Account, region: str) -> None:
     client = acct.client("cloudtrail", region)
     source = "cloudtrail:DescribeTrails"
-    # includeShadowTrails=False: each trail is listed once, in its home region.
+    # Shadow trails included: a multi-region or organisation trail homed in a region that is
+    # not scanned still shows up. Each trail is emitted (and its status read) once.
     trails = run.region_listing(acct, region, "aws.cloudtrail_trail", "cloudtrail_trail", source,
-                                lambda: client.describe_trails(includeShadowTrails=False).get("trailList", []))
+                                lambda: client.describe_trails(includeShadowTrails=True).get("trailList", []))
     for trail in trails or []:
         arn = trail.get("TrailARN") or run.arn(acct, "cloudtrail", region, f"trail/{trail['Name']}")
-        res = run.resource(acct, "cloudtrail_trail", arn, trail.get("Name"), trail.get("HomeRegion") or region)
-        rec = r.CloudTrailTrail(name=str(trail.get("Name")), home_region=trail.get("HomeRegion") or region,
-                                multi_region=bool(trail.get("IsMultiRegionTrail")),
-                                log_file_validation=bool(trail.get("LogFileValidationEnabled")),
-                                s3_bucket=trail.get("S3BucketName"),
-                                organization_trail=bool(trail.get("IsOrganizationTrail")))
-        run.ok(rec, res, trail, source)
-        run.submit(_trail_status, run, acct, rec.home_region or region, res)
+        run.memo.get((acct.account_id, "trail", arn), lambda: _trail(run, acct, region, arn, trail, source))
+
+
+def _trail(run: Run, acct: Account, region: str, arn: str, trail: dict[str, Any], source: str) -> None:
+    home = trail.get("HomeRegion") or region
+    res = run.resource(acct, "cloudtrail_trail", arn, trail.get("Name"), home)
+    rec = r.CloudTrailTrail(name=str(trail.get("Name")), home_region=home,
+                            multi_region=bool(trail.get("IsMultiRegionTrail")),
+                            log_file_validation=bool(trail.get("LogFileValidationEnabled")),
+                            s3_bucket=trail.get("S3BucketName"),
+                            organization_trail=bool(trail.get("IsOrganizationTrail")))
+    run.ok(rec, res, trail, source)
+    run.submit(_trail_status, run, acct, home, res)
 
 
 def _trail_status(run: Run, acct: Account, region: str, res: Resource) -> None:
@@ -860,26 +866,27 @@ def cloudfront(run: Run, acct: Account) -> None:
         did = dist["Id"]
         res = run.resource(acct, "cloudfront_distribution", dist.get("ARN") or f"arn:{acct.partition}:cloudfront::"
                            f"{acct.account_id}:distribution/{did}", dist.get("DomainName") or did, "global")
-        behaviours = [dist.get("DefaultCacheBehavior") or {}] + list((dist.get("CacheBehaviors") or {}).get("Items") or [])
-        cert = dist.get("ViewerCertificate") or {}
-        rec = r.CloudFrontDistribution(
-            distribution_id=did, domain_name=dist.get("DomainName"), enabled=bool(dist.get("Enabled")),
-            viewer_protocol_policies=tuple(str(b.get("ViewerProtocolPolicy")) for b in behaviours),
-            minimum_protocol_version=cert.get("MinimumProtocolVersion"),
-            default_certificate=bool(cert.get("CloudFrontDefaultCertificate")))
+        rec = r.CloudFrontDistribution(distribution_id=did, domain_name=dist.get("DomainName"),
+                                       enabled=bool(dist.get("Enabled")))
         run.ok(rec, res, dist, source)
-        run.submit(_cloudfront_logging, run, acct, res, did)
+        run.submit(_cloudfront_config, run, acct, res, did)
 
 
-def _cloudfront_logging(run: Run, acct: Account, res: Resource, did: str) -> None:
+def _cloudfront_config(run: Run, acct: Account, res: Resource, did: str) -> None:
     source = "cloudfront:GetDistributionConfig"
-    resp = run.attempt("aws.cloudfront_logging", res, source,
+    resp = run.attempt("aws.cloudfront_config", res, source,
                        lambda: acct.client("cloudfront").get_distribution_config(Id=did))
     if resp is _MISSING:
         return
-    logging = (resp.get("DistributionConfig") or {}).get("Logging") or {}
-    run.ok(r.CloudFrontLogging(enabled=bool(logging.get("Enabled")), bucket=logging.get("Bucket") or None),
-           res, resp, source)
+    conf = resp.get("DistributionConfig") or {}
+    behaviours = [conf.get("DefaultCacheBehavior") or {}] + list((conf.get("CacheBehaviors") or {}).get("Items") or [])
+    cert = conf.get("ViewerCertificate") or {}
+    logging = conf.get("Logging") or {}
+    rec = r.CloudFrontConfig(viewer_protocol_policies=tuple(str(b.get("ViewerProtocolPolicy")) for b in behaviours),
+                             minimum_protocol_version=cert.get("MinimumProtocolVersion"),
+                             default_certificate=bool(cert.get("CloudFrontDefaultCertificate")),
+                             logging_enabled=bool(logging.get("Enabled")), logging_bucket=logging.get("Bucket") or None)
+    run.ok(rec, res, resp, source)
 
 
 GLOBAL_READERS: tuple[Callable[[Run, Account], None], ...] = (

@@ -1,0 +1,577 @@
+"""The AWS collector and checks against moto (in-process), boto3 code unchanged.
+
+One seeded world, two accounts (the default chain and a role assumed through STS), several
+regions: every check is shown to pass and to fail on it. A second run of the same world with
+errors injected through botocore's event system (AccessDenied, throttling with real
+retries, HTTP 500, an operation the endpoint does not implement) shows ``error`` for
+exactly the resource or region affected, while everything else still has its verdict.
+
+moto 5.2.1 does not emulate a few read APIs (Backup selections and protected resources,
+DynamoDB global-table replicas, the root user's MFA and keys): those answers are added at
+the botocore layer (``before-call``/``after-call``) in the documented response shapes, so
+the collector's parsing is still what runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from auditpack.catalogs import load_catalogs
+from auditpack.collectors import CollectContext
+from auditpack.collectors.aws import AwsCollector, AwsSettings
+from auditpack.config import Policy
+from auditpack.engine import evaluate
+from auditpack.model import ErrorReason, Evidence, Finding
+from auditpack.registry import default_registry
+from helpers import expect
+
+ACCOUNT_A = "123456789012"
+ACCOUNT_B = "210987654321"
+ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/auditpack-read-only"
+REGIONS = ("eu-central-1", "eu-west-1", "eu-west-2", "eu-central-2", "us-east-1", "eu-north-1")
+HOME = "eu-central-1"
+AWS_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".aws")]
+
+
+# --- environment and helpers ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def aws_env() -> Iterator[None]:
+    mp = pytest.MonkeyPatch()
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": HOME, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+                       "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        mp.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        mp.delenv(key, raising=False)
+    yield
+    mp.undo()
+
+
+def settings(**overrides: Any) -> AwsSettings:
+    base: dict[str, Any] = {"regions": REGIONS, "max_workers": 8, "max_attempts": 2,
+                            "accounts": [{"role_arn": ROLE_B, "name": "second"}]}
+    base.update(overrides)
+    return AwsSettings.model_validate(base)
+
+
+def collect(aws: AwsSettings, hook: Callable[[boto3.Session], None] | None = None) -> list[Evidence]:
+    ctx = CollectContext("aws", "test", datetime.now(timezone.utc))
+    AwsCollector(aws, session_hook=hook).collect(ctx)
+    return ctx.close()
+
+
+def judge(evidence: list[Evidence], now: datetime, **policy: Any) -> list[Finding]:
+    return evaluate(evidence, AWS_CHECKS, Policy(**policy), now, load_catalogs())
+
+
+class Hooks:
+    """botocore handlers for every session the collector creates (index 0: default chain,
+    1: the assumed role of account B). Records every call as (session, service, operation, request)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str, str, str]] = []
+        self.sessions = 0
+        self._lock = threading.Lock()
+        self.before: list[Callable[[int, Any, dict[str, Any], dict[str, Any]], Any]] = []
+        self.after: list[Callable[[int, Any, dict[str, Any]], None]] = []
+        self.send: list[Callable[[int, Any], AWSResponse | None]] = []
+
+    def __call__(self, session: boto3.Session) -> None:
+        with self._lock:
+            index = self.sessions
+            self.sessions += 1
+
+        def before_call(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+            from auditpack.collectors.aws.session import call_key
+
+            body = params.get("body")
+            text = f"{params.get('url', '')} {params.get('query_string', '')} " + (
+                json.dumps(body, sort_keys=True, default=str) if isinstance(body, dict)
+                else (body.decode() if isinstance(body, bytes) else str(body or "")))
+            with self._lock:
+                self.calls.append((index, call_key(model.service_model), model.name,
+                                   f"{context.get('client_region')} {text}"))
+            for handler in self.before:
+                answer = handler(index, model, params, context)
+                if answer is not None:
+                    return answer
+            return None
+
+        def after_call(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+            for handler in self.after:
+                handler(index, model, parsed)
+
+        def before_send(request: Any, **_: Any) -> Any:
+            for handler in self.send:
+                answer = handler(index, request)
+                if answer is not None:
+                    return answer
+            return None
+
+        session.events.register("before-call", before_call)
+        session.events.register("after-call", after_call)
+        session.events.register("before-send", before_send)
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def error_answer(status: int, code: str, message: str = "injected by the test") -> tuple[AWSResponse, dict[str, Any]]:
+    http = AWSResponse("https://injected.invalid/", status, {}, _Raw(b""))
+    return http, {"Error": {"Code": code, "Message": message},
+                  "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0}}
+
+
+def ok_answer(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    return AWSResponse("https://stub.invalid/", 200, {}, _Raw(b"")), {**parsed, "ResponseMetadata": {
+        "HTTPStatusCode": 200}}
+
+
+def request_text(params: dict[str, Any]) -> str:
+    body = params.get("body")
+    body_text = json.dumps(body, default=str) if isinstance(body, dict) else (
+        body.decode() if isinstance(body, bytes) else str(body or ""))
+    return f"{params.get('url', '')} {params.get('query_string', '')} {body_text}"
+
+
+# --- the seeded world -----------------------------------------------------------------------
+
+def _client(service: str, region: str = HOME, creds: dict[str, str] | None = None) -> Any:
+    return boto3.client(service, region_name=region, **(creds or {}))
+
+
+def _bucket(name: str, region: str, creds: dict[str, str] | None = None) -> None:
+    s3 = _client("s3", region, creds)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+TLS_POLICY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::good-data", "arn:aws:s3:::good-data/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+
+
+def seed_account_a() -> dict[str, str]:
+    ids: dict[str, str] = {}
+    s3 = _client("s3")
+    for name, region in (("good-data", HOME), ("bad-data", HOME), ("access-logs", HOME), ("broken-bucket", HOME),
+                         ("good-replica", "eu-west-1"), ("london-bucket", "eu-west-2"),
+                         ("us-export-bucket", "us-east-1")):
+        _bucket(name, region)
+    s3.put_bucket_acl(Bucket="access-logs", GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
+                      GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
+    s3.put_bucket_encryption(Bucket="good-data", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/data"},
+         "BucketKeyEnabled": True}]})
+    s3.put_bucket_policy(Bucket="good-data", Policy=json.dumps(TLS_POLICY))
+    s3.put_bucket_policy(Bucket="london-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:root"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::london-bucket/*"}]}))
+    s3.put_bucket_logging(Bucket="good-data", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "access-logs", "TargetPrefix": "good-data/"}})
+    for name in ("good-data", "bad-data", "good-replica", "us-export-bucket"):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket="good-data", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    for source, dest in (("good-data", "good-replica"), ("bad-data", "us-export-bucket")):
+        s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT_A}:role/replication", "Rules": [{
+                "ID": f"to-{dest}", "Status": "Enabled", "Priority": 1, "Filter": {},
+                "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": f"arn:aws:s3:::{dest}"}}]})
+
+    ec2 = _client("ec2")
+    ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app-1"}]}])
+    ec2.enable_ebs_encryption_by_default()
+    for name, encrypted, snapshot in (("vol-good", True, True), ("vol-plain", False, True), ("vol-orphan", True, False)):
+        vol = ec2.create_volume(Size=1, AvailabilityZone=f"{HOME}a", Encrypted=encrypted, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": name}]}])
+        ids[name] = vol["VolumeId"]
+        if snapshot:
+            snap = ec2.create_snapshot(VolumeId=vol["VolumeId"], TagSpecifications=[
+                {"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": f"snap-of-{name}"}]}])
+            ids[f"snap-of-{name}"] = snap["SnapshotId"]
+    for region, name in (("eu-west-2", "vol-london"), ("eu-central-2", "vol-zurich"), ("eu-north-1", "vol-stockholm")):
+        _client("ec2", region).create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=True, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": name}]}])
+    vpc_id = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ec2.create_flow_logs(ResourceIds=[vpc_id], ResourceType="VPC", TrafficType="ALL", LogGroupName="flow",
+                         DeliverLogsPermissionArn=f"arn:aws:iam::{ACCOUNT_A}:role/flow")
+    ssh = ec2.create_security_group(GroupName="ssh-open", Description="ssh from anywhere", VpcId=vpc_id)
+    ec2.authorize_security_group_ingress(GroupId=ssh["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    web = ec2.create_security_group(GroupName="web", Description="https only", VpcId=vpc_id)
+    ec2.authorize_security_group_ingress(GroupId=web["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]]
+
+    rds = _client("rds")
+    for name, encrypted, retention in (("db-good", True, 7), ("db-bad", False, 0)):
+        rds.create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
+                               StorageEncrypted=encrypted, BackupRetentionPeriod=retention, MasterUsername="app",
+                               MasterUserPassword="not-a-secret-1", AllocatedStorage=20)
+        rds.create_db_snapshot(DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-manual")
+    _client("rds", "eu-west-1").create_db_instance_read_replica(
+        DBInstanceIdentifier="db-good-replica", SourceDBInstanceIdentifier=f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-good")
+    _client("rds", "us-east-1").create_db_instance_read_replica(
+        DBInstanceIdentifier="db-bad-replica", SourceDBInstanceIdentifier=f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-bad")
+
+    ddb = _client("dynamodb")
+    for name in ("orders", "sessions"):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    ddb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+
+    efs = _client("efs")
+    for token, encrypted in (("fs-enc", True), ("fs-plain", False)):
+        fs = efs.create_file_system(CreationToken=token, Encrypted=encrypted, Tags=[{"Key": "Name", "Value": token}])
+        ids[token] = fs["FileSystemArn"]
+
+    elb = _client("elbv2")
+    cert_arn = _client("acm").request_certificate(DomainName="app.example.com")["CertificateArn"]
+    for name, good in (("web-lb", True), ("legacy-lb", False)):
+        lb = elb.create_load_balancer(Name=name, Subnets=subnets[:2], Scheme="internet-facing", Type="application")
+        arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc_id)
+        tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
+        forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
+        redirect = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
+                                                             "StatusCode": "HTTP_301"}}]
+        elb.create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=80, DefaultActions=redirect if good else forward)
+        elb.create_listener(LoadBalancerArn=arn, Protocol="HTTPS", Port=443, DefaultActions=forward,
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06" if good else "ELBSecurityPolicy-2016-08",
+                            Certificates=[{"CertificateArn": cert_arn}])
+        if good:
+            elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+                {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket",
+                                                                      "Value": "access-logs"}])
+
+    cf = _client("cloudfront", "us-east-1")
+    for ref, good in (("good-cdn", True), ("bad-cdn", False)):
+        cert = ({"ACMCertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT_A}:certificate/cdn",
+                 "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021",
+                 "CloudFrontDefaultCertificate": False} if good
+                else {"CloudFrontDefaultCertificate": True})
+        dist = cf.create_distribution(DistributionConfig={
+            "CallerReference": ref, "Comment": ref, "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "good-data.s3.amazonaws.com",
+                                                  "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "o",
+                                     "ViewerProtocolPolicy": "redirect-to-https" if good else "allow-all",
+                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                                     "TrustedSigners": {"Enabled": False, "Quantity": 0}},
+            "Logging": {"Enabled": good, "IncludeCookies": False, "Bucket": "access-logs.s3.amazonaws.com" if good else "",
+                        "Prefix": "cdn/" if good else ""},
+            "ViewerCertificate": cert})
+        ids[ref] = dist["Distribution"]["Id"]
+
+    ct = _client("cloudtrail")
+    ct.create_trail(Name="org-audit", S3BucketName="access-logs", IsMultiRegionTrail=True, EnableLogFileValidation=True)
+    ct.start_logging(Name="org-audit")
+    ct.create_trail(Name="local-only", S3BucketName="access-logs")
+
+    backup = _client("backup")
+    for region, vault in ((HOME, "main"), ("eu-west-1", "dr"), ("us-east-1", "us-dr")):
+        _client("backup", region).create_backup_vault(BackupVaultName=vault)
+    for name, dest in (("daily", "eu-west-1"), ("offsite", "us-east-1")):
+        vault = "dr" if dest == "eu-west-1" else "us-dr"
+        plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [{
+            "RuleName": f"{name}-rule", "TargetBackupVaultName": "main", "ScheduleExpression": "cron(0 3 * * ? *)",
+            "CopyActions": [{"DestinationBackupVaultArn": f"arn:aws:backup:{dest}:{ACCOUNT_A}:backup-vault:{vault}"}]}]})
+        ids[f"plan-{name}"] = plan["BackupPlanId"]
+
+    kms = _client("kms")
+    for name, rotate in (("key-rotating", True), ("key-static", False)):
+        key = kms.create_key(Description=name)["KeyMetadata"]
+        ids[name] = key["Arn"]
+        if rotate:
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+
+    iam = _client("iam")
+    iam.create_user(UserName="alice")
+    iam.create_login_profile(UserName="alice", Password="Not-a-secret-123")
+    iam.create_access_key(UserName="alice")
+    iam.create_user(UserName="bob")
+    iam.create_login_profile(UserName="bob", Password="Not-a-secret-123")
+    mfa = iam.create_virtual_mfa_device(VirtualMFADeviceName="bob")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="bob", SerialNumber=mfa, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True, PasswordReusePrevention=12)
+    return ids
+
+
+def seed_account_b() -> None:
+    creds = _client("sts").assume_role(RoleArn=ROLE_B, RoleSessionName="seed")["Credentials"]
+    b = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+         "aws_session_token": creds["SessionToken"]}
+    assert _client("sts", creds=b).get_caller_identity()["Account"] == ACCOUNT_B
+    _bucket("b-london-bucket", "eu-west-2", b)
+    _client("iam", creds=b).update_account_password_policy(MinimumPasswordLength=8)
+
+
+def root_summary(account: str, mfa: int, keys: int) -> None:
+    """moto cannot give the root user MFA or access keys through the API: set its summary."""
+    from moto.iam.models import iam_backends
+
+    summary = iam_backends[account]["global"].account_summary
+    summary._account_mfa_enabled = mfa
+    summary._account_access_keys_present = keys
+
+
+class BackupEmulation:
+    """ListBackupSelections, GetBackupSelection and ListProtectedResources (moto lacks them),
+    in the shapes of the AWS Backup API reference."""
+
+    def __init__(self, ids: dict[str, str], now: datetime) -> None:
+        self.daily = ids["plan-daily"]
+        self.protected = [
+            {"ResourceArn": f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-good", "ResourceType": "RDS",
+             "LastBackupTime": now - timedelta(hours=2), "ResourceName": "db-good"},
+            {"ResourceArn": ids["fs-enc"], "ResourceType": "EFS", "LastBackupTime": now - timedelta(hours=100),
+             "ResourceName": "fs-enc"},
+        ]
+
+    def __call__(self, index: int, model: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:
+        if model.service_model.service_name != "backup":
+            return None
+        region = context.get("client_region")
+        if model.name == "ListBackupSelections":
+            mine = index == 0 and self.daily in params["url"]
+            return ok_answer({"BackupSelectionsList": [
+                {"SelectionId": "sel-1", "SelectionName": "databases", "BackupPlanId": self.daily}] if mine else []})
+        if model.name == "GetBackupSelection":
+            return ok_answer({"BackupPlanId": self.daily, "SelectionId": "sel-1", "BackupSelection": {
+                "SelectionName": "databases", "IamRoleArn": f"arn:aws:iam::{ACCOUNT_A}:role/backup",
+                "Resources": [f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:*"]}})
+        if model.name == "ListProtectedResources":
+            return ok_answer({"Results": self.protected if index == 0 and region == HOME else []})
+        return None
+
+
+def dynamodb_replicas(index: int, model: Any, parsed: dict[str, Any]) -> None:
+    """moto has no global tables v2019: add the replicas DescribeTable would list."""
+    if model.name == "DescribeTable" and "Table" in parsed:
+        replicas = {"orders": "eu-west-1", "sessions": "us-west-2"}.get(parsed["Table"]["TableName"])
+        if replicas:
+            parsed["Table"]["Replicas"] = [{"RegionName": replicas, "ReplicaStatus": "ACTIVE"}]
+
+
+@pytest.fixture(scope="module")
+def world(aws_env: None) -> Iterator[dict[str, Any]]:
+    from moto import mock_aws
+
+    with mock_aws():
+        ids = seed_account_a()
+        seed_account_b()
+        root_summary(ACCOUNT_A, mfa=1, keys=0)
+        root_summary(ACCOUNT_B, mfa=0, keys=1)
+        now = datetime.now(timezone.utc)
+        hooks = Hooks()
+        hooks.before.append(BackupEmulation(ids, now))
+        hooks.after.append(dynamodb_replicas)
+        evidence = collect(settings(), hooks)
+        yield {"ids": ids, "now": now, "evidence": evidence, "hooks": hooks}
+
+
+@pytest.fixture(scope="module")
+def findings(world: dict[str, Any]) -> list[Finding]:
+    return judge(world["evidence"], world["now"])
+
+
+# --- the collection itself --------------------------------------------------------------
+
+def test_both_accounts_are_collected_without_errors(world: dict[str, Any]) -> None:
+    errors = [(ev.kind, ev.resource.id, ev.error) for ev in world["evidence"] if not ev.ok]
+    assert errors == []
+    accounts = {ev.record.account_id: ev.record for ev in world["evidence"] if ev.kind == "aws.account"}
+    assert set(accounts) == {ACCOUNT_A, ACCOUNT_B}
+    assert accounts[ACCOUNT_B].reached_by == f"assumed role {ROLE_B}"
+    assert accounts[ACCOUNT_A].regions_scanned == REGIONS
+    assert "eu-central-1" in accounts[ACCOUNT_A].regions_enabled
+
+
+def test_provider_use_lists_regions_with_resources_and_copy_destinations(world: dict[str, Any]) -> None:
+    uses = {ev.record.scope: ev.record for ev in world["evidence"] if ev.kind == "provider.use"}
+    assert set(uses) == {ACCOUNT_A, ACCOUNT_B}
+    assert uses[ACCOUNT_A].provider_name == "Amazon Web Services"
+    assert uses[ACCOUNT_A].location_type == "aws_region"
+    # us-west-2 holds nothing scanned: it appears only as a DynamoDB replica destination
+    assert set(uses[ACCOUNT_A].locations) >= {"eu-central-1", "eu-west-1", "eu-west-2", "eu-central-2", "us-east-1",
+                                              "eu-north-1", "us-west-2"}
+    assert uses[ACCOUNT_B].locations == ("eu-west-2",)
+
+
+def test_resources_carry_arn_name_region_and_account(world: dict[str, Any]) -> None:
+    bucket = next(ev for ev in world["evidence"] if ev.kind == "aws.s3_bucket" and ev.resource.name == "london-bucket")
+    assert (bucket.resource.id, bucket.resource.location, bucket.resource.scope) == (
+        "arn:aws:s3:::london-bucket", "eu-west-2", ACCOUNT_A)
+    vol = next(ev for ev in world["evidence"] if ev.kind == "aws.ebs_volume" and ev.resource.name == "vol-plain")
+    assert vol.resource.id == f"arn:aws:ec2:{HOME}:{ACCOUNT_A}:volume/{world['ids']['vol-plain']}"
+    assert vol.raw["VolumeId"] == world["ids"]["vol-plain"] and isinstance(vol.raw["CreateTime"], str)
+    assert vol.provenance.source == "ec2:DescribeVolumes"
+
+
+def test_no_call_is_repeated_for_the_same_resource(world: dict[str, Any]) -> None:
+    calls = [c for c in world["hooks"].calls if c[2] != "GenerateCredentialReport"]
+    seen: dict[tuple[int, str, str, str], int] = {}
+    for call in calls:
+        seen[call] = seen.get(call, 0) + 1
+    assert [c for c, n in seen.items() if n > 1] == []
+
+
+def test_snapshots_are_listed_with_owner_self(world: dict[str, Any]) -> None:
+    snapshot_calls = [c for c in world["hooks"].calls if c[2] == "DescribeSnapshots"]
+    assert snapshot_calls and all("self" in c[3] for c in snapshot_calls)
+
+
+# --- every check: pass and fail on the seeded world -------------------------------------------
+
+def test_residency(findings: list[Finding], world: dict[str, Any]) -> None:
+    check = "eea_residency_aws_resource_in_allowed_region"
+    expect(findings, check, "pass", "good-data", contains="eu-central-1")
+    expect(findings, check, "fail", "london-bucket", contains="United Kingdom")
+    expect(findings, check, "fail", "vol-zurich", contains="Switzerland")
+    expect(findings, check, "fail", "us-export-bucket")
+    expect(findings, check, "fail", "db-bad-replica")
+    expect(findings, check, "fail", "us-dr")
+    expect(findings, check, "pass", "app-1")
+    expect(findings, check, "pass", "vol-stockholm")
+    eu = judge(world["evidence"], world["now"], residency="eea+adequacy")
+    expect(eu, check, "pass", "london-bucket", contains="adequacy")
+    expect(eu, check, "pass", "vol-zurich")
+    expect(eu, check, "manual", "us-export-bucket", contains="Data Privacy Framework")
+    # account B's bucket is judged in account B
+    [b] = expect(findings, check, "fail", "b-london-bucket")
+    assert b.resource.scope == ACCOUNT_B and b.resource.location == "eu-west-2"
+    assert "ISO27001:2022/A.5.23" in b.controls and "GDPR/Art.44" in b.controls
+
+
+def test_data_copies_leaving_the_allowed_regions(findings: list[Finding]) -> None:
+    check = "eea_residency_aws_data_copy_destination_allowed"
+    expect(findings, check, "pass", "good-data", contains="good-replica")
+    expect(findings, check, "fail", "bad-data", contains="us-export-bucket")
+    expect(findings, check, "pass", "daily", contains="eu-west-1")
+    expect(findings, check, "fail", "offsite", contains="us-east-1")
+    expect(findings, check, "pass", "db-good", contains="db-good-replica")
+    expect(findings, check, "fail", "db-bad", contains="us-east-1")
+    expect(findings, check, "pass", "orders", contains="global-table replica")
+    expect(findings, check, "fail", "sessions", contains="us-west-2")
+
+
+def test_encryption_at_rest(findings: list[Finding], world: dict[str, Any]) -> None:
+    [good] = expect(findings, "encryption_at_rest_s3_bucket_default_encryption", "pass", "good-data")
+    assert "aws:kms" in good.message
+    expect(findings, "encryption_at_rest_s3_bucket_default_encryption", "fail", "bad-data",
+           contains="ServerSideEncryptionConfigurationNotFoundError")
+    for check, good_name, bad_name in (
+            ("encryption_at_rest_ebs_volume_encrypted", "vol-good", "vol-plain"),
+            ("encryption_at_rest_ebs_snapshot_encrypted", "snap-of-vol-good", "snap-of-vol-plain"),
+            ("encryption_at_rest_rds_storage_encrypted", "db-good", "db-bad"),
+            ("encryption_at_rest_rds_snapshot_encrypted", "db-good-manual", "db-bad-manual"),
+            ("encryption_at_rest_efs_file_system_encrypted", "fs-enc", "fs-plain")):
+        expect(findings, check, "pass", good_name)
+        expect(findings, check, "fail", bad_name)
+    expect(findings, "encryption_at_rest_kms_key_rotation_enabled", "pass", world["ids"]["key-rotating"])
+    expect(findings, "encryption_at_rest_kms_key_rotation_enabled", "fail", world["ids"]["key-static"])
+    expect(findings, "encryption_at_rest_ebs_default_encryption_enabled", "pass", f"{ACCOUNT_A}/{HOME}")
+    expect(findings, "encryption_at_rest_ebs_default_encryption_enabled", "fail", f"{ACCOUNT_A}/eu-west-1")
+
+
+def test_encryption_in_transit(findings: list[Finding], world: dict[str, Any]) -> None:
+    expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "pass", "good-data")
+    expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "fail", "bad-data", contains="no bucket policy")
+    expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "fail", "london-bucket",
+           contains="does not deny")
+    check = "encryption_in_transit_elb_listener_tls"
+    expect(findings, check, "pass", "web-lb:80", contains="redirects")
+    expect(findings, check, "pass", "web-lb:443", contains="TLSv1.2")
+    expect(findings, check, "fail", "legacy-lb:80", contains="plain HTTP")
+    expect(findings, check, "fail", "legacy-lb:443", contains="TLSv1.1")
+    tls13 = judge(world["evidence"], world["now"], tls_min_version="1.3")
+    expect(tls13, check, "fail", "web-lb:443", contains="TLSv1.2")
+    check = "encryption_in_transit_cloudfront_distribution_https"
+    expect(findings, check, "pass", contains=world["ids"]["good-cdn"])
+    expect(findings, check, "fail", contains="allow-all")
+
+
+def test_access_logging(findings: list[Finding]) -> None:
+    check = "access_logging_cloudtrail_multi_region_trail_logging"
+    expect(findings, check, "pass", ACCOUNT_A, contains="org-audit")
+    expect(findings, check, "fail", ACCOUNT_B, contains="no CloudTrail trail")
+    expect(findings, "access_logging_s3_bucket_server_access_logging_enabled", "pass", "good-data")
+    expect(findings, "access_logging_s3_bucket_server_access_logging_enabled", "fail", "bad-data")
+    expect(findings, "access_logging_elb_access_logs_enabled", "pass", "web-lb")
+    expect(findings, "access_logging_elb_access_logs_enabled", "fail", "legacy-lb")
+    flows = [f for f in findings if f.check == "access_logging_vpc_flow_logs_enabled"]
+    expect(flows, "access_logging_vpc_flow_logs_enabled", "pass")
+    [eu_west] = [f for f in flows if f.resource.location == "eu-west-1" and f.resource.scope == ACCOUNT_A]
+    assert eu_west.status == "fail" and "no flow log" in eu_west.message
+    expect(findings, "access_logging_vpc_flow_logs_enabled", "fail")
+    expect(findings, "access_logging_cloudfront_distribution_logging_enabled", "pass")
+    expect(findings, "access_logging_cloudfront_distribution_logging_enabled", "fail")
+
+
+def test_backups(findings: list[Finding], world: dict[str, Any]) -> None:
+    expect(findings, "backups_backup_plan_covers_resources", "pass", ACCOUNT_A, contains="databases")
+    expect(findings, "backups_backup_plan_covers_resources", "fail", ACCOUNT_B, contains="no AWS Backup plan")
+    expect(findings, "backups_backup_recovery_point_recent", "pass", "db-good")
+    expect(findings, "backups_backup_recovery_point_recent", "fail", "fs-enc", contains="100.0 h")
+    check = "backups_ebs_volume_recent_backup"
+    expect(findings, check, "pass", "vol-good")
+    expect(findings, check, "fail", "vol-orphan", contains="no snapshot")
+    later = judge(world["evidence"], world["now"] + timedelta(hours=30))
+    expect(later, check, "fail", "vol-good", contains="limit 26 h")
+    expect(findings, "backups_rds_automated_backups_recent", "pass", "db-good")
+    expect(findings, "backups_rds_automated_backups_recent", "fail", "db-bad", contains="retention 0")
+    expect(findings, "backups_rds_automated_backups_recent", "not_applicable", "db-good-replica")
+    expect(findings, "backups_dynamodb_table_pitr_enabled", "pass", "orders")
+    expect(findings, "backups_dynamodb_table_pitr_enabled", "fail", "sessions")
+
+
+def test_access_control(findings: list[Finding], world: dict[str, Any]) -> None:
+    expect(findings, "access_control_iam_root_mfa_enabled", "pass", ACCOUNT_A)
+    expect(findings, "access_control_iam_root_mfa_enabled", "fail", ACCOUNT_B)
+    expect(findings, "access_control_iam_root_access_keys_absent", "pass", ACCOUNT_A)
+    expect(findings, "access_control_iam_root_access_keys_absent", "fail", ACCOUNT_B)
+    expect(findings, "access_control_iam_user_mfa_enabled", "pass", "bob")
+    expect(findings, "access_control_iam_user_mfa_enabled", "fail", "alice")
+    expect(findings, "access_control_iam_access_key_rotated", "pass", "alice")
+    later = judge(world["evidence"], world["now"] + timedelta(days=100))
+    expect(later, "access_control_iam_access_key_rotated", "fail", "alice", contains="older than 90 days")
+    expect(findings, "access_control_iam_password_policy_strong", "pass", ACCOUNT_A)
+    expect(findings, "access_control_iam_password_policy_strong", "fail", ACCOUNT_B, contains="only 8")
+    expect(findings, "access_control_s3_bucket_public_access_blocked", "pass", "good-data")
+    expect(findings, "access_control_s3_bucket_public_access_blocked", "fail", "bad-data")
+
+
+def test_network_security(findings: list[Finding]) -> None:
+    check = "network_security_security_group_sensitive_ports_restricted"
+    expect(findings, check, "fail", "ssh-open", contains="port(s) 22")
+    expect(findings, check, "pass", "web")
+
+
+def test_findings_name_the_resource_and_carry_controls(findings: list[Finding]) -> None:
+    for f in findings:
+        assert f.resource.provider == "aws" and f.resource.id and f.resource.scope in (ACCOUNT_A, ACCOUNT_B), f
+        assert f.controls and any(c.startswith("ISO27001:2022/") for c in f.controls), f
+        assert any(c.startswith("GDPR/") for c in f.controls), f
+        assert f.message.endswith("."), f.message
