@@ -469,10 +469,15 @@ def _same_host(server: HetznerServer, ev: Evidence, addresses: Mapping[str, str]
     return False
 
 
+#: signatures of a layer that holds other block devices, not data: what sits above them
+#: (possibly LUKS) is not tied to the volume id in the host evidence
+_CONTAINERS = ("LVM2_member", "linux_raid_member")
+
+
 def _holds_plain_data(dev: Any) -> bool:
     fstype = _get(dev, "fstype")
     return not _get(dev, "encrypted", False) and (
-        (fstype not in (None, "", "crypto_LUKS")) or bool(_get(dev, "mountpoints", ())))
+        (fstype not in (None, "", "crypto_LUKS", *_CONTAINERS)) or bool(_get(dev, "mountpoints", ())))
 
 
 def _layers(devices: Iterable[Any]) -> str:
@@ -501,7 +506,12 @@ def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[V
         linked = [h for h, _ in seen]
         hostnames = ", ".join(str(_get(h.record, "host") or h.resource.name) for h in linked)
         details = {"hosts": hostnames, "devices": _layers(devices)}
-        if any(_holds_plain_data(d) for d in devices) or not any(_get(d, "encrypted", False) for d in devices):
+        plain = any(_holds_plain_data(d) for d in devices)
+        encrypted = any(_get(d, "encrypted", False) for d in devices)
+        if not plain and not encrypted and any(_get(d, "fstype") in _CONTAINERS for d in devices):
+            yield manual(ev, f"Volume {vol.name} is an LVM or RAID member on {hostnames}; whether the layers above "
+                             "it are encrypted cannot be tied to the volume.", evidence=linked, details=details)
+        elif plain or not encrypted:
             yield failed(ev, f"Volume {vol.name} is not LUKS-encrypted on {hostnames}: {_layers(devices)}.",
                          evidence=linked, details=details)
         else:

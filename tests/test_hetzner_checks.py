@@ -276,8 +276,11 @@ def test_volume_and_root_disk_encryption_join_host_evidence() -> None:
 
 
 def test_host_evidence_without_the_volume_or_the_root_stays_manual() -> None:
-    seed = ProjectSeed(servers=[server(1, "db-1")], volumes=[volume(11, "db-data", server_id=1)])
-    host = ssh_block_devices("db-1", [_disk("sdc", fstype="ext4")])
+    seed = ProjectSeed(servers=[server(1, "db-1")], volumes=[volume(11, "db-data", server_id=1),
+                                                             volume(12, "lvm-pv", server_id=1)])
+    host = ssh_block_devices("db-1", [_disk("sdc", fstype="ext4"),
+                                      _disk("sdd", fstype="LVM2_member", hetzner_volume_id="12")])
     findings = evaluate_hetzner([*read(seed), *host])
     expect(findings, VOLUME_LUKS, "manual", "db-data")
+    expect(findings, VOLUME_LUKS, "manual", "lvm-pv", contains="LVM or RAID member")
     expect(findings, DISK_LUKS, "manual", "db-1", contains="does not show which device backs '/'")

@@ -188,3 +188,16 @@ def test_an_unexpected_object_is_error_evidence_for_that_object_only() -> None:
     assert [(ev.resource.id, ev.status) for ev in servers] == [("1", AttemptStatus.COLLECTED),
                                                                ("2", AttemptStatus.ERROR)]
     assert servers[1].reason is ErrorReason.INVALID_RESPONSE and servers[1].raw["name"] == "broken"
+
+
+@pytest.mark.parametrize(("headers", "wait"), [
+    ({"Retry-After": "7"}, 7.0),
+    ({"Retry-After": "Sat, 21 Nov 2026 12:00:30 GMT"}, 30.0),
+    ({"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(FIXED_NOW.timestamp()) + 3)}, 3.0),
+    ({"RateLimit-Remaining": "12", "RateLimit-Reset": str(int(FIXED_NOW.timestamp()) + 3000)}, None),
+    ({}, None),
+])
+def test_the_server_s_wait_hints(headers: dict[str, str], wait: float | None) -> None:
+    from auditpack.collectors.hetzner.api import _hint_seconds
+
+    assert _hint_seconds(headers, FIXED_NOW.timestamp()) == wait
