@@ -120,7 +120,8 @@ def encryption_in_transit_tls_certificate_valid(ctx: CheckContext) -> Iterable[V
                           details=details)
         else:
             scope = "" if rec.hostname_matches is not None else " (host name not checked: address found by discovery)"
-            yield passed(ev, f"The certificate of {where} verifies against {rec.trust_store}{scope}.", details=details)
+            anchors = "the system trust store" + (" and ca_bundle" if rec.trust_store != "system" else "")
+            yield passed(ev, f"The certificate of {where} verifies against {anchors}{scope}.", details=details)
 
 
 @check(
