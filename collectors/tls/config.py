@@ -26,13 +26,14 @@ from auditpack.config import ConfigPath, Strict
 
 class TlsEndpoint(Strict):
     host: str = Field(min_length=1, description="name the certificate must match (SNI and hostname check)")
-    port: int = Field(443, ge=1, le=65535)
-    address: str | None = Field(None, min_length=1, description="connect here instead of resolving host")
-    hsts: bool = Field(True, description="read Strict-Transport-Security (false for TLS services that are not HTTP)")
+    port: int = Field(default=443, ge=1, le=65535)
+    address: str | None = Field(default=None, min_length=1, description="connect here instead of resolving host")
+    hsts: bool = Field(default=True,
+                       description="read Strict-Transport-Security (false for TLS services that are not HTTP)")
     http_redirect: bool | None = Field(
-        None, description="check plain HTTP on http_port; default: [tls].check_http_redirect")
-    http_port: int = Field(80, ge=1, le=65535)
-    check_hostname: bool = Field(True, description="verify that the certificate matches host")
+        default=None, description="check plain HTTP on http_port; default: [tls].check_http_redirect")
+    http_port: int = Field(default=80, ge=1, le=65535)
+    check_hostname: bool = Field(default=True, description="verify that the certificate matches host")
 
     @field_validator("host")
     @classmethod
@@ -83,12 +84,12 @@ def split_endpoint(text: str) -> dict[str, Any]:
 
 class TlsSettings(Strict):
     endpoints: tuple[TlsEndpoint, ...] = Field(
-        (), description='"host:port" (port defaults to 443) or a table {host, port, address, http_port, ...}')
-    ca_bundle: ConfigPath | None = Field(None, description="extra trust anchors (private CAs)")
-    discover: bool = Field(False, description="also probe endpoints found in AWS/Hetzner evidence")
-    check_http_redirect: bool = Field(True, description="check that port 80 redirects to HTTPS")
-    timeout: float = Field(10, gt=0)
-    max_workers: int = Field(16, ge=1, le=128)
+        default=(), description='"host:port" (port defaults to 443) or a table {host, port, address, http_port, ...}')
+    ca_bundle: ConfigPath | None = Field(default=None, description="extra trust anchors (private CAs)")
+    discover: bool = Field(default=False, description="also probe endpoints found in AWS/Hetzner evidence")
+    check_http_redirect: bool = Field(default=True, description="check that port 80 redirects to HTTPS")
+    timeout: float = Field(default=10, gt=0)
+    max_workers: int = Field(default=16, ge=1, le=128)
 
     @field_validator("endpoints", mode="before")
     @classmethod

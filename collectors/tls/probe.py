@@ -169,8 +169,8 @@ def probe_version(version: ProtocolVersion, address: str, port: int, server_name
             raw={"status": "accepted", "cipher": [name, protocol, bits]},
         )
     except ssl.SSLError as exc:
-        text = f"{exc.reason or type(exc).__name__}: {exc.strerror or exc}" if exc.reason else str(exc)
-        status = "not_tested" if exc.reason in _LOCAL_LIMITS else "refused"
+        text = str(exc) or type(exc).__name__
+        status: Literal["refused", "not_tested"] = "not_tested" if exc.reason in _LOCAL_LIMITS else "refused"
         return VersionResult(ProtocolProbe(version=version, status=status, detail=text),
                              raw={"status": status, "detail": text})
     except TimeoutError:
