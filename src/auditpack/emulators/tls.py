@@ -147,12 +147,15 @@ class _QuietHttpServer(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(5)
-        if self.tls_context is not None:
-            try:
-                request = self.tls_context.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError):
-                return  # refused version, or a probe that only wanted the handshake
-        super().finish_request(request, client_address)
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            tls = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # refused version, or a probe that only wanted the handshake
+        with tls:  # wrap_socket detached `request`: the TLS socket is ours to close
+            super().finish_request(tls, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
