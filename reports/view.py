@@ -437,7 +437,8 @@ def _check_summaries(rows: Sequence[FindingRow]) -> tuple[CheckSummary, ...]:
     by_check: dict[str, list[FindingRow]] = {}
     for r in rows:
         by_check.setdefault(r.check, []).append(r)
-    return tuple(CheckSummary(check, items[0].check_title, Counts.of(items)) for check, items in sorted(by_check.items()))
+    return tuple(CheckSummary(check, items[0].check_title, Counts.of(items))
+                 for check, items in sorted(by_check.items()))
 
 
 def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Document]:
@@ -457,7 +458,8 @@ def _parameter(key: str, value: Any) -> Parameter:
 
 def _register(profile: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[RegisterRow, ...]:
     pid = profile["profile"]["id"]
-    mine = [r for r in rows if r.measure == Measure.SUBPROCESSOR_LIST and any(c.startswith(f"{pid}: ") for c in r.clauses)]
+    mine = [r for r in rows
+            if r.measure == Measure.SUBPROCESSOR_LIST and any(c.startswith(f"{pid}: ") for c in r.clauses)]
     out = []
     for entry in profile.get("subprocessors", ()):
         name = entry["name"]
@@ -486,12 +488,13 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
     clauses = []
     for i, clause in enumerate(profile.get("clauses", ()), 1):
         key = f"{pid}: {clause['ref']}"
+        heading = _text(clause.get("heading"))
         behind = [] if clause.get("manual") else [r for r in rows if key in r.clauses]
         measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.get("measures", ()))
         clauses.append(ClauseView(
             anchor=f"p{n}-c{i}",
             ref=clause["ref"],
-            heading="" if clause["ref"].startswith(_text(clause.get("heading")) or "\0") else _text(clause.get("heading")),
+            heading="" if heading and clause["ref"].startswith(heading) else heading,
             quote=_text(clause.get("quote")),
             note=_text(clause.get("note")),
             manual_only=bool(clause.get("manual")),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import FIXED_NOW, expect
-
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext, ProviderUse
 from auditpack.config import Policy
@@ -11,6 +9,7 @@ from auditpack.engine import evaluate
 from auditpack.model import ClauseRef, ErrorReason, Evidence, Finding, Resource, Status
 from auditpack.profiles import Profile, load_builtin
 from auditpack.registry import default_registry
+from conftest import FIXED_NOW, expect
 
 DPA_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".dpa")]
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import markdown
 import pytest
-from helpers import run_cli
 from test_reports_sample import HOSTILE, build_sample_pack
 
 from auditpack.pack import verify_pack, write_manifest
@@ -23,6 +22,7 @@ from auditpack.profiles import load_builtin
 from auditpack.reports import markdown_escape, render_csv, render_html, render_markdown, render_pack
 from auditpack.reports.view import Verdict, build_view, load_view, rollup
 from auditpack.signing import checker, generate_keypair, signer
+from helpers import run_cli
 
 # --- the view model on hand-made data --------------------------------------------------------
 

@@ -15,17 +15,26 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from helpers import FIXED_NOW
-
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext, ProviderUse
 from auditpack.config import Policy
 from auditpack.engine import evaluate
-from auditpack.model import ClauseRef, ErrorReason, Evidence, EvidenceRecord, Finding, Measure, Resource, Severity, Status
+from auditpack.model import (
+    ClauseRef,
+    ErrorReason,
+    Evidence,
+    EvidenceRecord,
+    Finding,
+    Measure,
+    Resource,
+    Severity,
+    Status,
+)
 from auditpack.pack import PackContent, write_content, write_manifest
 from auditpack.profiles import Profile, load_builtin
 from auditpack.registry import default_registry
 from auditpack.reports import render_pack
+from helpers import FIXED_NOW
 
 HOSTILE = "<script>alert('x')</script> | `rm -rf` *bold* _it_ [link](http://evil.example)\nsecond line"
 PROFILES = ("dioss", "xis-smstools", "voxio")
