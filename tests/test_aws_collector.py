@@ -119,7 +119,7 @@ class Hooks:
 
         session.events.register("before-call", before_call)
         session.events.register("after-call", after_call)
-        session.events.register("before-send", before_send)
+        session.events.register_first("before-send", before_send)  # ahead of moto's own responder
 
 
 class _Raw:
@@ -131,7 +131,8 @@ class _Raw:
 
 
 def error_answer(status: int, code: str, message: str = "injected by the test") -> tuple[AWSResponse, dict[str, Any]]:
-    http = AWSResponse("https://injected.invalid/", status, {}, _Raw(b""))
+    xml = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    http = AWSResponse("https://injected.invalid/", status, {}, _Raw(xml))
     return http, {"Error": {"Code": code, "Message": message},
                   "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0}}
 
@@ -575,3 +576,18 @@ def test_findings_name_the_resource_and_carry_controls(findings: list[Finding]) 
         assert f.controls and any(c.startswith("ISO27001:2022/") for c in f.controls), f
         assert any(c.startswith("GDPR/") for c in f.controls), f
         assert f.message.endswith("."), f.message
+
+
+def test_every_call_is_a_declared_read(world: dict[str, Any]) -> None:
+    from auditpack.collectors.aws.policy import action_for, is_read_only, policy_document
+
+    allowed = set(policy_document()["Statement"][0]["Action"]) | {"sts:AssumeRole"}  # type: ignore[index]
+    made = {(service, operation) for _, service, operation, _ in world["hooks"].calls}
+    assert ("sts", "AssumeRole") in made and ("iam", "GenerateCredentialReport") in made
+    for service, operation in sorted(made):
+        action = action_for(service, operation)
+        assert action is not None, f"{service}:{operation} is called but not declared in policy.OPERATIONS"
+        assert action in allowed, f"{action} is not in iam-policy.json"
+        assert is_read_only(action), f"{action} is not a read"
+        assert operation.startswith(("List", "Get", "Describe")) or action in (
+            "sts:AssumeRole", "iam:GenerateCredentialReport"), operation

@@ -25,6 +25,9 @@ from .config import AwsSettings
 from .session import EXPECTED_ERRORS, Account, Memo, TaskPool, classify, error_code, iso, jsonable
 
 PROVIDER = "aws"
+ELB_KINDS = ("aws.elb_load_balancer", "aws.elb_attributes", "aws.elb_listener", "aws.elb_ssl_policy")
+BUCKET_KINDS = ("aws.s3_bucket", "aws.s3_bucket_encryption", "aws.s3_bucket_policy", "aws.s3_bucket_logging",
+                "aws.s3_bucket_versioning", "aws.s3_bucket_replication", "aws.s3_bucket_public_access_block")
 #: The page size limits of list operations that differ from (5, 1000).
 _PAGE_LIMITS = {
     "describe_db_instances": (20, 100), "describe_db_clusters": (20, 100), "describe_db_snapshots": (20, 100),
@@ -109,8 +112,10 @@ class Run:
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
         self.pool.submit(func, *args)
 
-    def region_listing(self, acct: Account, region: str, kind: str, resource_type: str, source: str,
+    def region_listing(self, acct: Account, region: str, kind: str | Sequence[str], resource_type: str, source: str,
                        func: Callable[[], list[Any]]) -> list[Any] | None:
+        """List a region; on failure, error evidence for the region under ``kind`` (the
+        listed kind and every kind read per listed resource: none of them can be read)."""
         items = self.attempt(kind, self.region_resource(acct, region), source, func)
         if items is _MISSING:
             return None
@@ -187,7 +192,7 @@ def ebs_encryption_default(run: Run, acct: Account, region: str) -> None:
 def vpcs(run: Run, acct: Account, region: str) -> None:
     ec2 = acct.client("ec2", region)
     source = "ec2:DescribeVpcs"
-    found = run.region_listing(acct, region, "aws.vpc", "vpc", source,
+    found = run.region_listing(acct, region, ("aws.vpc", "aws.vpc_flow_logs"), "vpc", source,
                                lambda: run.paginate(ec2, "describe_vpcs", "Vpcs"))
     if not found:
         return
@@ -300,7 +305,7 @@ def _rds_snapshot(run: Run, acct: Account, region: str, snap: dict[str, Any], so
 def dynamodb(run: Run, acct: Account, region: str) -> None:
     client = acct.client("dynamodb", region)
     source = "dynamodb:ListTables"
-    for name in run.region_listing(acct, region, "aws.dynamodb_table", "dynamodb_table", source,
+    for name in run.region_listing(acct, region, ("aws.dynamodb_table", "aws.dynamodb_pitr"), "dynamodb_table", source,
                                    lambda: run.paginate(client, "list_tables", "TableNames")) or []:
         acct.found(region)
         arn = run.arn(acct, "dynamodb", region, f"table/{name}")
@@ -353,7 +358,7 @@ def efs(run: Run, acct: Account, region: str) -> None:
 def elbv2(run: Run, acct: Account, region: str) -> None:
     client = acct.client("elbv2", region)
     source = "elasticloadbalancing:DescribeLoadBalancers"
-    for lb in run.region_listing(acct, region, "aws.elb_load_balancer", "elb_load_balancer", source,
+    for lb in run.region_listing(acct, region, ELB_KINDS, "elb_load_balancer", source,
                                  lambda: run.paginate(client, "describe_load_balancers", "LoadBalancers")) or []:
         acct.found(region)
         res = run.resource(acct, "elb_load_balancer", lb["LoadBalancerArn"], lb.get("LoadBalancerName"), region)
@@ -418,7 +423,7 @@ def cloudtrail(run: Run, acct: Account, region: str) -> None:
     source = "cloudtrail:DescribeTrails"
     # Shadow trails included: a multi-region or organisation trail homed in a region that is
     # not scanned still shows up. Each trail is emitted (and its status read) once.
-    trails = run.region_listing(acct, region, "aws.cloudtrail_trail", "cloudtrail_trail", source,
+    trails = run.region_listing(acct, region, ("aws.cloudtrail_trail", "aws.cloudtrail_status"), "cloudtrail_trail", source,
                                 lambda: client.describe_trails(includeShadowTrails=True).get("trailList", []))
     for trail in trails or []:
         arn = trail.get("TrailARN") or run.arn(acct, "cloudtrail", region, f"trail/{trail['Name']}")
@@ -452,7 +457,7 @@ def _trail_status(run: Run, acct: Account, region: str, res: Resource) -> None:
 def backup_plans(run: Run, acct: Account, region: str) -> None:
     client = acct.client("backup", region)
     source = "backup:ListBackupPlans"
-    for plan in run.region_listing(acct, region, "aws.backup_plan", "backup_plan", source,
+    for plan in run.region_listing(acct, region, ("aws.backup_plan", "aws.backup_selection"), "backup_plan", source,
                                    lambda: run.paginate(client, "list_backup_plans", "BackupPlansList")) or []:
         res = run.resource(acct, "backup_plan", plan["BackupPlanArn"], plan.get("BackupPlanName"), region)
         run.submit(_backup_plan, run, acct, region, res, plan["BackupPlanId"])
@@ -538,7 +543,7 @@ def backup_protected_resources(run: Run, acct: Account, region: str) -> None:
 def kms(run: Run, acct: Account, region: str) -> None:
     client = acct.client("kms", region)
     source = "kms:ListKeys"
-    for key in run.region_listing(acct, region, "aws.kms_key", "kms_key", source,
+    for key in run.region_listing(acct, region, ("aws.kms_key", "aws.kms_key_rotation"), "kms_key", source,
                                   lambda: run.paginate(client, "list_keys", "Keys")) or []:
         res = run.resource(acct, "kms_key", key["KeyArn"], key["KeyId"], region)
         run.submit(_kms_key, run, acct, region, res)
@@ -546,7 +551,8 @@ def kms(run: Run, acct: Account, region: str) -> None:
 
 def _kms_key(run: Run, acct: Account, region: str, res: Resource) -> None:
     source = "kms:DescribeKey"
-    resp = run.attempt("aws.kms_key", res, source, lambda: acct.client("kms", region).describe_key(KeyId=res.id))
+    resp = run.attempt(("aws.kms_key", "aws.kms_key_rotation"), res, source,
+                       lambda: acct.client("kms", region).describe_key(KeyId=res.id))
     if resp is _MISSING:
         return
     meta = resp.get("KeyMetadata") or {}
@@ -579,7 +585,7 @@ def s3_buckets(run: Run, acct: Account) -> None:
     client = acct.client("s3")
     source = "s3:ListBuckets"
     # No MaxBuckets: the paginator follows ContinuationToken whenever S3 returns one.
-    buckets = run.attempt("aws.s3_bucket", run.account_resource(acct), source,
+    buckets = run.attempt(BUCKET_KINDS, run.account_resource(acct), source,
                           lambda: run.paginate(client, "list_buckets", "Buckets"))
     if buckets is _MISSING:
         return
@@ -856,7 +862,7 @@ def _credentials(row: dict[str, str]) -> r.IamUserCredentials:
 def cloudfront(run: Run, acct: Account) -> None:
     client = acct.client("cloudfront")
     source = "cloudfront:ListDistributions"
-    items = run.attempt("aws.cloudfront_distribution", run.account_resource(acct), source,
+    items = run.attempt(("aws.cloudfront_distribution", "aws.cloudfront_config"), run.account_resource(acct), source,
                         lambda: run.paginate(client, "list_distributions",
                                              lambda page: (page.get("DistributionList") or {}).get("Items") or []))
     if items is _MISSING:
