@@ -319,3 +319,59 @@ def test_the_emulator_stops_sshd_and_removes_its_folder() -> None:
         workdir = server.workdir
         assert server.running
     assert not server.running and not os.path.exists(workdir)
+
+
+def test_a_silent_host_times_out_without_delaying_the_others(world: World) -> None:
+    """A port that accepts TCP but never speaks SSH (a hung host): connect_timeout bounds it."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        settings = SshSettings.model_validate({"hosts": [
+            host_config(world.server, "hung", port=port, connect_timeout=1),
+            host_config(world.server, "fine"),
+        ]})
+        ctx = CollectContext("ssh", "test", FIXED_NOW, environ=ENV)
+        SshCollector(settings).collect(ctx)
+        evidence = ctx.close()
+    conn = {ev.resource.scope: ev for ev in evidence if ev.kind == "ssh.connection"}
+    assert conn["hung"].reason is ErrorReason.TIMEOUT and conn["fine"].ok
+
+
+def test_host_names_must_be_unique() -> None:
+    from pydantic import ValidationError
+
+    one = {"name": "a", "host": "h", "user": "u", "key_file": "/k"}
+    with pytest.raises(ValidationError, match="unique"):
+        SshSettings.model_validate({"hosts": [one, one]})
+
+
+def test_rsa_key_from_ssh_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import signal
+    import time
+
+    if shutil.which("ssh-agent") is None or shutil.which("ssh-add") is None:
+        pytest.skip("ssh-agent is not installed (Debian: openssh-client)")
+    sock = str(tmp_path / "agent.sock")
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with LocalSshd(key_type="rsa") as server:
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.05)
+            subprocess.run(["ssh-add", "-q", server.key_file], check=True, env={**os.environ, "SSH_AUTH_SOCK": sock},
+                           capture_output=True)
+            monkeypatch.setenv("SSH_AUTH_SOCK", sock)
+            config = host_config(server, "agent", key_file=None, use_agent=True)
+            ctx = CollectContext("ssh", "test", FIXED_NOW, environ={"UNRELATED": "1"})
+            SshCollector(SshSettings.model_validate({"hosts": [config]})).collect(ctx)
+            evidence = ctx.close()
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(5)
+    conn = [ev for ev in evidence if ev.kind == "ssh.connection"]
+    assert conn[0].ok, conn[0].error

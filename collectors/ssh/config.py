@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from auditpack.config import ConfigPath, Strict
 
@@ -41,3 +41,11 @@ class SshHost(Strict):
 class SshSettings(Strict):
     hosts: tuple[SshHost, ...] = ()
     max_workers: int = Field(8, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SshSettings:
+        names = [h.name for h in self.hosts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # the name is the scope of every finding: two hosts must not share it
+            raise ValueError(f"host names must be unique: {', '.join(twice)}")
+        return self

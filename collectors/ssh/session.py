@@ -161,6 +161,7 @@ def _open(address: str, port: int, user: str, host: SshHost, key: paramiko.PKey 
     client.load_host_keys(host.known_hosts)  # read-only use: paramiko saves only when asked to
     client.set_missing_host_key_policy(_RefuseUnknownKeys(host.known_hosts, keys))
     name = known_hosts_name(address, port)
+    started = time.monotonic()
     try:
         client.connect(address, port=port, username=user, pkey=key, allow_agent=host.use_agent and key is None,
                        look_for_keys=False, timeout=host.connect_timeout, banner_timeout=host.connect_timeout,
@@ -183,6 +184,10 @@ def _open(address: str, port: int, user: str, host: SshHost, key: paramiko.PKey 
         raise SshError(f"connecting to {name} timed out after {host.connect_timeout:g} s", ErrorReason.TIMEOUT) from None
     except paramiko.SSHException as exc:
         client.close()
+        slow = time.monotonic() - started >= host.connect_timeout * 0.9
+        if slow or "banner" in str(exc).lower() or "timeout" in str(exc).lower():
+            raise SshError(f"{name} accepted the connection but did not speak SSH within "
+                           f"{host.connect_timeout:g} s: {exc}", ErrorReason.TIMEOUT) from None
         raise SshError(f"SSH with {name} failed: {exc}", ErrorReason.CONNECTIVITY) from None
     except OSError as exc:  # refused, unreachable, DNS
         client.close()
