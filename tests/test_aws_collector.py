@@ -84,6 +84,7 @@ class Hooks:
         self.before: list[Callable[[int, Any, dict[str, Any], dict[str, Any]], Any]] = []
         self.after: list[Callable[[int, Any, dict[str, Any]], None]] = []
         self.send: list[Callable[[int, Any], AWSResponse | None]] = []
+        self.pagers: list[Callable[[Any, dict[str, Any], dict[str, Any]], None]] = []
 
     def __call__(self, session: boto3.Session) -> None:
         with self._lock:
@@ -106,9 +107,11 @@ class Hooks:
                     return answer
             return None
 
-        def after_call(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        def after_call(model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
             for handler in self.after:
                 handler(index, model, parsed)
+            for pager in self.pagers:
+                pager(model, parsed, context)
 
         def before_send(request: Any, **_: Any) -> Any:
             for handler in self.send:

@@ -298,7 +298,7 @@ def test_describe_regions_denied_errors_every_regional_fact(broken: dict[str, An
     (400, "Throttling", ErrorReason.THROTTLED),
     (503, "RequestLimitExceeded", ErrorReason.THROTTLED),
     (501, "NotImplemented", ErrorReason.NOT_IMPLEMENTED),
-    (404, "404", ErrorReason.INVALID_RESPONSE),
+    (404, "404", ErrorReason.NOT_IMPLEMENTED),  # no AWS error code at all: the route is not there
     (500, "InternalError", ErrorReason.INVALID_RESPONSE),
     (404, "NoSuchBucket", ErrorReason.NOT_FOUND),
 ])

@@ -68,6 +68,8 @@ def classify(exc: BaseException) -> tuple[ErrorReason, str]:
         message = str(err.get("Message", "")).strip()
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         retries = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0)
+        if "<html" in message.lower() or len(message) > 300:  # an emulator's or proxy's page, not an AWS error
+            message = message.split("\n", 1)[0][:120] if "<html" not in message.lower() else ""
         text = f"{exc.operation_name}: {code or status}" + (f": {message}" if message else "")
         if code == "OptInRequired":
             return ErrorReason.PERMISSION_DENIED, f"{text} (the region is not enabled for this account)"
@@ -77,7 +79,8 @@ def classify(exc: BaseException) -> tuple[ErrorReason, str]:
             return ErrorReason.AUTHENTICATION, text
         if code in _THROTTLED or code.startswith("Throttl"):
             return ErrorReason.THROTTLED, f"{text} (still throttled after {retries} retries)"
-        if code in _NOT_IMPLEMENTED or "not yet implemented" in message.lower() or status == 501:
+        if code in _NOT_IMPLEMENTED or "not yet implemented" in message.lower() or status == 501 \
+                or (code == "404" and status == 404):  # no AWS error code: the route does not exist there
             return ErrorReason.NOT_IMPLEMENTED, f"{text} (the endpoint does not implement this operation)"
         if status >= 500:
             return ErrorReason.INVALID_RESPONSE, (f"{text} (HTTP {status} after {retries} retries; emulators "
@@ -164,12 +167,12 @@ class Account:
             if existing is not None:
                 return existing
             extra: dict[str, Any] = {}
-            if service == "s3control" and self.settings.endpoint_url:
-                extra["inject_host_prefix"] = False  # "{AccountId}." in front of an emulator's host
             if service == "s3":
                 extra["s3"] = {"addressing_style": "path"} if self.settings.endpoint_url else {}
             created = self.session.client(service, region_name=region, endpoint_url=self.settings.endpoint_url,
                                           config=client_config(self.settings, **extra))
+            if service == "s3control" and self.settings.endpoint_url:
+                created.meta.events.register("before-sign.s3-control", _no_account_host_prefix)
             self._clients[key] = created
             return created
 
@@ -181,6 +184,15 @@ class Account:
         if region:
             with self._lock:
                 self.locations.add(region)
+
+
+def _no_account_host_prefix(request: Any, **_: Any) -> None:
+    """s3control puts "{AccountId}." in front of the host; an emulator's 127.0.0.1 has no
+    such subdomains. Only registered when ``endpoint_url`` is set."""
+    account = request.headers.get("x-amz-account-id")
+    if account:
+        text = account.decode() if isinstance(account, bytes) else str(account)
+        request.url = request.url.replace(f"//{text}.", "//", 1)
 
 
 class TaskPool:
