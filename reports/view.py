@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -556,6 +557,13 @@ def _gdpr_key(article: str) -> tuple[int, str]:
     return (int(number or 0), article)
 
 
+def _moment(value: Any) -> str:
+    """``2026-11-21T06:04:03.458507Z`` -> ``2026-11-21 06:04:03``; anything else as it is."""
+    text = _text(value)
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|\+00:00)", text)
+    return f"{match.group(1)} {match.group(2)}" if match else text
+
+
 def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
            rows: Sequence[FindingRow]) -> Cover:
     org = context.get("organisation") or {}
@@ -570,17 +578,21 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
         seen_scopes.setdefault(collector, set()).add(scope)
         if item.get("status") == "collected":
             covered.setdefault(collector, set()).add(scope)
-            if res.get("location"):
+            if res.get("location") and res.get("location") != "global":
                 locations.setdefault(collector, set()).add(_text(res.get("location")))
     lines = []
     for c in run.get("collectors", ()):
         cid = _text(c.get("id"))
         if c.get("status") == "skipped":
             continue
-        declared = {_text(s) for s in c.get("scopes", ())} | seen_scopes.get(cid, set())
         ok = covered.get(cid, set())
+        # a scope is "not covered" when evidence was attempted there and none was collected; the
+        # configured scope names (e.g. an AWS profile name) count only when nothing was collected
+        missing = seen_scopes.get(cid, set()) - ok
+        if not ok:
+            missing |= {_text(s) for s in c.get("scopes", ())}
         lines.append(ScopeLine(SCOPE_LABEL.get(cid, f"{cid} scopes"), tuple(sorted(ok)),
-                               tuple(sorted(declared - ok - {"global"}))))
+                               tuple(sorted(missing - {"global", ""}))))
         if locations.get(cid):
             lines.append(ScopeLine(LOCATION_LABEL.get(cid, f"{cid} locations"), tuple(sorted(locations[cid])), ()))
     complete = bool(run.get("complete"))
@@ -592,8 +604,8 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
         organisation=_text(org.get("name") or run.get("organisation")),
         contact=_text(org.get("contact")),
         run_id=_text(run.get("id")),
-        started_at=_text(run.get("started_at")),
-        finished_at=_text(run.get("finished_at")),
+        started_at=_moment(run.get("started_at")),
+        finished_at=_moment(run.get("finished_at")),
         tool_version=_text(run.get("tool_version")),
         complete=complete,
         completeness=completeness,

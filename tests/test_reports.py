@@ -146,6 +146,19 @@ def test_coverage_gaps_list_every_error_with_its_reason() -> None:
     assert next(line for line in cover.scope if line.label == "AWS regions").covered == ("eu-west-1",)
     assert {a.path: a.file_sha256 for a in view.appendix} == {"evidence/a.json": "ab" * 32,
                                                              "evidence/b.json": "missing"}
+    assert cover.started_at == "2026-11-21 12:00:00"
+
+
+def test_a_configured_scope_name_is_not_a_gap_when_its_evidence_has_another_scope() -> None:
+    index = [{"path": "evidence/a.json", "kind": "aws.thing", "status": "collected",
+              "resource": {"id": "a", "scope": "123456789012", "location": "global"},
+              "provenance": {"collector": "aws", "scope": "123456789012", "collected_at": "t", "source": "x"}}]
+    # run.collectors[aws].scopes names "111" and "222" (e.g. profile names); the evidence says the account
+    aws = next(line for line in _view([], index=index).cover.scope if line.label == "AWS accounts")
+    assert aws.covered == ("123456789012",) and aws.not_covered == ()
+    assert not [line for line in _view([], index=index).cover.scope if line.label == "AWS regions"]  # no "global"
+    nothing = next(line for line in _view([]).cover.scope if line.label == "AWS accounts")
+    assert nothing.covered == () and nothing.not_covered == ("111", "222")
 
 
 def test_waivers_active_and_expired_and_documents_integrity() -> None:
