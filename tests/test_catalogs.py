@@ -44,6 +44,10 @@ def test_known_mistakes_are_not_mapped() -> None:
     assert not any(ref.startswith("GDPR/Art.42") for refs in cats.measures.values() for ref in refs)
     assert cats.measures[Measure.CERTIFICATION][-1] == "GDPR/Art.28(1)"
     assert "ISO27001:2022/A.8.13" in cats.measures[Measure.BACKUPS]
+    assert "ISO27001:2022/A.8.13" not in cats.controls_for("encryption_at_rest_ebs_volume_encrypted",
+                                                            Measure.ENCRYPTION_AT_REST)
+    assert "ISO27001:2022/A.8.13" in cats.controls_for("encryption_at_rest_ssh_backup_repository_encrypted",
+                                                        Measure.ENCRYPTION_AT_REST)
 
 
 def test_check_specific_controls_are_added_after_the_measure_ones() -> None:
