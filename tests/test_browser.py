@@ -9,12 +9,14 @@ request there carries its network isolation key; the page's own requests have th
 origin (``file://``), the browser's have none. The test asserts that the page made no
 request and that every connection the proxy saw was a browser-internal one. A control
 page with an external image and font proves the harness sees a page's fetch.
-The screenshot goes to tests/_artifacts/report.png.
+It also prints the report to PDF (A4, one page or more per section). The screenshot goes to
+tests/_artifacts/report.png.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -158,7 +160,16 @@ def test_report_renders_in_chromium_without_outside_requests(tmp_path: Path, pro
                        "--window-size=1280,2000", "--hide-scrollbars", f"--log-net-log={netlog2}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # it prints: A4 pages, every section starting on its own page
+    pdf = tmp_path / "report.pdf"
+    netlog3 = tmp_path / "netlog3.json"
+    printed = _chromium(report.as_uri(), tmp_path / "profile3", proxy, f"--print-to-pdf={pdf}",
+                        "--no-pdf-header-footer", f"--log-net-log={netlog3}")
+    assert printed.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)", pdf.read_bytes())
+    assert len(boxes) >= 10, "cover plus nine sections, each on a new page"
+    assert all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes[:3]
     # no request by the page; whatever reached the proxy was Chromium's own background traffic
-    assert _page_requests(netlog) == [] and _page_requests(netlog2) == []
-    browser_hosts = {_host(url) for url, _ in _requests(netlog) + _requests(netlog2)}
+    assert _page_requests(netlog) == [] and _page_requests(netlog2) == [] and _page_requests(netlog3) == []
+    browser_hosts = {_host(url) for url, _ in _requests(netlog) + _requests(netlog2) + _requests(netlog3)}
     assert _proxy_hosts(proxy) <= browser_hosts, (_proxy_hosts(proxy), browser_hosts)
