@@ -11,8 +11,9 @@ Verdict roll-up per clause and per control (domain/measures.md): any ``fail`` ->
 ``not_applicable`` -> "evidence supports"; nothing automated (no findings, or only
 ``manual``) -> "manual evidence required". A ``fail`` under an active waiver stays a fail:
 the verdict is still non-conformity, labelled "(accepted exception)" when every fail behind
-it is waived. A mix of ``pass`` and ``manual`` is "evidence supports" for the automated part
-and lists the manual items: the manual findings stay visible in the clause's findings.
+it is waived. A mix of ``pass`` and ``manual`` is "manual evidence required": the automated
+part cannot support the clause while a person still has to show the rest (claiming support
+there would be a false pass); the counts show both.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ def rollup(findings: Iterable[FindingRow]) -> VerdictView:
         return VerdictView(Verdict.NONCONFORMITY, VERDICT_LABEL[Verdict.NONCONFORMITY], accepted)
     if "error" in statuses:
         return VerdictView(Verdict.INCOMPLETE, VERDICT_LABEL[Verdict.INCOMPLETE])
-    if statuses & {"pass", "not_applicable"}:
+    if statuses and statuses <= {"pass", "not_applicable"}:
         return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS])
-    return VerdictView(Verdict.MANUAL, VERDICT_LABEL[Verdict.MANUAL])
+    return VerdictView(Verdict.MANUAL, VERDICT_LABEL[Verdict.MANUAL])  # none, or some still manual
 
 
 # --- rows -----------------------------------------------------------------------------------

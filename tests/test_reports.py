@@ -64,7 +64,7 @@ WAIVER = {"owner": "ops", "reason": "accepted", "expires": "2027-01-01"}
     (["pass", "error", "manual"], False, Verdict.INCOMPLETE, False),
     (["pass", "not_applicable"], False, Verdict.SUPPORTS, False),
     (["not_applicable"], False, Verdict.SUPPORTS, False),
-    (["pass", "manual"], False, Verdict.SUPPORTS, False),
+    (["pass", "manual"], False, Verdict.MANUAL, False),  # support only when nothing is left to a person
     (["manual"], False, Verdict.MANUAL, False),
     ([], False, Verdict.MANUAL, False),
     (["fail", "pass"], True, Verdict.NONCONFORMITY, True),
