@@ -207,6 +207,11 @@ class Collector(ABC):
         """Whether this run should call ``collect`` (by default: its section is configured)."""
         return self.settings is not None
 
+    def run_after(self) -> tuple[str, ...]:
+        """The collectors this run must wait for (by default ``after``; override when it
+        depends on the settings, e.g. only when discovery is switched on)."""
+        return self.after
+
     def scopes(self) -> list[str]:
         """The scopes this collector will cover (accounts, projects, hosts), for the cover
         page and for error evidence when the whole collector fails."""

@@ -187,3 +187,18 @@ def test_active_waiver_marks_the_failure_and_an_expired_one_does_not() -> None:
     findings = evaluate(evidence, [eea_residency_gadget_in_allowed_country], Policy(), FIXED_NOW, load_catalogs(),
                         waivers=[expired])
     assert expect(findings, "eea_residency_gadget_in_allowed_country", "fail", "g2")[0].waiver is None
+
+
+def test_collectors_wait_only_for_what_they_read() -> None:
+    from auditpack.collectors.tls import TlsCollector
+    from auditpack.collectors.tls.config import TlsSettings
+    from auditpack.engine import _waves
+
+    class First(GadgetCollector):
+        id = "aws"
+
+    plain = TlsCollector(TlsSettings(endpoints=("a.example:443",)))
+    discovering = TlsCollector(TlsSettings(discover=True))
+    first = First(Settings())
+    assert [[c.id for c in w] for w in _waves([first, plain])] == [["aws", "tls"]]
+    assert [[c.id for c in w] for w in _waves([first, discovering])] == [["aws"], ["tls"]]

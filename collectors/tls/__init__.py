@@ -95,6 +95,11 @@ class TlsCollector(Collector):
     #: discovery reads their load balancer / CDN evidence
     after = ("aws", "hetzner")
 
+    def run_after(self) -> tuple[str, ...]:
+        """Wait for AWS and Hetzner only when their evidence is used to discover endpoints."""
+        settings = self.settings
+        return self.after if isinstance(settings, TlsSettings) and settings.discover else ()
+
     @property
     def tls_settings(self) -> TlsSettings:
         assert isinstance(self.settings, TlsSettings)

@@ -92,12 +92,12 @@ class ProgressSink:
 
 
 def _waves(collectors: Sequence[Collector]) -> list[list[Collector]]:
-    """Group collectors so each runs after the ones named in its ``after``."""
+    """Group collectors so each runs after the ones named by its ``run_after()``."""
     pending = {c.id: c for c in collectors}
     done: set[str] = set()
     waves: list[list[Collector]] = []
     while pending:
-        ready = [c for c in pending.values() if all(a in done or a not in pending for a in c.after)]
+        ready = [c for c in pending.values() if all(a in done or a not in pending for a in c.run_after())]
         if not ready:  # a cycle: run the rest together rather than never
             ready = list(pending.values())
         waves.append(sorted(ready, key=lambda c: c.id))
