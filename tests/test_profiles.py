@@ -145,3 +145,37 @@ def test_subprocessor_clause_must_be_a_clause(tmp_path: Path) -> None:
 def test_unknown_builtin_names_the_builtins() -> None:
     with pytest.raises(ConfigError, match="dioss"):
         load_profile("nope")
+
+
+def test_profile_residency_decides_per_dpa_with_the_real_engine() -> None:
+    """The same London and Zurich resources: Dioss ("altijd binnen de EER") gets a fail under its
+    transfer clauses, XIS 3.3 ("landen met een passend beschermingsniveau") a pass."""
+    from auditpack.catalogs import load_catalogs
+    from auditpack.checks import CheckContext, check, failed, passed
+    from auditpack.collectors import CollectContext, ProviderUse
+    from auditpack.engine import evaluate
+    from auditpack.geo import aws_region_country, residency
+    from auditpack.model import Resource, Status
+    from helpers import FIXED_NOW
+
+    @check(title="test: regions allowed by the policy", measure=Measure.EEA_RESIDENCY, needs=("provider.use",))
+    def eea_residency_test_region_allowed(ctx: CheckContext):  # type: ignore[no-untyped-def]
+        for ev in ctx.evidence.of("provider.use"):
+            assert isinstance(ev.record, ProviderUse)
+            for region in ev.record.locations:
+                verdict = residency(aws_region_country(region), ctx.policy.residency)
+                subject = Resource("aws", "region", region, scope=ev.record.scope)
+                yield (passed if verdict.allowed else failed)(subject, f"{region}: {verdict.explanation}")
+
+    ctx = CollectContext("aws", "test", FIXED_NOW)
+    use = ProviderUse(provider="aws", provider_name="Amazon Web Services", scope="1", location_type="aws_region",
+                      locations=("eu-west-2", "eu-central-2"))
+    ctx.collected(use, Resource("aws", "account", "1", scope="1"), raw={}, source="test")
+    findings = evaluate(ctx.close(), [eea_residency_test_region_allowed], Policy(), FIXED_NOW, load_catalogs(),
+                        [load_builtin("dioss"), load_builtin("xis-smstools")])
+    london = {f.status: f for f in findings if f.resource.id == "eu-west-2"}
+    assert set(london) == {Status.FAIL, Status.PASS}
+    assert ClauseRef("dioss", "Internationale gegevensoverdrachten, bullet 2") in london[Status.FAIL].clauses
+    assert all(c.profile == "dioss" for c in london[Status.FAIL].clauses)
+    assert [c.profile for c in london[Status.PASS].clauses] == ["xis-smstools"]
+    assert ClauseRef("xis-smstools", "3.3") in london[Status.PASS].clauses
