@@ -67,6 +67,7 @@ def _environment(markdown: bool) -> Environment:
     if markdown:
         env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, finalize=markdown_escape,
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        env.filters["written"] = MdSafe  # output of our own macros: already escaped value by value
     else:
         env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

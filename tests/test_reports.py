@@ -289,6 +289,10 @@ def test_report_sections_in_order(tmp_path: Path) -> None:
         assert f'id="{section}"' in page
     # the seeds, clause by clause, with the right verdicts for the sample
     assert "**Internationale gegevensoverdrachten, bullet 2** |" in text
+    assert "\n| A.8.24 | Use of cryptography | Evidence of non-conformity |" in text  # catalog tables are tables
+    assert "\n| Art. 28(2) | Sub-processors only" in text
+    html_tables = markdown.markdown(text, extensions=["tables"]).count("<table>")
+    assert html_tables == len(re.findall(r"^\| ?-{3}", text, re.M)) >= 30
     dioss = load_view(root).profiles[0]
     verdicts = {c.ref: c.verdict.code for c in dioss.clauses}
     assert verdicts["Internationale gegevensoverdrachten, bullet 2"] == Verdict.NONCONFORMITY  # London is not EEA
