@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from auditpack.collectors import CollectContext
@@ -43,7 +43,7 @@ def collect(servers: list[LocalSshd], repos: list[str], workers: int) -> tuple[f
               "backups": [{"kind": "borg", "path": repo, "passphrase_env": "BENCH_PASS"}]}
              for i, (s, repo) in enumerate(zip(servers, repos, strict=True))]
     settings = SshSettings.model_validate({"hosts": hosts, "max_workers": workers})
-    ctx = CollectContext("ssh", "bench", datetime.now(timezone.utc), environ={"BENCH_PASS": PASSPHRASE})
+    ctx = CollectContext("ssh", "bench", datetime.now(UTC), environ={"BENCH_PASS": PASSPHRASE})
     started = time.perf_counter()
     SshCollector(settings).collect(ctx)
     seconds = time.perf_counter() - started
@@ -60,7 +60,7 @@ def main() -> int:
     if not ok:
         print(json.dumps({"bench": "ssh", "skipped": why}))
         return 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="auditpack-bench-") as tmp, contextlib.ExitStack() as stack:
         prep = time.perf_counter()
         template = make_borg_repo(Path(tmp, "template"), "repokey", [now - timedelta(hours=6 * i)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FIXED_NOW, expect
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
@@ -28,6 +27,7 @@ from auditpack.emulators.sshd import LocalSshd, free_port, hold_borg_lock, sshd_
 from auditpack.engine import evaluate
 from auditpack.model import AttemptStatus, ErrorReason, Evidence, Finding
 from auditpack.registry import default_registry
+from helpers import FIXED_NOW, expect
 
 OK, WHY = sshd_available("borg", "restic")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not OK, reason=WHY)]
@@ -42,9 +42,8 @@ def evaluate_ssh(evidence: list[Evidence], policy: Policy | None = None) -> list
 
 
 def host_config(server: LocalSshd, name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "host": server.host, "port": server.port, "user": server.user, "key_file": server.key_file,
-            "known_hosts": server.known_hosts, "country": "DE", "provider": "Hetzner Online",
-            "sshd_config": server.sshd_config, "connect_timeout": 5, "command_timeout": 60, **extra}
+    return server.host_config(name, **{"country": "DE", "provider": "Hetzner Online", "connect_timeout": 5,
+                                       "command_timeout": 60, **extra})
 
 
 class World:
@@ -69,13 +68,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalSshd() as server:
         w = World(server)
         now = FIXED_NOW
-        w.repos["fresh"] = server.make_borg_repo("fresh", "repokey", [now - timedelta(days=40), now - timedelta(hours=2)],
-                                                 PASS)
+        w.repos["fresh"] = server.make_borg_repo("fresh", "repokey",
+                                                 [now - timedelta(days=40), now - timedelta(hours=2)], PASS)
         w.repos["stale"] = server.make_borg_repo("stale", "repokey", [now - timedelta(days=3)], PASS)
         w.repos["plain"] = server.make_borg_repo("plain", "none", [now - timedelta(hours=1)])
         w.repos["signed"] = server.make_borg_repo("signed", "authenticated", [now - timedelta(hours=1)], PASS)
         w.repos["secret"] = server.make_borg_repo("secret", "repokey-blake2", [now - timedelta(hours=1)], PASS)
-        w.repos["restic"] = server.make_restic_repo("restic", PASS, [now - timedelta(days=10), now - timedelta(hours=5)])
+        w.repos["restic"] = server.make_restic_repo("restic", PASS,
+                                                    [now - timedelta(days=10), now - timedelta(hours=5)])
         w.repos["dir"] = server.make_directory("dumps", {"db-1.sql.gz": now - timedelta(hours=6),
                                                           "old/db-0.sql.gz": now - timedelta(days=12)})
         records = server.make_directory("records", {"recent.ok": now - timedelta(days=3),
@@ -304,8 +304,8 @@ def test_encrypted_client_key_with_passphrase_from_the_environment(tmp_path: Pat
     with LocalSshd(key_type="ecdsa", key_passphrase="key-passphrase-1") as server:
         base = host_config(server, "ecdsa-key", key_passphrase_env="KEY_PASS")
         ctx = CollectContext("ssh", "test", FIXED_NOW, environ={"KEY_PASS": "key-passphrase-1"})
-        SshCollector(SshSettings.model_validate({"hosts": [base, {**base, "name": "no-pass", "key_passphrase_env": None}]}
-                                                )).collect(ctx)
+        hosts = [base, {**base, "name": "no-pass", "key_passphrase_env": None}]
+        SshCollector(SshSettings.model_validate({"hosts": hosts})).collect(ctx)
         evidence = ctx.close()
     conn = {ev.resource.scope: ev for ev in evidence if ev.kind == "ssh.connection"}
     assert conn["ecdsa-key"].ok
@@ -375,3 +375,15 @@ def test_rsa_key_from_ssh_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         agent.wait(5)
     conn = [ev for ev in evidence if ev.kind == "ssh.connection"]
     assert conn[0].ok, conn[0].error
+
+
+def test_the_emulator_writes_a_config_entry_the_collector_accepts(world: World) -> None:
+    import tomllib
+
+    text = world.server.host_toml("demo", [{"kind": "borg", "path": world.repos["fresh"], "verify": True,
+                                            "passphrase_env": "APP_PASS"}], country="DE")
+    settings = SshSettings.model_validate(tomllib.loads(text)["ssh"])
+    ctx = CollectContext("ssh", "test", FIXED_NOW, environ=ENV)
+    SshCollector(settings).collect(ctx)
+    tested = [ev for ev in ctx.close() if ev.kind == "ssh.backup_test"]
+    assert tested[0].ok and tested[0].record.succeeded  # type: ignore[union-attr]

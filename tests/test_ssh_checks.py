@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from helpers import FIXED_NOW, expect
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
@@ -28,6 +27,7 @@ from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import ErrorReason, EvidenceRecord, Finding, Resource
 from auditpack.registry import default_registry
+from helpers import FIXED_NOW, expect
 
 SSH_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".ssh")]
 
@@ -93,7 +93,8 @@ def _sshd(**values: str) -> SshdSettings:
 
 def test_sshd_verdicts() -> None:
     findings = run((_sshd(), "good"), (_sshd(kbd_interactive_authentication="yes"), "pam"),
-                   (_sshd(permit_root_login="prohibit-password"), "keys-only"), (_sshd(permit_root_login="maybe"), "odd"))
+                   (_sshd(permit_root_login="prohibit-password"), "keys-only"),
+                   (_sshd(permit_root_login="maybe"), "odd"))
     expect(findings, "access_control_sshd_password_authentication_disabled", "pass", "good",
            contains="read from the config files")
     expect(findings, "access_control_sshd_password_authentication_disabled", "fail", "pam",
@@ -120,7 +121,8 @@ def test_sshd_config_files_first_value_wins_includes_and_match() -> None:
     assert settings["passwordauthentication"] == "no"  # the drop-in, included first, wins
     assert settings["kbdinteractiveauthentication"] == "no"  # the old alias; the Match block does not count
     assert settings["permitrootlogin"] == "yes" and assumed == ("loglevel",)
-    t_source, t_settings, t_assumed = parse.sshd_settings("### sshd -T\npasswordauthentication no\npermitrootlogin no\n")
+    t_output = "### sshd -T\npasswordauthentication no\npermitrootlogin no\n"
+    t_source, t_settings, t_assumed = parse.sshd_settings(t_output)
     assert (t_source, t_settings["permitrootlogin"], t_assumed) == ("sshd -T", "no", ())
     with pytest.raises(parse.ParseError):
         parse.sshd_settings("Permission denied\n")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from auditpack.collectors import CollectContext, Collector, ProviderUse, fan_out
-from auditpack.model import ErrorReason, Resource
+from auditpack.model import ErrorReason, Evidence, EvidenceRecord, Resource
 
 from . import commands as cmd
 from . import parse
@@ -141,7 +141,8 @@ class SshCollector(Collector):
             if outcome.exception is not None:  # a bug: visible as error evidence for that host
                 host = outcome.item
                 exc = outcome.exception
-                ctx.failed("ssh.connection", host_resource(host), error=f"collector failed: {type(exc).__name__}: {exc}",
+                ctx.failed("ssh.connection", host_resource(host),
+                           error=f"collector failed: {type(exc).__name__}: {exc}",
                            reason=ErrorReason.INTERNAL, source="ssh collector")
 
 
@@ -203,27 +204,23 @@ class _HostRun:
                 ctx.failed(kind, backup_resource(host, backup), error=message, reason=reason, source="ssh connect")
 
     def _fact(self, kind: str, resource: Resource, source: str,
-              read: Callable[[], tuple[Any, Any]]) -> Any:
+              read: Callable[[], tuple[EvidenceRecord, Any]]) -> Evidence:
         """Run one fact's reader; emit its record, or error evidence for exactly this fact."""
         from .session import SshError
 
         try:
             record, raw = read()
         except _FactError as exc:
-            self.ctx.failed(kind, resource, error=self._scrub(str(exc)), reason=exc.reason, source=source, raw=exc.raw)
-            return None
+            return self.ctx.failed(kind, resource, error=self._scrub(str(exc)), reason=exc.reason, source=source,
+                                   raw=exc.raw)
         except SshError as exc:
-            self.ctx.failed(kind, resource, error=self._scrub(str(exc)), reason=exc.reason, source=source)
-            return None
+            return self.ctx.failed(kind, resource, error=self._scrub(str(exc)), reason=exc.reason, source=source)
         except parse.ParseError as exc:
-            self.ctx.failed(kind, resource, error=str(exc), reason=ErrorReason.INVALID_RESPONSE, source=source)
-            return None
+            return self.ctx.failed(kind, resource, error=str(exc), reason=ErrorReason.INVALID_RESPONSE, source=source)
         except Exception as exc:  # a bug or an unforeseen answer: this fact is a gap, the others go on
-            self.ctx.failed(kind, resource, error=self._scrub(f"{type(exc).__name__}: {exc}"),
-                            reason=ErrorReason.INTERNAL, source=source)
-            return None
-        self.ctx.collected(record, resource, raw=raw, source=source)
-        return record
+            return self.ctx.failed(kind, resource, error=self._scrub(f"{type(exc).__name__}: {exc}"),
+                                   reason=ErrorReason.INTERNAL, source=source)
+        return self.ctx.collected(record, resource, raw=raw, source=source)
 
     def _scrub(self, text: str) -> str:
         for backup in self.host.backups:
@@ -260,7 +257,7 @@ class _HostRun:
             return settings.get(key, parse.SSHD_DEFAULTS[key]).lower()
 
         record = SshdSettings(
-            host=self.host.name, source=source,  # type: ignore[arg-type]
+            host=self.host.name, source=source,
             password_authentication=get("passwordauthentication"),
             kbd_interactive_authentication=get("kbdinteractiveauthentication"),
             permit_root_login=get("permitrootlogin"), use_pam=get("usepam"), log_level=get("loglevel").upper(),
@@ -375,11 +372,13 @@ class _BackupRun:
         def test() -> tuple[BackupTest, Any]:
             if not self.backup.verify:
                 return self._test_record()
-            if listed is None:
-                raise _FactError("borg list failed, so the newest archive to test is unknown", ErrorReason.NOT_FOUND)
-            newest = listed.newest
+            if not isinstance(listed.record, BorgArchives):
+                raise _FactError(f"the newest archive to test is unknown: {listed.error}",
+                                 listed.reason or ErrorReason.INTERNAL)
+            newest = listed.record.newest
             if newest is None:
-                return BackupTest(**self.common, backup_kind="borg", detail="the repository has no archive to test"), None
+                return BackupTest(**self.common, backup_kind="borg",
+                                  detail="the repository has no archive to test"), None
             command = cmd.borg_extract_dry_run(path, newest.name, self.lock_wait)
             result = self.session.run(command, stdin=self.passphrase or b"")
             if result.exit_status in (0, 1):

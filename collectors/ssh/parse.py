@@ -10,7 +10,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from auditpack.model import ErrorReason
@@ -38,8 +38,8 @@ def utc_time(value: Any, what: str) -> datetime:
     except ValueError:
         raise ParseError(f"{what}: time {value!r} is not ISO 8601") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 # --- borg -------------------------------------------------------------------------------
@@ -125,7 +125,9 @@ def borg_repository(data: Any) -> dict[str, Any]:
         raise ParseError("borg info --json: no repository id")
     if not isinstance(enc, dict) or not enc.get("mode"):
         raise ParseError("borg info --json: no encryption mode")
-    stats = (data.get("cache") or {}).get("stats") or {} if isinstance(data.get("cache"), dict) else {}
+    cache = data.get("cache")
+    stats = cache.get("stats") if isinstance(cache, dict) else None
+    stats = stats if isinstance(stats, dict) else {}
     last = repo.get("last_modified")
     return {
         "repository_id": str(repo["id"]),
@@ -193,7 +195,7 @@ def directory_stats(stdout: str) -> dict[str, Any]:
 
 
 def _epoch(text: str) -> datetime:
-    return datetime.fromtimestamp(float(text), timezone.utc)
+    return datetime.fromtimestamp(float(text), UTC)
 
 
 def epoch_time(stdout: str) -> datetime:

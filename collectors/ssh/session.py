@@ -13,7 +13,6 @@ import base64
 import hashlib
 import os
 import select
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -179,9 +178,10 @@ def _open(address: str, port: int, user: str, host: SshHost, key: paramiko.PKey 
     except paramiko.AuthenticationException as exc:
         client.close()
         raise SshError(f"authentication as {user} on {name} failed: {exc}", ErrorReason.AUTHENTICATION) from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         client.close()
-        raise SshError(f"connecting to {name} timed out after {host.connect_timeout:g} s", ErrorReason.TIMEOUT) from None
+        raise SshError(f"connecting to {name} timed out after {host.connect_timeout:g} s",
+                       ErrorReason.TIMEOUT) from None
     except paramiko.SSHException as exc:
         client.close()
         slow = time.monotonic() - started >= host.connect_timeout * 0.9
@@ -288,7 +288,7 @@ class Session:
                 elif not chan.recv_ready() and not chan.recv_stderr_ready():
                     chan.status_event.wait(min(0.05, max(0.0, remaining)))
             return Result(command, chan.recv_exit_status(), bytes(out), bytes(err), time.monotonic() - started)
-        except socket.timeout:
+        except TimeoutError:
             raise CommandTimeout(f"{command.display} did not finish within {limit:g} s (command_timeout)") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise SshError(f"{command.display}: connection failed: {exc}", ErrorReason.CONNECTIVITY) from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 __all__ = [
     "LocalSshd",
@@ -70,7 +72,8 @@ def sshd_available(*tools: str) -> tuple[bool, str]:
             return False, f"sshd needs its privilege separation directory /run/sshd: {exc}"
     for tool in tools:
         if shutil.which(tool) is None:
-            return False, f"{tool} is not installed (Debian: apt-get install {'borgbackup' if tool == 'borg' else tool})"
+            package = "borgbackup" if tool == "borg" else tool
+            return False, f"{tool} is not installed (Debian: apt-get install {package})"
     return True, ""
 
 
@@ -251,6 +254,22 @@ class LocalSshd:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    # -- configuration for the collector -----------------------------------------------
+    def host_config(self, name: str, **extra: Any) -> dict[str, Any]:
+        """An ``[[ssh.hosts]]`` entry reaching this server (``extra`` adds or overrides keys,
+        e.g. ``backups=[...]``, ``country=``, ``provider=``)."""
+        return {"name": name, "host": self.host, "port": self.port, "user": self.user, "key_file": self.key_file,
+                "known_hosts": self.known_hosts, "sshd_config": self.sshd_config, **extra}
+
+    def host_toml(self, name: str, backups: Sequence[Mapping[str, Any]] = (), **extra: Any) -> str:
+        """The same entry as TOML text, ready to append to a configuration file."""
+        lines = ["[[ssh.hosts]]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in self.host_config(name, **extra).items()]
+        for backup in backups:
+            lines += ["", "[[ssh.hosts.backups]]"]
+            lines += [f"{key} = {_toml_value(value)}" for key, value in backup.items()]
+        return "\n".join(lines) + "\n"
+
     # -- repositories on this server ---------------------------------------------------
     def path(self, name: str) -> str:
         """A path inside this server's data folder (where repositories go)."""
@@ -258,7 +277,8 @@ class LocalSshd:
 
     def make_borg_repo(self, name: str, encryption: str, archive_times: Iterable[datetime],
                        passphrase: str | None = None) -> str:
-        return make_borg_repo(self.path(name), encryption, archive_times, passphrase, base_dir=self.env["BORG_BASE_DIR"])
+        return make_borg_repo(self.path(name), encryption, archive_times, passphrase,
+                              base_dir=self.env["BORG_BASE_DIR"])
 
     def make_restic_repo(self, name: str, password: str, snapshot_times: Iterable[datetime]) -> str:
         return make_restic_repo(self.path(name), password, snapshot_times, cache_dir=self.env["XDG_CACHE_HOME"])
@@ -273,6 +293,14 @@ class LocalSshd:
             target.write_text(f"backup file {rel}\n")
             os.utime(target, (mtime.timestamp(), mtime.timestamp()))
         return str(root)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
 # --- borg and restic --------------------------------------------------------------------
@@ -292,7 +320,8 @@ def borg_env(base_dir: str | None = None, passphrase: str | None = None) -> dict
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str | None = None) -> None:
     proc = subprocess.run(list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True)
     if proc.returncode not in (0,):
-        raise RuntimeError(f"{argv[0]} {argv[1]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
+        message = proc.stderr.decode(errors="replace")[-800:]
+        raise RuntimeError(f"{argv[0]} {argv[1]} failed ({proc.returncode}): {message}")
 
 
 def _utc_stamp(moment: datetime) -> datetime:
