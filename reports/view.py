@@ -164,6 +164,7 @@ class FindingRow:
     message: str
     remediation: str
     reason: str  # error reason, for gaps
+    register_entry: str  # the sub-processor register entry a reconciliation finding is about
     controls: tuple[str, ...]
     clauses: tuple[str, ...]  # "profile: ref"
     evidence: tuple[str, ...]
@@ -415,6 +416,7 @@ def _finding_rows(findings: Sequence[Mapping[str, Any]], titles: Mapping[str, st
             message=_text(f.get("message")),
             remediation=_text(f.get("remediation")),
             reason=_text(details.get("reason")) if isinstance(details, Mapping) else "",
+            register_entry=_text(details.get("register_entry")) if isinstance(details, Mapping) else "",
             controls=tuple(f.get("controls", ())),
             clauses=tuple(f"{c['profile']}: {c['clause']}" for c in f.get("clauses", ())),
             evidence=tuple(f.get("evidence", ())),
@@ -459,22 +461,23 @@ def _parameter(key: str, value: Any) -> Parameter:
 
 
 def _register(profile: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[RegisterRow, ...]:
+    """What the reconciliation found for each register entry (the checks name the entry in
+    their details as ``register_entry``)."""
     pid = profile["profile"]["id"]
     mine = [r for r in rows
             if r.measure == Measure.SUBPROCESSOR_LIST and any(c.startswith(f"{pid}: ") for c in r.clauses)]
     out = []
     for entry in profile.get("subprocessors", ()):
         name = entry["name"]
-        uses = [r for r in mine if r.resource_id == f"{pid}:{name}" or
-                (r.check.endswith("_registered") and f"as '{name}'" in r.message)]
-        if any(r.status == "manual" and r.resource_id == f"{pid}:{name}" for r in uses):
+        about = [r for r in mine if r.register_entry == name]
+        uses = [r for r in about if r.check.endswith("_registered") and r.status != "manual"]
+        located = [r for r in about if r.check.endswith("_location_declared")]
+        if any(r.check.endswith("_registered") and r.status == "manual" for r in about):
             coverage = "not covered by any collector (manual evidence required)"
         elif uses:
             scopes = sorted({r.resource_label for r in uses})
-            located = [r for r in mine if r.check.endswith("_location_declared") and r.resource_id in
-                       {u.resource_id for u in uses}]
             where = Counts.of(located).text if located else "no location finding"
-            coverage = f"in use: {', '.join(scopes)}; locations: {where}"
+            coverage = f"in use: {', '.join(scopes)}; location check: {where}"
         else:
             coverage = "not reconciled in this run"
         out.append(RegisterRow(name, _text(entry.get("service")), _text(entry.get("location")),

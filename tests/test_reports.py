@@ -300,6 +300,10 @@ def test_report_sections_in_order(tmp_path: Path) -> None:
     assert verdicts["Technische en organisatorische maatregelen, bullet 10.6"] == Verdict.INCOMPLETE
     assert verdicts["Technische en organisatorische maatregelen, bullet 10"] == Verdict.SUPPORTS
     assert verdicts["Beëindiging"] == Verdict.MANUAL
+    register = {r.name: r.coverage for r in dioss.register}
+    assert register["Hetzner Online"].startswith("in use: production") and "location check: 1 pass" in register[
+        "Hetzner Online"]
+    assert register["Vultr"].startswith("not covered") and register["Time4VPS"].startswith("in use: backup-lt")
     xis = load_view(root).profiles[1]
     assert {c.ref: c.verdict.code for c in xis.clauses}["3.3"] == Verdict.SUPPORTS  # adequacy accepted
     # every evidence file is in the appendix with the hash the manifest has
