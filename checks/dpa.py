@@ -22,6 +22,7 @@ compliance owner resolves by adding the name to the register entry's ``providers
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, manual, not_applicable, passed
 from auditpack.collectors import ProviderUse
@@ -158,7 +159,7 @@ def subprocessor_list_location_declared(ctx: CheckContext) -> Iterable[Verdict]:
         if not entries:
             continue  # not listed at all: subprocessor_list_provider_registered fails it
         declared = "; ".join(f"{e.name}: {e.location}" for e in entries)
-        details = {"profile": profile.id, "register_entry": entries[0].name, "declared": declared}
+        details: dict[str, Any] = {"profile": profile.id, "register_entry": entries[0].name, "declared": declared}
         known, unknown = _countries(use)
         if unknown:
             yield errored(ev, f"{_who(use)} uses location code(s) {', '.join(unknown)} that map to no known country, "
