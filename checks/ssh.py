@@ -171,6 +171,7 @@ def access_control_sshd_password_authentication_disabled(ctx: CheckContext) -> I
                    "kbdinteractiveauthentication": rec.kbd_interactive_authentication, "usepam": rec.use_pam,
                    "defaults_assumed": list(rec.defaults_assumed)}
         note = "" if rec.source == "sshd -T" else " (read from the config files, not the effective settings)"
+        pam = rec.use_pam == "yes" or "yes" in rec.match_values.get("usepam", ())
         if rec.password_authentication != "no":
             yield failed(ev, f"sshd on {rec.host} accepts passwords (PasswordAuthentication "
                              f"{rec.password_authentication}){note}.", details=details)
@@ -178,6 +179,10 @@ def access_control_sshd_password_authentication_disabled(ctx: CheckContext) -> I
             yield failed(ev, f"sshd on {rec.host} can accept passwords through keyboard-interactive PAM "
                              f"(KbdInteractiveAuthentication {rec.kbd_interactive_authentication}, UsePAM yes){note}.",
                          details=details)
+        elif "yes" in rec.match_values.get("passwordauthentication", ()) or (
+                pam and "yes" in rec.match_values.get("kbdinteractiveauthentication", ())):
+            yield failed(ev, f"sshd on {rec.host} accepts passwords for some connections: a Match block enables "
+                             "password or keyboard-interactive authentication.", details=details)
         else:
             yield passed(ev, f"sshd on {rec.host} does not accept passwords (PasswordAuthentication no){note}.",
                          details=details)
@@ -192,16 +197,20 @@ def access_control_sshd_root_login_restricted(ctx: CheckContext) -> Iterable[Ver
         assert isinstance(rec, SshdSettings)
         value = rec.permit_root_login
         details = {"source": rec.source, "permitrootlogin": value,
-                   "assumed_default": "permitrootlogin" in rec.defaults_assumed}
-        if value in ("no", "prohibit-password", "without-password", "forced-commands-only"):
-            yield passed(ev, f"sshd on {rec.host} does not let root log in with a password (PermitRootLogin {value}).",
-                         details=details)
-        elif value == "yes":
+                   "assumed_default": "permitrootlogin" in rec.defaults_assumed,
+                   "in_match_blocks": list(rec.match_values.get("permitrootlogin", ()))}
+        if value == "yes":
             yield failed(ev, f"sshd on {rec.host} lets root log in with any method, passwords included "
                              "(PermitRootLogin yes).", details=details)
-        else:
+        elif value not in ("no", "prohibit-password", "without-password", "forced-commands-only"):
             yield errored(ev, f"sshd on {rec.host} reports the unknown PermitRootLogin value {value!r}.",
                           details=details)
+        elif "yes" in rec.match_values.get("permitrootlogin", ()):
+            yield failed(ev, f"sshd on {rec.host} lets root log in with a password for some connections "
+                             "(PermitRootLogin yes in a Match block).", details=details)
+        else:
+            yield passed(ev, f"sshd on {rec.host} does not let root log in with a password (PermitRootLogin {value}).",
+                         details=details)
 
 
 def _active(state: str | None) -> bool:

@@ -85,22 +85,25 @@ def test_disk_encryption_verdicts() -> None:
     expect(findings, check, "manual", "container")
 
 
-def _sshd(**values: str) -> SshdSettings:
+def _sshd(**values: object) -> SshdSettings:
     base = {"password_authentication": "no", "kbd_interactive_authentication": "no", "permit_root_login": "no",
             "use_pam": "yes", "log_level": "INFO"}
-    return SshdSettings(host="h", source="config files", **{**base, **values})
+    return SshdSettings.model_validate({"host": "h", "source": "config files", **base, **values})
 
 
 def test_sshd_verdicts() -> None:
     findings = run((_sshd(), "good"), (_sshd(kbd_interactive_authentication="yes"), "pam"),
                    (_sshd(permit_root_login="prohibit-password"), "keys-only"),
-                   (_sshd(permit_root_login="maybe"), "odd"))
+                   (_sshd(permit_root_login="maybe"), "odd"),
+                   (_sshd(match_values={"passwordauthentication": ("yes",), "permitrootlogin": ("yes",)}), "match"))
     expect(findings, "access_control_sshd_password_authentication_disabled", "pass", "good",
            contains="read from the config files")
     expect(findings, "access_control_sshd_password_authentication_disabled", "fail", "pam",
            contains="keyboard-interactive PAM")
     expect(findings, "access_control_sshd_root_login_restricted", "pass", "keys-only")
     expect(findings, "access_control_sshd_root_login_restricted", "error", "odd")
+    expect(findings, "access_control_sshd_password_authentication_disabled", "fail", "match", contains="Match block")
+    expect(findings, "access_control_sshd_root_login_restricted", "fail", "match", contains="Match block")
 
 
 def test_sshd_config_files_first_value_wins_includes_and_match() -> None:
@@ -116,14 +119,20 @@ def test_sshd_config_files_first_value_wins_includes_and_match() -> None:
         "PasswordAuthentication no",
         "ChallengeResponseAuthentication no",
     ])
-    source, settings, assumed = parse.sshd_settings(output)
+    source, settings, assumed, in_match = parse.sshd_settings(output)
     assert source == "config files"
     assert settings["passwordauthentication"] == "no"  # the drop-in, included first, wins
     assert settings["kbdinteractiveauthentication"] == "no"  # the old alias; the Match block does not count
     assert settings["permitrootlogin"] == "yes" and assumed == ("loglevel",)
+    assert in_match == {"kbdinteractiveauthentication": ("yes",)}
     t_output = "### sshd -T\npasswordauthentication no\npermitrootlogin no\n"
-    t_source, t_settings, t_assumed = parse.sshd_settings(t_output)
+    t_source, t_settings, t_assumed, _ = parse.sshd_settings(t_output)
     assert (t_source, t_settings["permitrootlogin"], t_assumed) == ("sshd -T", "no", ())
+    # sshd -T shows the global settings; the files after it still reveal Match blocks
+    both = t_output + "### file /etc/ssh/sshd_config\nMatch Address 10.0.0.0/8\n  PasswordAuthentication yes\n"
+    b_source, b_settings, _, b_match = parse.sshd_settings(both)
+    assert (b_source, b_settings["passwordauthentication"], b_match) == (
+        "sshd -T", "no", {"passwordauthentication": ("yes",)})
     with pytest.raises(parse.ParseError):
         parse.sshd_settings("Permission denied\n")
 
@@ -194,8 +203,11 @@ def test_borg_failures_are_classified() -> None:
     assert parse.classify_borg(127, "sh: borg: not found", True)[0] is ErrorReason.NOT_FOUND
     assert parse.classify_restic(1, "Fatal: wrong password or no key found")[0] is ErrorReason.AUTHENTICATION
     # borg 1.2 prints zone-less local times; the commands run with TZ=UTC, so they are UTC
-    archives, repo_id, mode = parse.borg_archives({"archives": [{"name": "a", "time": "2026-11-20T10:00:00.000000"}],
-                                                   "repository": {"id": "abc"}, "encryption": {"mode": "none"}})
+    listing = {"archives": [{"name": "a", "time": "2026-11-20T10:00:00.000000"},
+                            {"name": "a2.checkpoint", "time": "2026-11-21T10:00:00.000000"}],
+               "repository": {"id": "abc"}, "encryption": {"mode": "none"}}
+    archives, repo_id, mode = parse.borg_archives(listing)
+    assert [a.name for a in archives] == ["a"]  # an interrupted run's checkpoint is not a backup
     assert archives[0].time == FIXED_NOW.replace(day=20, hour=10) and (repo_id, mode) == ("abc", "none")
 
 

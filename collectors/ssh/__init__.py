@@ -251,7 +251,7 @@ class _HostRun:
     def _sshd(self, session: Session) -> tuple[SshdSettings, Any]:
         result = session.run(cmd.sshd_settings(self.host.sshd_config))
         self._ok(result, "sshd -T / reading the sshd configuration")
-        source, settings, assumed = parse.sshd_settings(result.text)
+        source, settings, assumed, match_values = parse.sshd_settings(result.text)
 
         def get(key: str) -> str:
             return settings.get(key, parse.SSHD_DEFAULTS[key]).lower()
@@ -261,7 +261,7 @@ class _HostRun:
             password_authentication=get("passwordauthentication"),
             kbd_interactive_authentication=get("kbdinteractiveauthentication"),
             permit_root_login=get("permitrootlogin"), use_pam=get("usepam"), log_level=get("loglevel").upper(),
-            defaults_assumed=assumed, settings=settings)
+            defaults_assumed=assumed, match_values=match_values, settings=settings)
         return record, _raw(result)
 
     def _state(self, session: Session, command: cmd.Command) -> tuple[Result, dict[str, str]]:

@@ -98,18 +98,21 @@ DISK_BY_ID = Command(
 
 
 def sshd_settings(config_file: str) -> Command:
-    """``sshd -T`` (needs root on most hosts); else the config file and its Include files,
-    each after a ``### file <path>`` line."""
+    """``sshd -T`` (needs root on most hosts) when permitted, then the config file and its
+    Include files, each after a ``### file <path>`` line (for the ``Match`` blocks, which
+    ``sshd -T`` does not show, and as the fallback)."""
     script = (
-        'if out=$(sshd -T -f "$1" 2>/dev/null); then echo "### sshd -T"; printf "%s\\n" "$out"; exit 0; fi; '
-        '[ -r "$1" ] || { echo "cannot read $1 (and sshd -T is not permitted)" >&2; exit 4; }; '
+        'if out=$(sshd -T -f "$1" 2>/dev/null); then echo "### sshd -T"; printf "%s\\n" "$out"; t=1; else t=0; fi; '
+        'if [ ! -r "$1" ]; then [ $t = 1 ] && exit 0; '
+        'echo "cannot read $1 (and sshd -T is not permitted)" >&2; exit 4; fi; '
         'echo "### file $1"; cat -- "$1"; '
         "for pat in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]][[:space:]]*//p' \"$1\"); do "
         'case $pat in /*) ;; *) pat="/etc/ssh/$pat" ;; esac; '
         'for f in $pat; do if [ -f "$f" ] && [ -r "$f" ]; then echo "### file $f"; cat -- "$f"; fi; done; '
-        "done"
+        "done; exit 0"
     )
-    return Command("sshd", f"sshd -T -f {config_file} (else the config files)", script, (config_file,))
+    return Command("sshd", f"sshd -T -f {config_file}; cat {config_file} and its Include files", script,
+                   (config_file,))
 
 
 LOGGING = Command(
@@ -146,7 +149,7 @@ ALLOWED = (
     "stat -c %Y <test_record>",
     LSBLK.display,
     DISK_BY_ID.display,
-    "sshd -T -f <sshd_config> (else cat of the config and its Include files)",
+    "sshd -T -f <sshd_config>; cat of the config and its Include files",
     LOGGING.display,
     TIME_SYNC.display,
 )

@@ -99,6 +99,9 @@ def classify_borg(exit_status: int, stderr: str, passphrase_configured: bool) ->
     return reason, f"borg exited with {exit_status}: {text}", msgids
 
 
+_CHECKPOINT = re.compile(r"\.checkpoint(\.\d+)?$")
+
+
 def borg_archives(data: Any) -> tuple[tuple[Archive, ...], str | None, str | None]:
     """``borg list --json`` -> (archives, repository id, encryption mode)."""
     if not isinstance(data, dict) or not isinstance(data.get("archives"), list):
@@ -107,6 +110,8 @@ def borg_archives(data: Any) -> tuple[tuple[Archive, ...], str | None, str | Non
     for item in data["archives"]:
         if not isinstance(item, dict) or "name" not in item:
             raise ParseError("borg list --json: an archive without a name")
+        if _CHECKPOINT.search(str(item["name"])):
+            continue  # a partial archive of an interrupted run (borg < 1.2 lists them): not a backup
         archives.append(Archive(name=str(item["name"]), time=utc_time(item.get("time", item.get("start")),
                                                                      "borg list --json")))
     repo = data.get("repository") if isinstance(data.get("repository"), dict) else {}
@@ -270,59 +275,69 @@ SSHD_DEFAULTS = {
 _ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication"}
 
 
-def sshd_settings(stdout: str) -> tuple[str, dict[str, str], tuple[str, ...]]:
-    """The ``sshd -T`` output, or config files after ``### file <path>`` lines ->
-    (source, settings with lower-case keys, keys whose OpenSSH default was assumed)."""
+def sshd_settings(stdout: str) -> tuple[str, dict[str, str], tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """``sshd -T`` output and/or config files after ``### file <path>`` lines ->
+    (source, settings with lower-case keys, keys whose OpenSSH default was assumed, values
+    set inside ``Match`` blocks of the files). ``sshd -T`` wins when present."""
     lines = stdout.splitlines()
     if not lines or not lines[0].startswith("### "):
         raise ParseError("sshd settings: unexpected output")
-    if lines[0].strip() == "### sshd -T":
-        settings: dict[str, str] = {}
-        for line in lines[1:]:
-            key, _, value = line.strip().partition(" ")
-            if key:
-                key = _ALIASES.get(key.lower(), key.lower())
-                settings.setdefault(key, value.strip())
-        if "passwordauthentication" not in settings:
-            raise ParseError("sshd -T: no passwordauthentication line")
-        return "sshd -T", settings, ()
+    effective: dict[str, str] | None = None
     files: list[tuple[str, list[str]]] = []
     for line in lines:
-        if line.startswith("### file "):
+        if line.strip() == "### sshd -T":
+            effective = {}
+        elif line.startswith("### file "):
             files.append((line[len("### file "):].strip(), []))
         elif files:
             files[-1][1].append(line)
+        elif effective is not None:
+            key, _, value = line.strip().partition(" ")
+            if key:
+                effective.setdefault(_ALIASES.get(key.lower(), key.lower()), value.strip())
+    matches: dict[str, list[str]] = {}
+    from_files: dict[str, str] = {}
+    if files:
+        _apply(files[0][1], files, from_files, matches, depth=0)
+    match_values = {k: tuple(v) for k, v in sorted(matches.items())}
+    if effective is not None:
+        if "passwordauthentication" not in effective:
+            raise ParseError("sshd -T: no passwordauthentication line")
+        return "sshd -T", effective, (), match_values
     if not files:
         raise ParseError("sshd settings: no configuration file")
-    settings = {}
-    _apply(files[0][1], files, settings, depth=0)
-    assumed = tuple(sorted(k for k in SSHD_DEFAULTS if k not in settings))
+    assumed = tuple(sorted(k for k in SSHD_DEFAULTS if k not in from_files))
     for key in assumed:
-        settings[key] = SSHD_DEFAULTS[key]
-    return "config files", settings, assumed
+        from_files[key] = SSHD_DEFAULTS[key]
+    return "config files", from_files, assumed, match_values
 
 
-def _apply(lines: Iterable[str], files: list[tuple[str, list[str]]], settings: dict[str, str], depth: int) -> None:
-    """First value wins (as in sshd); a Match block ends the global part of a file."""
+def _apply(lines: Iterable[str], files: list[tuple[str, list[str]]], settings: dict[str, str],
+           matches: dict[str, list[str]], depth: int) -> None:
+    """First value wins (as in sshd); after a ``Match`` line the rest of the file is
+    conditional: its values go to ``matches``."""
+    in_match = False
     for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         parts = re.split(r"[\s=]+", line, maxsplit=1)
         key = _ALIASES.get(parts[0].lower(), parts[0].lower())
-        value = parts[1].strip() if len(parts) > 1 else ""
+        value = parts[1].strip().strip('"') if len(parts) > 1 else ""
         if key == "match":
-            return
-        if key == "include":
+            in_match = True
+        elif in_match:
+            matches.setdefault(key, []).append(value.lower())
+        elif key == "include":
             if depth > 4:
                 continue
             for pattern in value.split():
                 absolute = pattern if pattern.startswith("/") else f"/etc/ssh/{pattern}"
                 for path, body in files[1:]:
                     if fnmatch.fnmatchcase(path, absolute):
-                        _apply(body, files, settings, depth + 1)
-            continue
-        settings.setdefault(key, value.strip('"'))
+                        _apply(body, files, settings, matches, depth + 1)
+        else:
+            settings.setdefault(key, value)
 
 
 def key_values(stdout: str) -> dict[str, str]:

@@ -70,6 +70,7 @@ class SshdSettings(EvidenceRecord, kind="ssh.sshd_config"):
     use_pam: str
     log_level: str
     defaults_assumed: tuple[str, ...] = ()  # settings absent from the files: OpenSSH's default was used
+    match_values: dict[str, tuple[str, ...]] = {}  # values set inside Match blocks (conditional), by key
     settings: dict[str, str] = {}
 
 
