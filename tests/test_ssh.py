@@ -387,3 +387,24 @@ def test_the_emulator_writes_a_config_entry_the_collector_accepts(world: World) 
     SshCollector(settings).collect(ctx)
     tested = [ev for ev in ctx.close() if ev.kind == "ssh.backup_test"]
     assert tested[0].ok and tested[0].record.succeeded  # type: ignore[union-attr]
+
+
+def test_sshd_config_files_are_read_when_sshd_t_fails(world: World, tmp_path: Path) -> None:
+    """sshd -T refuses this file (an unknown keyword, as for a non-root user it refuses to run):
+    the collector reads the file and its Include instead, and says so."""
+    dropin = tmp_path / "sshd_config.d"
+    dropin.mkdir()
+    (dropin / "10-site.conf").write_text("PasswordAuthentication yes\n")
+    config = tmp_path / "sshd_config"
+    config.write_text(f"Include {dropin}/*.conf\nNoSuchKeywordAnywhere yes\nPasswordAuthentication no\n"
+                      "PermitRootLogin prohibit-password\n")
+    settings = SshSettings.model_validate({"hosts": [host_config(world.server, "files", sshd_config=str(config))]})
+    ctx = CollectContext("ssh", "test", FIXED_NOW, environ=ENV)
+    SshCollector(settings).collect(ctx)
+    evidence = ctx.close()
+    record = next(ev.record for ev in evidence if ev.kind == "ssh.sshd_config")
+    assert record is not None and record.source == "config files"  # type: ignore[attr-defined]
+    findings = evaluate_ssh(evidence)
+    expect(findings, "access_control_sshd_password_authentication_disabled", "fail", "files",
+           contains="read from the config files")
+    expect(findings, "access_control_sshd_root_login_restricted", "pass", "files")
