@@ -408,3 +408,17 @@ def test_sshd_config_files_are_read_when_sshd_t_fails(world: World, tmp_path: Pa
     expect(findings, "access_control_sshd_password_authentication_disabled", "fail", "files",
            contains="read from the config files")
     expect(findings, "access_control_sshd_root_login_restricted", "pass", "files")
+
+
+def test_a_spent_host_budget_turns_the_remaining_facts_into_timeouts(world: World) -> None:
+    """host_timeout bounds a host whose every command is slow (here: a locked repository
+    after the budget is used up), so one host cannot hold the run past its limit."""
+    settings = SshSettings.model_validate({"hosts": [host_config(world.server, "budget", command_timeout=30,
+                                                                 host_timeout=2, backups=[
+        {"kind": "borg", "path": world.repos["plain"], "name": "locked"}])]})
+    with hold_borg_lock(world.repos["plain"], base_dir=world.server.env["BORG_BASE_DIR"]):
+        ctx = CollectContext("ssh", "test", FIXED_NOW, environ=ENV)
+        SshCollector(settings).collect(ctx)
+    by_kind = {ev.kind: ev for ev in ctx.close()}
+    assert by_kind["ssh.borg_archives"].reason is ErrorReason.TIMEOUT
+    assert "was not run" in (by_kind["ssh.borg_repository"].error or "")

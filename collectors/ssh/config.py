@@ -34,6 +34,8 @@ class SshHost(Strict):
     provider: str | None = Field(None, description="declared sub-processor operating this host")
     connect_timeout: float = Field(10, gt=0)
     command_timeout: float = Field(120, gt=0)
+    host_timeout: float = Field(600, gt=0, description="budget for all commands on this host; once spent, the "
+                                "remaining facts are timeout errors (keeps a hung host within the run's limit)")
     sshd_config: str = Field("/etc/ssh/sshd_config", min_length=1, description="sshd's configuration file on the host")
     backups: tuple[BackupTarget, ...] = ()
 

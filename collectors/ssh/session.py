@@ -199,6 +199,7 @@ class Session:
 
     def __init__(self, host: SshHost, env: Mapping[str, str]) -> None:
         self.host = host
+        self.budget_end = time.monotonic() + host.host_timeout
         self.jump: paramiko.SSHClient | None = None
         keys = _known_hosts(host.known_hosts)
         key = _load_key(host, env)
@@ -250,6 +251,12 @@ class Session:
         """
         limit = self.host.command_timeout if timeout is None else timeout
         started = time.monotonic()
+        budget = self.budget_end - started
+        if budget <= 0:
+            raise CommandTimeout(f"{command.display} was not run: the host_timeout of {self.host.host_timeout:g} s "
+                                 "for this host is spent")
+        if budget < limit:
+            limit = budget
         deadline = started + limit
         try:
             chan = self.transport.open_session(timeout=min(limit, self.host.connect_timeout))
@@ -281,7 +288,8 @@ class Session:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CommandTimeout(f"{command.display} did not finish within {limit:g} s (command_timeout)")
+                    raise CommandTimeout(f"{command.display} did not finish within {limit:g} s "
+                                         "(command_timeout / host_timeout)")
                 readable, _, _ = select.select([chan], [], [], min(remaining, 0.5))
                 if not readable:
                     chan.status_event.wait(min(0.01, max(0.0, remaining)))
@@ -289,7 +297,8 @@ class Session:
                     chan.status_event.wait(min(0.05, max(0.0, remaining)))
             return Result(command, chan.recv_exit_status(), bytes(out), bytes(err), time.monotonic() - started)
         except TimeoutError:
-            raise CommandTimeout(f"{command.display} did not finish within {limit:g} s (command_timeout)") from None
+            raise CommandTimeout(f"{command.display} did not finish within {limit:g} s "
+                                 "(command_timeout / host_timeout)") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise SshError(f"{command.display}: connection failed: {exc}", ErrorReason.CONNECTIVITY) from None
         finally:
