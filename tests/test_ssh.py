@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -99,6 +100,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         subprocess.run(["ssh-keygen", "-H", "-f", str(hashed_kh)], check=True, capture_output=True)
         assert hashed_kh.read_text().startswith("|1|")
 
+        # a port bound but not listening: refused for sure, and no other process can take it meanwhile
+        closed_port = socket.socket()
+        closed_port.bind(("127.0.0.1", 0))
         settings = SshSettings.model_validate({"max_workers": 4, "hosts": [
             host_config(server, "backup-1", known_hosts=str(hashed_kh), backups=[
                 {"kind": "borg", "path": w.repos["fresh"], "name": "fresh", "passphrase_env": "APP_PASS",
@@ -118,10 +122,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             host_config(server, "unknown-key", known_hosts=str(unknown_kh),
                         backups=[{"kind": "borg", "path": w.repos["plain"], "name": "plain"}]),
             host_config(server, "changed-key", known_hosts=str(changed_kh)),
-            host_config(server, "down", port=free_port(), country=None, provider=None),
+            host_config(server, "down", port=closed_port.getsockname()[1], country=None, provider=None),
         ]})
         ctx = CollectContext("ssh", "test", FIXED_NOW, environ=ENV)
         SshCollector(settings).collect(ctx)
+        closed_port.close()
         w.evidence = ctx.close()
         yield w
 
@@ -323,8 +328,6 @@ def test_the_emulator_stops_sshd_and_removes_its_folder() -> None:
 
 def test_a_silent_host_times_out_without_delaying_the_others(world: World) -> None:
     """A port that accepts TCP but never speaks SSH (a hung host): connect_timeout bounds it."""
-    import socket
-
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
