@@ -282,9 +282,9 @@ def eea_residency_ssh_host_declared_country_allowed(ctx: CheckContext) -> Iterab
         verdict = residency(rec.country, ctx.policy.residency)
         details = {"country": rec.country, "placement": str(verdict.placement), "policy": ctx.policy.residency,
                    "declared": True}
-        message = f"{rec.host} is declared in {verdict.explanation}"
+        message = f"{rec.host} is declared to be in {rec.country}: {verdict.explanation}"
         if verdict.allowed is True:
-            yield passed(ev, f"{message} (declared, not observed).", details=details)
+            yield passed(ev, f"{message} (declared in the configuration, not observed).", details=details)
         elif verdict.allowed is False:
             yield failed(ev, f"{message}.", details=details)
         elif verdict.placement is Placement.CONDITIONAL:

@@ -334,7 +334,7 @@ class _BackupRun:
         """The last test recorded on the host (``test_record``), or nothing known (manual)."""
         if self.backup.test_record is None:
             return BackupTest(**self.common, backup_kind=self.backup.kind,
-                              detail="no test configured (verify = false, no test_record)"), None
+                              detail="set verify = true (borg, restic) or a test_record"), None
         result = self.session.run(cmd.file_mtime(self.backup.test_record))
         if result.exit_status != 0:
             reason = ErrorReason.NOT_FOUND if "no such file" in result.error_text.lower() else (
