@@ -115,7 +115,8 @@ def eea_residency_aws_data_copy_destination_allowed(ctx: CheckContext) -> Iterat
     for ev in ctx.evidence.of("aws.backup_plan"):
         for rule in _rec(ev).rules:
             for dest in rule.copy_destinations:
-                label = f"Backup plan {ev.resource.name} (rule {rule.name}) copies recovery points to vault {dest}, which"
+                label = (f"Backup plan {ev.resource.name} (rule {rule.name}) copies recovery points to vault "
+                         f"{dest}, which")
                 yield _region_verdict(ev, label, _arn_region(dest), ctx)
     for ev in ctx.evidence.of("aws.rds_instance", "aws.rds_cluster"):
         for replica in _rec(ev).read_replicas:
@@ -249,7 +250,8 @@ def _weak(protocols: Iterable[str], minimum: str) -> list[str]:
        remediation="Make HTTP listeners redirect to HTTPS (301) and use an SSL policy without TLS < 1.2, e.g. "
                    "ELBSecurityPolicy-TLS13-1-2-2021-06.")
 def encryption_in_transit_elb_listener_tls(ctx: CheckContext) -> Iterator[Verdict]:
-    policies = {(ev.resource.scope, ev.resource.location, _rec(ev).name): ev for ev in ctx.evidence.of("aws.elb_ssl_policy")}
+    policies = {(ev.resource.scope, ev.resource.location, _rec(ev).name): ev
+                for ev in ctx.evidence.of("aws.elb_ssl_policy")}
     minimum = ctx.policy.tls_min_version
     for ev in ctx.evidence.of("aws.elb_listener"):
         rec = _rec(ev)
@@ -399,9 +401,11 @@ def backups_backup_plan_covers_resources(ctx: CheckContext) -> Iterator[Verdict]
                       and (_rec(ev).resources or _rec(ev).has_conditions)]
         if plans and selections:
             yield passed(account, f"Account {scope} has {len(plans)} Backup plan(s) selecting resources "
-                                  f"({', '.join(str(e.resource.name) for e in selections)}).", evidence=plans + selections)
+                                  f"({', '.join(str(e.resource.name) for e in selections)}).",
+                         evidence=plans + selections)
         elif plans:
-            yield failed(account, f"Account {scope} has Backup plans ({', '.join(str(e.resource.name) for e in plans)}) "
+            names = ", ".join(str(e.resource.name) for e in plans)
+            yield failed(account, f"Account {scope} has Backup plans ({names}) "
                                   "but none selects any resource.", evidence=plans)
         else:
             yield failed(account, f"Account {scope} has no AWS Backup plan in the scanned regions.")
@@ -467,7 +471,8 @@ def backups_ebs_volume_recent_backup(ctx: CheckContext) -> Iterator[Verdict]:
                           f"{' and '.join(missing)} of {ev.resource.location} could not be listed.")
 
 
-@check(title="RDS automated backups are on and recent", measure=M.BACKUPS, needs=("aws.rds_instance", "aws.rds_cluster"),
+@check(title="RDS automated backups are on and recent", measure=M.BACKUPS,
+       needs=("aws.rds_instance", "aws.rds_cluster"),
        severity=Severity.HIGH,
        remediation="Set a backup retention period of at least 1 day (7+ recommended) and check the backup window.")
 def backups_rds_automated_backups_recent(ctx: CheckContext) -> Iterator[Verdict]:
@@ -484,7 +489,8 @@ def backups_rds_automated_backups_recent(ctx: CheckContext) -> Iterator[Verdict]
             continue
         moment = _time(rec.latest_restorable_time)
         if moment is None:
-            yield failed(ev, f"{_what(ev)} keeps backups for {rec.backup_retention_days} days but reports no restorable "
+            yield failed(ev, f"{_what(ev)} keeps backups for {rec.backup_retention_days} days but reports no "
+                             "restorable "
                              "time.")
             continue
         age = _age_hours(ctx, moment)
@@ -570,7 +576,8 @@ def access_control_iam_access_key_rotated(ctx: CheckContext) -> Iterator[Verdict
                     yield passed(res, f"IAM user {user.user}'s active access keys are at most {limit} days old.",
                                  evidence=(ev,))
                 continue
-            yield errored(res, f"IAM user {user.user} has an active access key without a rotation date.", evidence=(ev,))
+            yield errored(res, f"IAM user {user.user} has an active access key without a rotation date.",
+                          evidence=(ev,))
 
 
 PASSWORD_MIN_LENGTH = 14  # CIS AWS Foundations Benchmark

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -29,7 +29,7 @@ from auditpack.collectors import CollectContext
 from auditpack.collectors.aws import AwsCollector, AwsSettings
 from auditpack.config import Policy
 from auditpack.engine import evaluate
-from auditpack.model import ErrorReason, Evidence, Finding
+from auditpack.model import Evidence, Finding
 from auditpack.registry import default_registry
 from helpers import expect
 
@@ -63,9 +63,10 @@ def settings(**overrides: Any) -> AwsSettings:
     return AwsSettings.model_validate(base)
 
 
-def collect(aws: AwsSettings, hook: Callable[[boto3.Session], None] | None = None) -> list[Evidence]:
-    ctx = CollectContext("aws", "test", datetime.now(timezone.utc))
-    AwsCollector(aws, session_hook=hook).collect(ctx)
+def collect(aws: AwsSettings, hook: Callable[[boto3.Session], None] | None = None,
+            page_size: int | None = None) -> list[Evidence]:
+    ctx = CollectContext("aws", "test", datetime.now(UTC))
+    AwsCollector(aws, session_hook=hook, page_size=page_size).collect(ctx)
     return ctx.close()
 
 
@@ -204,7 +205,8 @@ def seed_account_a() -> dict[str, str]:
     ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, TagSpecifications=[
         {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app-1"}]}])
     ec2.enable_ebs_encryption_by_default()
-    for name, encrypted, snapshot in (("vol-good", True, True), ("vol-plain", False, True), ("vol-orphan", True, False)):
+    volumes = (("vol-good", True, True), ("vol-plain", False, True), ("vol-orphan", True, False))
+    for name, encrypted, snapshot in volumes:
         vol = ec2.create_volume(Size=1, AvailabilityZone=f"{HOME}a", Encrypted=encrypted, TagSpecifications=[
             {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": name}]}])
         ids[name] = vol["VolumeId"]
@@ -282,9 +284,11 @@ def seed_account_a() -> dict[str, str]:
                                                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
             "DefaultCacheBehavior": {"TargetOriginId": "o",
                                      "ViewerProtocolPolicy": "redirect-to-https" if good else "allow-all",
-                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                                     "MinTTL": 0,
+                                     "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
                                      "TrustedSigners": {"Enabled": False, "Quantity": 0}},
-            "Logging": {"Enabled": good, "IncludeCookies": False, "Bucket": "access-logs.s3.amazonaws.com" if good else "",
+            "Logging": {"Enabled": good, "IncludeCookies": False,
+                        "Bucket": "access-logs.s3.amazonaws.com" if good else "",
                         "Prefix": "cdn/" if good else ""},
             "ViewerCertificate": cert})
         ids[ref] = dist["Distribution"]["Id"]
@@ -301,7 +305,8 @@ def seed_account_a() -> dict[str, str]:
         vault = "dr" if dest == "eu-west-1" else "us-dr"
         plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [{
             "RuleName": f"{name}-rule", "TargetBackupVaultName": "main", "ScheduleExpression": "cron(0 3 * * ? *)",
-            "CopyActions": [{"DestinationBackupVaultArn": f"arn:aws:backup:{dest}:{ACCOUNT_A}:backup-vault:{vault}"}]}]})
+            "CopyActions": [{"DestinationBackupVaultArn":
+                             f"arn:aws:backup:{dest}:{ACCOUNT_A}:backup-vault:{vault}"}]}]})
         ids[f"plan-{name}"] = plan["BackupPlanId"]
 
     kms = _client("kms")
@@ -388,7 +393,7 @@ def world(aws_env: None) -> Iterator[dict[str, Any]]:
         seed_account_b()
         root_summary(ACCOUNT_A, mfa=1, keys=0)
         root_summary(ACCOUNT_B, mfa=0, keys=1)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         hooks = Hooks()
         hooks.before.append(BackupEmulation(ids, now))
         hooks.after.append(dynamodb_replicas)
@@ -502,7 +507,8 @@ def test_encryption_at_rest(findings: list[Finding], world: dict[str, Any]) -> N
 
 def test_encryption_in_transit(findings: list[Finding], world: dict[str, Any]) -> None:
     expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "pass", "good-data")
-    expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "fail", "bad-data", contains="no bucket policy")
+    expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "fail", "bad-data",
+           contains="no bucket policy")
     expect(findings, "encryption_in_transit_s3_bucket_policy_requires_tls", "fail", "london-bucket",
            contains="does not deny")
     check = "encryption_in_transit_elb_listener_tls"

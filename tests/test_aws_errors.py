@@ -7,20 +7,15 @@ and every other resource and account keeps its verdict."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-
-from auditpack.collectors.aws.session import classify
-from auditpack.model import ErrorReason, Evidence, Finding, Status
-from helpers import expect
 from test_aws_collector import (
     ACCOUNT_A,
     ACCOUNT_B,
     HOME,
-    ROLE_B,
     Hooks,
     _Raw,
     aws_env,  # noqa: F401 - the module fixture, shared
@@ -33,6 +28,10 @@ from test_aws_collector import (
     seed_account_b,
     settings,
 )
+
+from auditpack.collectors.aws.session import classify
+from auditpack.model import ErrorReason, Evidence, Finding, Status
+from helpers import expect
 
 BROKEN_REGION = "eu-north-1"
 REGION_FAILURES = {  # operation in eu-north-1 (account A) -> (HTTP status, code)
@@ -92,7 +91,7 @@ class Injector:
 
 
 @pytest.fixture(scope="module")
-def broken(aws_env: None) -> Iterator[dict[str, Any]]:
+def broken(aws_env: None) -> Iterator[dict[str, Any]]:  # noqa: F811 - the shared fixture
     from moto import mock_aws
 
     with mock_aws():
@@ -105,7 +104,7 @@ def broken(aws_env: None) -> Iterator[dict[str, Any]]:
         hooks.before.append(injector.before)
         hooks.send.append(injector.send)
         evidence = collect(settings(), hooks)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         yield {"ids": ids, "evidence": evidence, "findings": judge(evidence, now), "hooks": hooks}
 
 
@@ -132,12 +131,13 @@ def test_region_failures_are_scoped_to_the_region_and_kind(broken: dict[str, Any
                          ("aws.rds_snapshot", ErrorReason.INVALID_RESPONSE),
                          ("aws.efs_file_system", ErrorReason.NOT_IMPLEMENTED)):
         errs = _errors(ev, kind, where)
-        assert len(errs) == 1, (kind, [(e.kind, e.resource.id, e.error) for e in ev if not e.ok and e.resource.location == BROKEN_REGION])
+        assert len(errs) == 1, kind
         [err] = errs
         assert err.reason is reason, (kind, err.error)
         assert err.resource.type == "region" and err.resource.location == BROKEN_REGION
     [throttled] = _errors(ev, "aws.ebs_snapshot", where)
-    assert "RequestLimitExceeded" in str(throttled.error) and "after 2 retries" in str(throttled.error)  # max_attempts=2: botocore retries twice
+    # max_attempts = 2: botocore retries twice, with backoff, before the error is evidence
+    assert "RequestLimitExceeded" in str(throttled.error) and "after 2 retries" in str(throttled.error)
     # the same kinds in the other regions were collected
     assert any(e.ok and e.kind == "aws.ebs_volume" and e.resource.location == HOME for e in ev)
     # what did not fail in the broken region still is evidence
@@ -145,7 +145,8 @@ def test_region_failures_are_scoped_to_the_region_and_kind(broken: dict[str, Any
 
 
 def test_flow_log_failure_errors_each_vpc_of_the_region(broken: dict[str, Any]) -> None:
-    errs = [e for e in broken["evidence"] if e.kind == "aws.vpc_flow_logs" and not e.ok and e.resource.scope == ACCOUNT_A]
+    errs = [e for e in broken["evidence"]
+            if e.kind == "aws.vpc_flow_logs" and not e.ok and e.resource.scope == ACCOUNT_A]
     assert errs and all(e.resource.type == "vpc" and e.resource.location == BROKEN_REGION for e in errs)
 
 
@@ -271,7 +272,7 @@ def test_role_that_cannot_be_assumed_errors_that_account_only(broken: dict[str, 
     assert {e.kind for e in b} >= {"aws.account", "provider.use", "aws.s3_bucket", "aws.ebs_volume"}
     assert all("account not reachable" in str(e.error) and e.resource.id == ACCOUNT_B for e in b)
     assert any(e.ok and e.kind == "aws.s3_bucket" and e.resource.scope == ACCOUNT_A for e in ev)
-    findings = judge(ev, datetime.now(timezone.utc))
+    findings = judge(ev, datetime.now(UTC))
     expect(findings, "eea_residency_aws_resource_in_allowed_region", "error", ACCOUNT_B)
     expect(findings, "eea_residency_aws_resource_in_allowed_region", "pass", "good-data")
 

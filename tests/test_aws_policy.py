@@ -8,8 +8,7 @@ import json
 import boto3
 import pytest
 
-from auditpack.collectors.aws import AwsCollector
-from auditpack.collectors.aws import policy
+from auditpack.collectors.aws import AwsCollector, policy
 
 SERVICE_FOR = {"elasticloadbalancing": "elbv2", "elasticfilesystem": "efs"}
 

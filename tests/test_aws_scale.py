@@ -9,8 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-
-from auditpack.model import ErrorReason
 from test_aws_collector import (  # noqa: F401 - aws_env is the shared module fixture
     ACCOUNT_A,
     HOME,
@@ -21,9 +19,11 @@ from test_aws_collector import (  # noqa: F401 - aws_env is the shared module fi
     settings,
 )
 
+from auditpack.model import ErrorReason
+
 
 @pytest.fixture()
-def mocked(aws_env: None) -> Iterator[None]:
+def mocked(aws_env: None) -> Iterator[None]:  # noqa: F811 - the shared fixture
     from moto import mock_aws
 
     with mock_aws():
@@ -83,7 +83,7 @@ def test_every_listing_is_paged_and_nothing_is_read_twice(mocked: None) -> None:
     pager = VolumePager()
     hooks.before.append(pager.before)
     hooks.pagers.append(pager.after_call)
-    ev = collect(settings(regions=(HOME,), accounts=[], page_size=5), hooks)
+    ev = collect(settings(regions=(HOME,), accounts=[]), hooks, page_size=5)
     assert [e for e in ev if not e.ok and e.kind != "aws.backup_protected_resource"] == []
     volumes = [e.record.volume_id for e in _ok(ev, "aws.ebs_volume")]
     tables = [e.record.name for e in _ok(ev, "aws.dynamodb_table")]
@@ -119,7 +119,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_collects_from_moto_server_through_endpoint_url(aws_env: None) -> None:
+def test_collects_from_moto_server_through_endpoint_url(aws_env: None) -> None:  # noqa: F811
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)

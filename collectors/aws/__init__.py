@@ -53,11 +53,14 @@ class AwsCollector(Collector):
     produces = ("aws.account", "aws.listing", "provider.use", *GLOBAL_KINDS, *REGIONAL_KINDS)
     permissions = {"aws_iam": declared_actions()}
 
-    def __init__(self, settings: BaseModel | None, session_hook: SessionHook | None = None) -> None:
+    def __init__(self, settings: BaseModel | None, session_hook: SessionHook | None = None,
+                 page_size: int | None = None) -> None:
         """``session_hook`` is called with every boto3 session the collector creates, before
-        any client exists (tests and the benchmark register botocore event handlers there)."""
+        any client exists (tests and the benchmark register botocore event handlers there).
+        ``page_size``: MaxResults of list calls (default: each service's own page size)."""
         super().__init__(settings)
         self.session_hook = session_hook
+        self.page_size = page_size
 
     @property
     def aws(self) -> AwsSettings:
@@ -71,7 +74,7 @@ class AwsCollector(Collector):
     def collect(self, ctx: CollectContext) -> None:
         settings = self.aws
         pool = TaskPool(settings.max_workers)
-        run = Run(ctx, settings, pool)
+        run = Run(ctx, settings, pool, self.page_size)
         accounts: list[Account] = []
         try:
             base = new_session(settings, self.session_hook)

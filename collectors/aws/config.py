@@ -28,5 +28,3 @@ class AwsSettings(Strict):
     max_attempts: int = Field(8, ge=1, le=20, description="botocore retries (adaptive mode) on throttling")
     connect_timeout: float = Field(10, gt=0)
     read_timeout: float = Field(30, gt=0)
-    page_size: int | None = Field(None, ge=5, le=1000,
-                                  description="MaxResults of list calls (None: each service's default page size)")

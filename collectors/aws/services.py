@@ -40,9 +40,11 @@ _MISSING = object()
 class Run:
     """The state of one collection: context, pool, settings and the once-only memo."""
 
-    def __init__(self, ctx: CollectContext, settings: AwsSettings, pool: TaskPool) -> None:
+    def __init__(self, ctx: CollectContext, settings: AwsSettings, pool: TaskPool,
+                 page_size: int | None = None) -> None:
         self.ctx = ctx
         self.settings = settings
+        self.page_size = page_size
         self.pool = pool
         self.memo = Memo()
         self._total = 0
@@ -96,9 +98,9 @@ class Run:
     def paginate(self, client: Any, operation: str, key: str | Callable[[dict[str, Any]], Iterable[Any]],
                  **params: Any) -> list[Any]:
         config = {}
-        if self.settings.page_size:
+        if self.page_size:
             low, high = _PAGE_LIMITS.get(operation, (5, 1000))
-            config = {"PageSize": min(max(self.settings.page_size, low), high)}
+            config = {"PageSize": min(max(self.page_size, low), high)}
         items: list[Any] = []
         pages = client.get_paginator(operation).paginate(**params, PaginationConfig=config) if config \
             else client.get_paginator(operation).paginate(**params)
@@ -400,7 +402,7 @@ def _elb_listeners(run: Run, acct: Account, region: str, lb: Resource) -> None:
         if rec.ssl_policy:
             policy = rec.ssl_policy
             run.memo.get((acct.account_id, region, "ssl-policy", policy),
-                         lambda: _elb_ssl_policy(run, acct, region, policy))
+                         lambda policy=policy: _elb_ssl_policy(run, acct, region, policy))
 
 
 def _elb_ssl_policy(run: Run, acct: Account, region: str, name: str) -> None:
@@ -423,11 +425,13 @@ def cloudtrail(run: Run, acct: Account, region: str) -> None:
     source = "cloudtrail:DescribeTrails"
     # Shadow trails included: a multi-region or organisation trail homed in a region that is
     # not scanned still shows up. Each trail is emitted (and its status read) once.
-    trails = run.region_listing(acct, region, ("aws.cloudtrail_trail", "aws.cloudtrail_status"), "cloudtrail_trail", source,
+    trails = run.region_listing(acct, region, ("aws.cloudtrail_trail", "aws.cloudtrail_status"), "cloudtrail_trail",
+                                source,
                                 lambda: client.describe_trails(includeShadowTrails=True).get("trailList", []))
     for trail in trails or []:
         arn = trail.get("TrailARN") or run.arn(acct, "cloudtrail", region, f"trail/{trail['Name']}")
-        run.memo.get((acct.account_id, "trail", arn), lambda: _trail(run, acct, region, arn, trail, source))
+        run.memo.get((acct.account_id, "trail", arn),
+                     lambda arn=arn, trail=trail: _trail(run, acct, region, arn, trail, source))
 
 
 def _trail(run: Run, acct: Account, region: str, arn: str, trail: dict[str, Any], source: str) -> None:
@@ -506,7 +510,8 @@ def _backup_selection(run: Run, acct: Account, region: str, res: Resource, plan_
     sel = resp.get("BackupSelection") or {}
     conditions = sel.get("Conditions") or {}
     rec = r.BackupSelection(plan_id=plan_id, selection_id=sid, name=str(sel.get("SelectionName") or res.name),
-                            resources=tuple(sel.get("Resources") or ()), not_resources=tuple(sel.get("NotResources") or ()),
+                            resources=tuple(sel.get("Resources") or ()),
+                            not_resources=tuple(sel.get("NotResources") or ()),
                             has_conditions=bool(sel.get("ListOfTags")) or any(bool(v) for v in conditions.values()))
     run.ok(rec, res, resp, source)
 
@@ -810,7 +815,8 @@ def iam_password_policy(run: Run, acct: Account) -> None:
                               require_numbers=bool(pol.get("RequireNumbers")),
                               require_uppercase=bool(pol.get("RequireUppercaseCharacters")),
                               require_lowercase=bool(pol.get("RequireLowercaseCharacters")),
-                              max_age_days=pol.get("MaxPasswordAge"), reuse_prevention=pol.get("PasswordReusePrevention"))
+                              max_age_days=pol.get("MaxPasswordAge"),
+                              reuse_prevention=pol.get("PasswordReusePrevention"))
     run.ok(rec, res, resp, source)
 
 
