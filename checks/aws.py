@@ -61,6 +61,9 @@ def _age_hours(ctx: CheckContext, moment: datetime) -> float:
 def _region_verdict(subject: Evidence | Resource, label: str, region: str | None, ctx: CheckContext,
                     evidence: Iterable[Evidence] = ()) -> Verdict:
     """Residency of ``label`` located in ``region`` under the policy."""
+    if not region:  # never let a missing region become S3's "None means us-east-1"
+        return errored(subject, f"{label} is in a region that could not be determined: residency cannot be decided.",
+                       evidence=evidence)
     country = aws_region_country(region)
     if country is None:
         return errored(subject, f"{label} is in region {region!r}, whose country is not known to auditpack: "

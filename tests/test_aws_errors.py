@@ -178,6 +178,13 @@ def test_not_implemented_operations_become_errors_and_the_run_goes_on(broken: di
     assert any(e.ok and e.kind == "aws.backup_plan" for e in broken["evidence"])
 
 
+def test_provider_use_is_an_error_when_locations_are_incomplete(broken: dict[str, Any]) -> None:
+    uses = {e.resource.scope: e for e in broken["evidence"] if e.kind == "provider.use"}
+    assert not uses[ACCOUNT_A].ok and "incomplete" in str(uses[ACCOUNT_A].error)
+    assert "eu-central-1" in uses[ACCOUNT_A].raw["locations_found"]  # what was found is kept for the auditor
+    assert not uses[ACCOUNT_B].ok and uses[ACCOUNT_B].reason is ErrorReason.PERMISSION_DENIED
+
+
 # --- the check side: error, never pass or fail, for exactly what could not be read ------------
 
 REGION_ERRORS = (
@@ -283,7 +290,7 @@ def test_describe_regions_denied_errors_every_regional_fact(broken: dict[str, An
                         if model.name == "DescribeRegions" else None)
     ev = collect(settings(regions="all", accounts=[]), hooks)
     errs = {e.kind for e in ev if not e.ok}
-    assert {"aws.account", "aws.ebs_volume", "aws.kms_key"} <= errs
+    assert {"aws.account", "aws.ebs_volume", "aws.kms_key", "provider.use"} <= errs
     assert any(e.ok and e.kind == "aws.s3_bucket" for e in ev), "global services are still read"
 
 

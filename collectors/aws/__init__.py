@@ -91,12 +91,20 @@ class AwsCollector(Collector):
         finally:
             pool.join()
         for acct in accounts:
-            if acct.caller_arn:  # reached: say where its resources were found
-                use = ProviderUse(provider=PROVIDER, provider_name="Amazon Web Services", scope=acct.account_id,
-                                  location_type="aws_region",
-                                  locations=tuple(sorted(x for x in acct.locations if x != "global")))
-                ctx.collected(use, run.account_resource(acct), raw={"locations": list(use.locations)},
-                              source="aws collector (regions where resources were found)")
+            if not acct.caller_arn:  # not reached: its provider.use is already an error
+                continue
+            locations = tuple(sorted(x for x in acct.locations if x != "global"))
+            gaps = run.gaps.get(acct.account_id)
+            source = "aws collector (regions where resources were found)"
+            if gaps:  # a partial list of locations must not pass a sub-processor reconciliation
+                ctx.failed("provider.use", run.account_resource(acct), source=source, reason=gaps[0][1],
+                           error=f"the regions in use are incomplete: {len(gaps)} located read(s) failed, e.g. "
+                                 f"{gaps[0][0]}; found so far: {', '.join(locations) or 'none'}",
+                           raw={"locations_found": list(locations), "gaps": [g for g, _ in gaps[:50]]})
+                continue
+            use = ProviderUse(provider=PROVIDER, provider_name="Amazon Web Services", scope=acct.account_id,
+                              location_type="aws_region", locations=locations)
+            ctx.collected(use, run.account_resource(acct), raw={"locations": list(locations)}, source=source)
         if pool.unexpected:  # a bug, not an AWS answer: let it surface (the engine contains it)
             raise pool.unexpected[0]
 
@@ -149,6 +157,7 @@ class AwsCollector(Collector):
         except EXPECTED_ERRORS as exc:
             if settings.regions == "all":  # nothing regional can be listed: every regional fact is a gap
                 reason, message = classify(exc)
+                run.gap(acct.account_id, "the enabled regions (ec2:DescribeRegions)", reason)
                 for kind in ("aws.account", *REGIONAL_KINDS):
                     run.ctx.failed(kind, res, error=f"the enabled regions could not be listed: {message}",
                                    reason=reason, source="ec2:DescribeRegions")

@@ -25,6 +25,12 @@ from .config import AwsSettings
 from .session import EXPECTED_ERRORS, Account, Memo, TaskPool, classify, error_code, iso, jsonable
 
 PROVIDER = "aws"
+#: Kinds whose resources have a location: when one fails, the account's locations are incomplete.
+LOCATED_KINDS = frozenset({
+    "aws.s3_bucket", "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.rds_instance", "aws.rds_cluster",
+    "aws.rds_snapshot", "aws.dynamodb_table", "aws.efs_file_system", "aws.backup_vault", "aws.elb_load_balancer",
+    "aws.s3_bucket_replication", "aws.backup_plan",
+})
 ELB_KINDS = ("aws.elb_load_balancer", "aws.elb_attributes", "aws.elb_listener", "aws.elb_ssl_policy")
 BUCKET_KINDS = ("aws.s3_bucket", "aws.s3_bucket_encryption", "aws.s3_bucket_policy", "aws.s3_bucket_logging",
                 "aws.s3_bucket_versioning", "aws.s3_bucket_replication", "aws.s3_bucket_public_access_block")
@@ -45,6 +51,7 @@ class Run:
         self.ctx = ctx
         self.settings = settings
         self.page_size = page_size
+        self.gaps: dict[str, list[tuple[str, ErrorReason]]] = {}  # account -> what could not be located
         self.pool = pool
         self.memo = Memo()
         self._total = 0
@@ -82,6 +89,14 @@ class Run:
         reason, message = classify(exc)
         for kind in [kinds] if isinstance(kinds, str) else kinds:
             self.ctx.failed(kind, resource, error=message, reason=reason, source=source)
+            if kind in LOCATED_KINDS:
+                self.gap(resource.scope, f"{kind} of {resource.name or resource.id} ({reason})", reason)
+
+    def gap(self, account: str | None, what: str, reason: ErrorReason) -> None:
+        """Something that has a location could not be read: the account's list of
+        locations (provider.use) is incomplete."""
+        with self._lock:
+            self.gaps.setdefault(account or "", []).append((what, reason))
 
     def attempt(self, kinds: str | Sequence[str], resource: Resource, source: str, func: Callable[[], Any]) -> Any:
         """``func()``, or ``_MISSING`` after emitting error evidence for ``kinds`` about ``resource``."""
@@ -743,8 +758,9 @@ def _s3_replication(run: Run, acct: Account, res: Resource) -> None:
         try:
             dest_region: str | None = bucket_region(run, acct, dest_name)
             acct.found(dest_region)
-        except EXPECTED_ERRORS:
+        except EXPECTED_ERRORS as exc:
             dest_region = None  # not ours, or not readable: the residency check says it cannot tell
+            run.gap(acct.account_id, f"replication destination {dest_arn} of bucket {res.name}", classify(exc)[0])
         rules.append(r.ReplicationRule(id=rule.get("ID"), status=str(rule.get("Status")), destination_bucket=dest_arn,
                                        destination_account=dest.get("Account"), destination_region=dest_region))
     run.ok(r.S3BucketReplication(configured=True, rules=tuple(rules)), res, resp, source)
