@@ -10,6 +10,7 @@ snapshots of that region were really listed.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import threading
@@ -415,9 +416,8 @@ def _elb_listeners(run: Run, acct: Account, region: str, lb: Resource) -> None:
         res = run.resource(acct, "elb_listener", lst["ListenerArn"], f"{lb.name}:{lst.get('Port')}", region)
         run.ok(rec, res, lst, source)
         if rec.ssl_policy:
-            policy = rec.ssl_policy
-            run.memo.get((acct.account_id, region, "ssl-policy", policy),
-                         lambda policy=policy: _elb_ssl_policy(run, acct, region, policy))
+            run.memo.get((acct.account_id, region, "ssl-policy", rec.ssl_policy),
+                         functools.partial(_elb_ssl_policy, run, acct, region, rec.ssl_policy))
 
 
 def _elb_ssl_policy(run: Run, acct: Account, region: str, name: str) -> None:
@@ -445,8 +445,7 @@ def cloudtrail(run: Run, acct: Account, region: str) -> None:
                                 lambda: client.describe_trails(includeShadowTrails=True).get("trailList", []))
     for trail in trails or []:
         arn = trail.get("TrailARN") or run.arn(acct, "cloudtrail", region, f"trail/{trail['Name']}")
-        run.memo.get((acct.account_id, "trail", arn),
-                     lambda arn=arn, trail=trail: _trail(run, acct, region, arn, trail, source))
+        run.memo.get((acct.account_id, "trail", arn), functools.partial(_trail, run, acct, region, arn, trail, source))
 
 
 def _trail(run: Run, acct: Account, region: str, arn: str, trail: dict[str, Any], source: str) -> None:
@@ -621,7 +620,7 @@ def bucket_region(run: Run, acct: Account, name: str, listed_region: str | None 
             return listed_region
         resp = acct.client("s3").get_bucket_location(Bucket=name)
         constraint = resp.get("LocationConstraint")
-        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+        return str({None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint))
 
     return str(run.memo.get((acct.account_id, "bucket-region", name), read))
 

@@ -266,7 +266,7 @@ def iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
     return str(value)
 
 
