@@ -139,3 +139,20 @@ def test_collects_from_moto_server_through_endpoint_url(aws_env: None) -> None: 
     # moto's server does not implement ListProtectedResources: that fact is an error, the run goes on
     assert errors and all(e.kind == "aws.backup_protected_resource" for e in errors)
     assert all(e.reason in (ErrorReason.NOT_IMPLEMENTED, ErrorReason.INVALID_RESPONSE) for e in errors)
+
+
+def test_runs_through_the_engine_from_a_validated_config(mocked: None) -> None:
+    from datetime import UTC, datetime
+
+    from auditpack.config import validate_config
+    from auditpack.engine import collect as engine_collect
+    from auditpack.registry import default_registry
+
+    registry = default_registry()
+    config = validate_config({"aws": {"regions": [HOME], "max_workers": 4, "accounts": []}}, registry)
+    result = engine_collect(config, registry, datetime.now(UTC))
+    [run] = [c for c in result.collectors if c.id == "aws"]
+    # moto does not implement ListProtectedResources: one error in the one region, the rest collected
+    assert run.status == "partial" and run.error_count == 1, run
+    assert not result.complete
+    assert any(ev.kind == "aws.account" and ev.ok for ev in result.evidence)
