@@ -425,3 +425,26 @@ def test_a_spent_host_budget_turns_the_remaining_facts_into_timeouts(world: Worl
     by_kind = {ev.kind: ev for ev in ctx.close()}
     assert by_kind["ssh.borg_archives"].reason is ErrorReason.TIMEOUT
     assert "was not run" in (by_kind["ssh.borg_repository"].error or "")
+
+
+def test_demo_backup_server_gives_a_pass_and_a_fail() -> None:
+    import contextlib
+    import tomllib
+    from datetime import UTC, datetime
+
+    from auditpack.emulators.sshd import demo_backup_server
+
+    now = datetime.now(UTC)
+    with contextlib.ExitStack() as stack:
+        toml, env, note = demo_backup_server(stack, now)
+        settings = SshSettings.model_validate(tomllib.loads(toml)["ssh"])
+        ctx = CollectContext("ssh", "test", now, environ=env)
+        SshCollector(settings).collect(ctx)
+        evidence = ctx.close()
+    assert "127.0.0.1" in note and not any(value in json.dumps([e.to_json() for e in evidence])
+                                           for value in env.values())
+    findings = evaluate(evidence, SSH_CHECKS, Policy(), now, load_catalogs())
+    expect(findings, "backups_ssh_backup_recent", "pass", "app")
+    expect(findings, "backups_ssh_backup_recent", "fail", "legacy-exports")
+    expect(findings, "encryption_at_rest_ssh_backup_repository_encrypted", "fail", "legacy-exports")
+    expect(findings, "backup_testing_ssh_backup_tested_recently", "pass", "app")

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 __all__ = [
     "LocalSshd",
     "borg_env",
+    "demo_backup_server",
     "free_port",
     "hold_borg_lock",
     "make_borg_repo",
@@ -395,3 +396,30 @@ def hold_borg_lock(repo: str, *, base_dir: str | None = None) -> Iterator[None]:
         shutil.rmtree(Path(repo, "lock.exclusive"), ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             Path(repo, "lock.roster").unlink()
+
+
+def demo_backup_server(stack: contextlib.ExitStack, now: datetime, *, name: str = "backup-1",
+                       country: str = "DE", provider: str = "Hetzner Online",
+                       passphrase_env: str = "DEMO_BORG_PASSPHRASE") -> tuple[str, dict[str, str], str]:
+    """The demo company's backup server: a loopback sshd with a fresh encrypted borg
+    repository (daily archives, verified at every run) and a forgotten unencrypted one whose
+    last archive is nine days old.
+
+    Stops with ``stack``. Returns (the ``[[ssh.hosts]]`` TOML, the environment the run needs
+    (the repository passphrase under ``passphrase_env``), a one-line note).
+    """
+    import secrets
+
+    server = stack.enter_context(LocalSshd())
+    passphrase = secrets.token_urlsafe(24)
+    app = server.make_borg_repo("app", "repokey-blake2",
+                                [now - timedelta(days=d) for d in range(7, 0, -1)] + [now - timedelta(hours=3)],
+                                passphrase)
+    legacy = server.make_borg_repo("legacy", "none", [now - timedelta(days=d) for d in (40, 25, 9)])
+    toml = server.host_toml(name, [
+        {"kind": "borg", "path": app, "name": "app", "passphrase_env": passphrase_env, "verify": True},
+        {"kind": "borg", "path": legacy, "name": "legacy-exports"},
+    ], country=country, provider=provider, connect_timeout=5, command_timeout=60)
+    note = (f"SSH: backup server {name} (OpenSSH on 127.0.0.1:{server.port}) with borg repositories "
+            "app and legacy-exports")
+    return toml, {passphrase_env: passphrase}, note
