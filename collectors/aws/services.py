@@ -601,7 +601,7 @@ REGIONAL_READERS: tuple[Callable[[Run, Account, str], None], ...] = (
 # =========================================================================================
 
 def s3_buckets(run: Run, acct: Account) -> None:
-    client = acct.client("s3")
+    client = acct.global_client("s3")
     source = "s3:ListBuckets"
     # No MaxBuckets: the paginator follows ContinuationToken whenever S3 returns one.
     buckets = run.attempt(BUCKET_KINDS, run.account_resource(acct), source,
@@ -618,7 +618,7 @@ def bucket_region(run: Run, acct: Account, name: str, listed_region: str | None 
     def read() -> str:
         if listed_region:
             return listed_region
-        resp = acct.client("s3").get_bucket_location(Bucket=name)
+        resp = acct.global_client("s3").get_bucket_location(Bucket=name)
         constraint = resp.get("LocationConstraint")
         return str({None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint))
 
@@ -803,7 +803,7 @@ def s3_account_public_access_block(run: Run, acct: Account) -> None:
 def iam_summary(run: Run, acct: Account) -> None:
     source = "iam:GetAccountSummary"
     res = run.account_resource(acct)
-    resp = run.attempt("aws.iam_account_summary", res, source, lambda: acct.client("iam").get_account_summary())
+    resp = run.attempt("aws.iam_account_summary", res, source, lambda: acct.global_client("iam").get_account_summary())
     if resp is _MISSING:
         return
     summary = resp.get("SummaryMap") or {}
@@ -817,7 +817,7 @@ def iam_password_policy(run: Run, acct: Account) -> None:
     source = "iam:GetAccountPasswordPolicy"
     res = run.account_resource(acct)
     try:
-        resp = acct.client("iam").get_account_password_policy()
+        resp = acct.global_client("iam").get_account_password_policy()
     except EXPECTED_ERRORS as exc:
         if error_code(exc) != "NoSuchEntity":
             run.fail("aws.iam_password_policy", res, exc, source)
@@ -840,7 +840,7 @@ REPORT_WAIT_SECONDS = 60.0
 
 def iam_credential_report(run: Run, acct: Account) -> None:
     res = run.account_resource(acct)
-    iam = acct.client("iam")
+    iam = acct.global_client("iam")
     source = "iam:GenerateCredentialReport"
     deadline = time.monotonic() + REPORT_WAIT_SECONDS
     while True:
@@ -881,7 +881,7 @@ def _credentials(row: dict[str, str]) -> r.IamUserCredentials:
 
 
 def cloudfront(run: Run, acct: Account) -> None:
-    client = acct.client("cloudfront")
+    client = acct.global_client("cloudfront")
     source = "cloudfront:ListDistributions"
     items = run.attempt(("aws.cloudfront_distribution", "aws.cloudfront_config"), run.account_resource(acct), source,
                         lambda: run.paginate(client, "list_distributions",
@@ -902,7 +902,7 @@ def cloudfront(run: Run, acct: Account) -> None:
 def _cloudfront_config(run: Run, acct: Account, res: Resource, did: str) -> None:
     source = "cloudfront:GetDistributionConfig"
     resp = run.attempt("aws.cloudfront_config", res, source,
-                       lambda: acct.client("cloudfront").get_distribution_config(Id=did))
+                       lambda: acct.global_client("cloudfront").get_distribution_config(Id=did))
     if resp is _MISSING:
         return
     conf = resp.get("DistributionConfig") or {}

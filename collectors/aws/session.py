@@ -176,6 +176,11 @@ class Account:
             self._clients[key] = created
             return created
 
+    def global_client(self, service: str) -> Any:
+        """A client for a global service (IAM, CloudFront, the S3 listing and bucket
+        locations): us-east-1 in the commercial partition, else the home region."""
+        return self.client(service, "us-east-1" if self.partition == "aws" else self.home_region)
+
     def reset_clients(self) -> None:
         with self._lock:
             self._clients.clear()
