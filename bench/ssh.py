@@ -25,7 +25,7 @@ from pathlib import Path
 
 from auditpack.collectors import CollectContext
 from auditpack.collectors.ssh import SshCollector, SshSettings
-from auditpack.emulators.sshd import LocalSshd, make_borg_repo, sshd_available
+from auditpack.emulators.sshd import LocalSshd, hold_borg_lock, make_borg_repo, sshd_available
 
 PASSPHRASE = "benchmark passphrase"
 
@@ -37,10 +37,10 @@ def copy_repo(template: str, target: str) -> None:
     config.write_text(re.sub(r"^id = .*$", f"id = {os.urandom(32).hex()}", config.read_text(), flags=re.M))
 
 
-def collect(servers: list[LocalSshd], repos: list[str], workers: int) -> tuple[float, list[str]]:
-    hosts = [{"name": f"backup-{i}", "host": s.host, "port": s.port, "user": s.user, "key_file": s.key_file,
-              "known_hosts": s.known_hosts, "country": "DE", "provider": "Hetzner Online",
-              "backups": [{"kind": "borg", "path": repo, "passphrase_env": "BENCH_PASS"}]}
+def collect(servers: list[LocalSshd], repos: list[str], workers: int,
+            command_timeout: float = 120) -> tuple[float, list[str]]:
+    hosts = [s.host_config(f"backup-{i}", country="DE", provider="Hetzner Online", command_timeout=command_timeout,
+                           backups=[{"kind": "borg", "path": repo, "passphrase_env": "BENCH_PASS"}])
              for i, (s, repo) in enumerate(zip(servers, repos, strict=True))]
     settings = SshSettings.model_validate({"hosts": hosts, "max_workers": workers})
     ctx = CollectContext("ssh", "bench", datetime.now(UTC), environ={"BENCH_PASS": PASSPHRASE})
@@ -90,6 +90,14 @@ def main() -> int:
             print(json.dumps({"bench": "ssh", "errors": errors[:5]}), file=sys.stderr)
             return 1
         serial = sum(singles)
+        # latency-bound: every repository locked by a "running backup", so each host spends its
+        # time waiting (two borg commands time out after 2 s) rather than computing
+        with contextlib.ExitStack() as locks:
+            for server, repo in zip(servers, repos, strict=True):
+                locks.enter_context(hold_borg_lock(repo, base_dir=server.env["BORG_BASE_DIR"]))
+            waiting_single = max(collect([server], [repo], 1, command_timeout=2)[0]
+                                 for server, repo in list(zip(servers, repos, strict=True))[:2])
+            waiting_wall = collect(servers, repos, args.hosts, command_timeout=2)[0]
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
         "bench": "ssh",
@@ -102,6 +110,9 @@ def main() -> int:
         "sum_of_single_hosts_s": round(serial, 3),
         "speedup_vs_serial": round(serial / wall, 2),
         "collector_cpu_s": round(client_cpu, 3),  # this process only; borg/sshd run in the hosts' processes
+        "latency_bound_wall_s": round(waiting_wall, 3),
+        "latency_bound_single_host_s": round(waiting_single, 3),
+        "latency_bound_ratio": round(waiting_wall / waiting_single, 2),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "setup_s": round(prep, 1),
     }))
