@@ -6,10 +6,10 @@ errors injected through botocore's event system (AccessDenied, throttling with r
 retries, HTTP 500, an operation the endpoint does not implement) shows ``error`` for
 exactly the resource or region affected, while everything else still has its verdict.
 
-moto 5.2.1 does not emulate a few read APIs (Backup selections and protected resources,
-DynamoDB global-table replicas, the root user's MFA and keys): those answers are added at
-the botocore layer (``before-call``/``after-call``) in the documented response shapes, so
-the collector's parsing is still what runs.
+moto 5.2.1 does not emulate a few read APIs. AWS Backup selections and protected resources
+are taught to moto by ``auditpack.collectors.aws.emulator`` (the demo uses it too);
+DynamoDB global-table replicas are added to moto's answer at the botocore layer
+(``after-call``) and the root user's MFA and keys are set in moto's IAM summary.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from botocore.awsrequest import AWSResponse
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
-from auditpack.collectors.aws import AwsCollector, AwsSettings
+from auditpack.collectors.aws import AwsCollector, AwsSettings, emulator
 from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding
@@ -308,6 +308,13 @@ def seed_account_a() -> dict[str, str]:
             "CopyActions": [{"DestinationBackupVaultArn":
                              f"arn:aws:backup:{dest}:{ACCOUNT_A}:backup-vault:{vault}"}]}]})
         ids[f"plan-{name}"] = plan["BackupPlanId"]
+    backup.create_backup_selection(BackupPlanId=ids["plan-daily"], BackupSelection={
+        "SelectionName": "databases", "IamRoleArn": f"arn:aws:iam::{ACCOUNT_A}:role/backup",
+        "Resources": [f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:*"]})
+    now = datetime.now(UTC)
+    emulator.add_protected_resource(f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-good", "RDS", now - timedelta(hours=2),
+                                    ACCOUNT_A)
+    emulator.add_protected_resource(ids["fs-enc"], "EFS", now - timedelta(hours=100), ACCOUNT_A, name="fs-enc")
 
     kms = _client("kms")
     for name, rotate in (("key-rotating", True), ("key-static", False)):
@@ -346,36 +353,6 @@ def root_summary(account: str, mfa: int, keys: int) -> None:
     summary._account_access_keys_present = keys
 
 
-class BackupEmulation:
-    """ListBackupSelections, GetBackupSelection and ListProtectedResources (moto lacks them),
-    in the shapes of the AWS Backup API reference."""
-
-    def __init__(self, ids: dict[str, str], now: datetime) -> None:
-        self.daily = ids["plan-daily"]
-        self.protected = [
-            {"ResourceArn": f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-good", "ResourceType": "RDS",
-             "LastBackupTime": now - timedelta(hours=2), "ResourceName": "db-good"},
-            {"ResourceArn": ids["fs-enc"], "ResourceType": "EFS", "LastBackupTime": now - timedelta(hours=100),
-             "ResourceName": "fs-enc"},
-        ]
-
-    def __call__(self, index: int, model: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:
-        if model.service_model.service_name != "backup":
-            return None
-        region = context.get("client_region")
-        if model.name == "ListBackupSelections":
-            mine = index == 0 and self.daily in params["url"]
-            return ok_answer({"BackupSelectionsList": [
-                {"SelectionId": "sel-1", "SelectionName": "databases", "BackupPlanId": self.daily}] if mine else []})
-        if model.name == "GetBackupSelection":
-            return ok_answer({"BackupPlanId": self.daily, "SelectionId": "sel-1", "BackupSelection": {
-                "SelectionName": "databases", "IamRoleArn": f"arn:aws:iam::{ACCOUNT_A}:role/backup",
-                "Resources": [f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:*"]}})
-        if model.name == "ListProtectedResources":
-            return ok_answer({"Results": self.protected if index == 0 and region == HOME else []})
-        return None
-
-
 def dynamodb_replicas(index: int, model: Any, parsed: dict[str, Any]) -> None:
     """moto has no global tables v2019: add the replicas DescribeTable would list."""
     if model.name == "DescribeTable" and "Table" in parsed:
@@ -388,6 +365,7 @@ def dynamodb_replicas(index: int, model: Any, parsed: dict[str, Any]) -> None:
 def world(aws_env: None) -> Iterator[dict[str, Any]]:
     from moto import mock_aws
 
+    emulator.install()
     with mock_aws():
         ids = seed_account_a()
         seed_account_b()
@@ -395,7 +373,6 @@ def world(aws_env: None) -> Iterator[dict[str, Any]]:
         root_summary(ACCOUNT_B, mfa=0, keys=1)
         now = datetime.now(UTC)
         hooks = Hooks()
-        hooks.before.append(BackupEmulation(ids, now))
         hooks.after.append(dynamodb_replicas)
         evidence = collect(settings(), hooks)
         yield {"ids": ids, "now": now, "evidence": evidence, "hooks": hooks}

@@ -29,6 +29,7 @@ from test_aws_collector import (
     settings,
 )
 
+from auditpack.collectors.aws import emulator
 from auditpack.collectors.aws.session import classify
 from auditpack.model import ErrorReason, Evidence, Finding, Status
 from helpers import expect
@@ -66,6 +67,11 @@ class Injector:
             raise NotImplementedError("The describe_file_systems action has not been implemented")
         if index == 1 and region == "eu-central-2" and model.service_model.service_name not in ("sts", "iam", "s3"):
             return error_answer(401, "OptInRequired", "You are not subscribed to this service.")
+        # as plain moto answers the AWS Backup reads it lacks, in-process and as a server
+        if op == "ListBackupSelections":
+            raise NotImplementedError("The list_backup_selections action has not been implemented")
+        if op == "ListProtectedResources":
+            return error_answer(404, "404", "Not yet implemented")
         if op in RESOURCE_FAILURES and RESOURCE_FAILURES[op] in text:
             return error_answer(403, "AccessDenied")
         if op == "GetDistributionConfig" and self.ids["bad-cdn"] in text:
@@ -94,6 +100,7 @@ class Injector:
 def broken(aws_env: None) -> Iterator[dict[str, Any]]:  # noqa: F811 - the shared fixture
     from moto import mock_aws
 
+    emulator.install()  # the seed creates a selection; the injector then answers like plain moto
     with mock_aws():
         ids = seed_account_a()
         seed_account_b()
@@ -168,7 +175,7 @@ def test_bucket_failures_are_scoped_to_the_bucket(broken: dict[str, Any]) -> Non
 
 
 def test_not_implemented_operations_become_errors_and_the_run_goes_on(broken: dict[str, Any]) -> None:
-    # moto implements neither ListBackupSelections nor ListProtectedResources
+    # plain moto implements neither ListBackupSelections nor ListProtectedResources
     sel = [e for e in broken["evidence"] if e.kind == "aws.backup_selection" and not e.ok
            and e.resource.scope == ACCOUNT_A]
     prot = [e for e in broken["evidence"] if e.kind == "aws.backup_protected_resource" and not e.ok
