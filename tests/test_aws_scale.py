@@ -156,3 +156,16 @@ def test_runs_through_the_engine_from_a_validated_config(mocked: None) -> None:
     assert run.status == "ok" and run.error_count == 0, run
     assert run.evidence_count > 20
     assert any(ev.kind == "aws.account" and ev.ok for ev in result.evidence)
+
+
+def test_pool_workers_never_keep_an_interrupted_process_alive() -> None:
+    import threading
+
+    from auditpack.collectors.aws.session import TaskPool
+
+    pool = TaskPool(4)
+    seen: list[bool] = []
+    for _ in range(8):
+        pool.submit(lambda: seen.append(threading.current_thread().daemon))
+    pool.join()
+    assert seen == [True] * 8

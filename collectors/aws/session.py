@@ -9,9 +9,9 @@ timeouts, a connection pool as large as the worker count, and ``endpoint_url`` w
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -206,10 +206,16 @@ class TaskPool:
     Listing a region submits one task per bucket, table or load balancer, so the
     per-resource calls of one region overlap with the listings of others: latency is
     hidden by concurrency instead of adding up region by region.
+
+    Workers are daemon threads (not ``concurrent.futures``, whose workers the interpreter
+    joins at exit): an interrupted or timed-out run must not keep the process alive while
+    queued calls retry against an endpoint that is gone.
     """
 
     def __init__(self, max_workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="auditpack-aws")
+        self._max = max(1, max_workers)
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
         self._pending = 0
         self._cond = threading.Condition()
         self.unexpected: list[BaseException] = []
@@ -217,22 +223,35 @@ class TaskPool:
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
         with self._cond:
             self._pending += 1
-        future: Future[Any] = self._executor.submit(func, *args)
-        future.add_done_callback(self._done)
+            if len(self._threads) < min(self._max, self._pending):
+                worker = threading.Thread(target=self._work, name=f"auditpack-aws-{len(self._threads)}", daemon=True)
+                self._threads.append(worker)
+                worker.start()
+        self._queue.put((func, args))
 
-    def _done(self, future: Future[Any]) -> None:
-        exc = future.exception()
-        with self._cond:
-            if exc is not None:
-                self.unexpected.append(exc)
-            self._pending -= 1
-            self._cond.notify_all()
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            func, args = item
+            try:
+                func(*args)
+            except Exception as exc:  # a bug in a task: kept and re-raised by the collector
+                with self._cond:
+                    self.unexpected.append(exc)
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
 
     def join(self) -> None:
         with self._cond:
             while self._pending:
                 self._cond.wait()
-        self._executor.shutdown(wait=True)
+            threads = list(self._threads)
+        for _ in threads:
+            self._queue.put(None)
 
 
 class Memo:
