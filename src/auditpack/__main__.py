@@ -1,4 +1,5 @@
-from auditpack.cli import main
 import sys
+
+from auditpack.cli import main
 
 sys.exit(main())

@@ -91,7 +91,7 @@ def seed_aws(endpoint: str) -> None:
 
     ec2 = client("ec2")
     ec2.enable_ebs_encryption_by_default()
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = "ami-0123456789abcdef0"  # moto's default AMIs are off (see aws_part)
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     sg = ec2.create_security_group(GroupName="demo-admin", Description="admin access", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
@@ -105,6 +105,12 @@ def seed_aws(endpoint: str) -> None:
     ec2w.create_volume(AvailabilityZone="eu-west-1a", Size=100, Encrypted=False, TagSpecifications=[
         {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "legacy-db-data"}]}])
 
+    # what AWS reports for every bucket since January 2023 (moto does not apply the default)
+    for region, bucket in (("eu-central-1", "demo-access-logs"), ("us-east-1", "demo-analytics-export"),
+                           ("eu-west-2", "demo-reporting-london")):
+        client("s3", region).put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+
     dynamodb = client("dynamodb")
     dynamodb.create_table(TableName="demo-sessions", BillingMode="PAY_PER_REQUEST",
                           AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -114,6 +120,8 @@ def seed_aws(endpoint: str) -> None:
 
     trail_bucket = "demo-cloudtrail-logs"
     s3.create_bucket(Bucket=trail_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    s3.put_bucket_encryption(Bucket=trail_bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     cloudtrail = client("cloudtrail")
     cloudtrail.create_trail(Name="org-trail", S3BucketName=trail_bucket, IsMultiRegionTrail=True,
                             EnableLogFileValidation=True)
@@ -127,6 +135,9 @@ def seed_aws(endpoint: str) -> None:
 
 
 def aws_part(stack: contextlib.ExitStack, parts: DemoParts) -> None:
+    # moto otherwise ships ~1,100 AMIs per region whose snapshots belong to the account itself:
+    # an emulator artefact, not part of the demo company
+    stack.enter_context(mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}))
     endpoint = stack.enter_context(moto_server())
     fake = {"AWS_ACCESS_KEY_ID": "AKIADEMO0000000000", "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
             "AWS_DEFAULT_REGION": "eu-central-1", "AWS_EC2_METADATA_DISABLED": "true"}
@@ -155,11 +166,33 @@ def hetzner_part(stack: contextlib.ExitStack, parts: DemoParts, now: datetime) -
 
 
 def tls_part(stack: contextlib.ExitStack, parts: DemoParts, work: Path) -> None:
-    raise NotImplementedError
+    """The customer-facing app done right, and a legacy API that still speaks TLS 1.0."""
+    from auditpack.emulators.tls import EmulatorCA, LocalTlsServer
+
+    ca = EmulatorCA()
+    app = stack.enter_context(LocalTlsServer("app.demo.test", ca=ca, http="redirect"))
+    legacy = stack.enter_context(LocalTlsServer("legacy-api.demo.test", ca=ca, min_version="1.0", hsts=None))
+    endpoints = []
+    for server in (app, legacy):
+        table = server.endpoint_config()
+        endpoints.append("{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items()) + " }")
+    parts.sections.append(f'[tls]\nca_bundle = "{app.ca_pem_path}"\nendpoints = [\n    '
+                          + ",\n    ".join(endpoints) + ",\n]\n")
+    parts.notes.append(f"TLS: app.demo.test on 127.0.0.1:{app.port}, legacy-api.demo.test on 127.0.0.1:{legacy.port}")
 
 
 def ssh_part(stack: contextlib.ExitStack, parts: DemoParts, work: Path, now: datetime) -> None:
-    raise NotImplementedError
+    """A backup server at Time4VPS (Lithuania, in the Dioss register): one fresh, encrypted,
+    verified borg repository and a forgotten unencrypted one that went stale."""
+    from auditpack.emulators.sshd import demo_backup_server, sshd_available
+
+    available, why = sshd_available("borg")
+    if not available:
+        raise SkipPart(f"{why} (install openssh-server and borgbackup to include it)")
+    toml, env, note = demo_backup_server(stack, now, name="backup-1", country="LT", provider="Time4VPS")
+    os.environ.update(env)
+    parts.sections.append("[ssh]\n" + toml)
+    parts.notes.append(note)
 
 
 def demo_config(parts: DemoParts) -> str:

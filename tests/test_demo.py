@@ -1,0 +1,102 @@
+"""`auditpack demo`: the real pipeline against the built-in emulated company."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+from auditpack.emulators.sshd import sshd_available
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("demo") / "pack"
+    proc = run_cli("demo", "--out", str(out), timeout=300)
+    return out, proc
+
+
+def _findings(pack: Path) -> list[dict]:
+    return json.loads((pack / "findings.json").read_text())["findings"]
+
+
+def _has(findings: list[dict], check_prefix: str, status: str, name_part: str) -> bool:
+    return any(f["check"].startswith(check_prefix) and f["status"] == status and
+               name_part in (f["resource"].get("name") or f["resource"]["id"]) for f in findings)
+
+
+def test_demo_writes_a_verifiable_pack(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    pack, proc = demo
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pack written to" in proc.stdout
+    assert run_cli("verify", str(pack)).returncode == 0
+    for name in ("report.html", "report.md", "findings.csv", "manifest.json"):
+        assert (pack / name).is_file()
+
+
+def test_demo_company_has_the_promised_mix_of_good_and_bad(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    pack, _ = demo
+    findings = _findings(pack)
+    assert _has(findings, "eea_residency_", "fail", "demo-analytics-export")  # us-east-1
+    assert _has(findings, "eea_residency_", "fail", "demo-reporting-london")  # GB: Dioss wants the EEA
+    assert _has(findings, "eea_residency_", "pass", "demo-customer-data")
+    assert _has(findings, "encryption_at_rest_", "fail", "legacy-db-data")  # unencrypted volume
+    assert _has(findings, "encryption_in_transit_tls_", "fail", "legacy-api.demo.test")  # TLS 1.0
+    assert _has(findings, "encryption_in_transit_tls_", "pass", "app.demo.test")
+    assert _has(findings, "subprocessor_list_", "fail", "")  # AWS is not in the Dioss register
+    assert any(f["status"] == "fail" and f["resource"]["provider"] == "hetzner" for f in findings)
+    assert any(any(c["profile"] == "dioss" for c in f.get("clauses", [])) for f in findings)
+    stale = [f for f in findings if f["measure"] == "backups" and f["status"] == "fail"]
+    assert stale, "the demo has a stale backup"
+
+
+def test_demo_reports_skipped_parts_honestly(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    pack, proc = demo
+    available, why = sshd_available("borg")
+    collectors = {c["id"]: c for c in json.loads((pack / "findings.json").read_text())["run"]["collectors"]}
+    if available:
+        assert collectors["ssh"]["status"] in ("ok", "partial")
+        assert _has(_findings(pack), "backups_", "fail", "")
+    else:
+        assert collectors["ssh"]["status"] == "skipped"
+        assert "skipped SSH backup server" in proc.stdout
+
+
+def test_demo_stops_everything_it_started(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, proc = demo
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", proc.stdout)]
+    assert ports
+    for port in ports:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after the demo"
+
+
+def test_ctrl_c_stops_the_demo_and_writes_no_pack(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    env = {**os.environ, "AUDITPACK_HISTORY": str(tmp_path / "h.sqlite")}
+    proc = subprocess.Popen([sys.executable, "-m", "auditpack.cli", "demo", "--out", str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    seen = ""
+    assert proc.stderr is not None
+    while "event=started" not in seen:  # interrupt once collection is under way
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, seen
+        seen += line
+        assert time.monotonic() < deadline
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pack.")]
