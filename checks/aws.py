@@ -82,8 +82,8 @@ def _region_verdict(subject: Evidence | Resource, label: str, region: str | None
 # eea_residency
 # =========================================================================================
 
-LOCATED_KINDS = ("aws.s3_bucket", "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.rds_instance",
-                 "aws.rds_cluster", "aws.rds_snapshot", "aws.dynamodb_table", "aws.efs_file_system",
+LOCATED_KINDS = ("aws.s3_bucket", "aws.ec2_instance", "aws.ec2_image", "aws.ebs_volume", "aws.ebs_snapshot",
+                 "aws.rds_instance", "aws.rds_cluster", "aws.rds_snapshot", "aws.dynamodb_table", "aws.efs_file_system",
                  "aws.backup_vault", "aws.elb_load_balancer")
 
 

@@ -202,8 +202,9 @@ def seed_account_a() -> dict[str, str]:
                 "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": f"arn:aws:s3:::{dest}"}}]})
 
     ec2 = _client("ec2")
-    ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, TagSpecifications=[
-        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app-1"}]}])
+    app = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app-1"}]}])["Instances"][0]["InstanceId"]
+    ec2.create_image(InstanceId=app, Name="app-golden-image")
     ec2.enable_ebs_encryption_by_default()
     volumes = (("vol-good", True, True), ("vol-plain", False, True), ("vol-orphan", True, False))
     for name, encrypted, snapshot in volumes:
@@ -424,9 +425,10 @@ def test_no_call_is_repeated_for_the_same_resource(world: dict[str, Any]) -> Non
     assert [c for c, n in seen.items() if n > 1] == []
 
 
-def test_snapshots_are_listed_with_owner_self(world: dict[str, Any]) -> None:
-    snapshot_calls = [c for c in world["hooks"].calls if c[2] == "DescribeSnapshots"]
-    assert snapshot_calls and all("self" in c[3] for c in snapshot_calls)
+def test_snapshots_and_images_are_listed_with_owner_self(world: dict[str, Any]) -> None:
+    for operation in ("DescribeSnapshots", "DescribeImages"):
+        calls = [c for c in world["hooks"].calls if c[2] == operation]
+        assert calls and all("self" in c[3] for c in calls), operation
 
 
 # --- every check: pass and fail on the seeded world -------------------------------------------
@@ -440,6 +442,7 @@ def test_residency(findings: list[Finding], world: dict[str, Any]) -> None:
     expect(findings, check, "fail", "db-bad-replica")
     expect(findings, check, "fail", "us-dr")
     expect(findings, check, "pass", "app-1")
+    expect(findings, check, "pass", "app-golden-image")
     expect(findings, check, "pass", "vol-stockholm")
     eu = judge(world["evidence"], world["now"], residency="eea+adequacy")
     expect(eu, check, "pass", "london-bucket", contains="adequacy")

@@ -35,7 +35,8 @@ GLOBAL_KINDS = (
     "aws.iam_password_policy", "aws.cloudfront_distribution", "aws.cloudfront_config",
 )
 REGIONAL_KINDS = (
-    "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ebs_encryption_default", "aws.vpc",
+    "aws.ec2_instance", "aws.ec2_image", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ebs_encryption_default",
+    "aws.vpc",
     "aws.vpc_flow_logs", "aws.security_group", "aws.rds_instance", "aws.rds_cluster", "aws.rds_snapshot",
     "aws.dynamodb_table", "aws.dynamodb_pitr", "aws.efs_file_system", "aws.elb_load_balancer", "aws.elb_attributes",
     "aws.elb_listener", "aws.elb_ssl_policy", "aws.cloudtrail_trail", "aws.cloudtrail_status", "aws.backup_plan",

@@ -21,6 +21,7 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("sts", "AssumeRole"): "sts:AssumeRole",
     ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
     ("ec2", "DescribeInstances"): "ec2:DescribeInstances",
+    ("ec2", "DescribeImages"): "ec2:DescribeImages",
     ("ec2", "DescribeVolumes"): "ec2:DescribeVolumes",
     ("ec2", "DescribeSnapshots"): "ec2:DescribeSnapshots",
     ("ec2", "GetEbsEncryptionByDefault"): "ec2:GetEbsEncryptionByDefault",

@@ -114,6 +114,14 @@ class Ec2Instance(EvidenceRecord, kind="aws.ec2_instance"):
     security_groups: tuple[str, ...] = ()
 
 
+class Ec2Image(EvidenceRecord, kind="aws.ec2_image"):
+    image_id: str
+    name: str | None
+    state: str | None
+    public: bool
+    encrypted_snapshots: bool | None = None  # every EBS block device snapshot encrypted (None: no EBS devices)
+
+
 class EbsVolume(EvidenceRecord, kind="aws.ebs_volume"):
     volume_id: str
     encrypted: bool

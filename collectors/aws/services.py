@@ -28,9 +28,9 @@ from .session import EXPECTED_ERRORS, Account, Memo, TaskPool, classify, error_c
 PROVIDER = "aws"
 #: Kinds whose resources have a location: when one fails, the account's locations are incomplete.
 LOCATED_KINDS = frozenset({
-    "aws.s3_bucket", "aws.ec2_instance", "aws.ebs_volume", "aws.ebs_snapshot", "aws.rds_instance", "aws.rds_cluster",
-    "aws.rds_snapshot", "aws.dynamodb_table", "aws.efs_file_system", "aws.backup_vault", "aws.elb_load_balancer",
-    "aws.s3_bucket_replication", "aws.backup_plan",
+    "aws.s3_bucket", "aws.ec2_instance", "aws.ec2_image", "aws.ebs_volume", "aws.ebs_snapshot", "aws.rds_instance",
+    "aws.rds_cluster", "aws.rds_snapshot", "aws.dynamodb_table", "aws.efs_file_system", "aws.backup_vault",
+    "aws.elb_load_balancer", "aws.s3_bucket_replication", "aws.backup_plan",
 })
 ELB_KINDS = ("aws.elb_load_balancer", "aws.elb_attributes", "aws.elb_listener", "aws.elb_ssl_policy")
 BUCKET_KINDS = ("aws.s3_bucket", "aws.s3_bucket_encryption", "aws.s3_bucket_policy", "aws.s3_bucket_logging",
@@ -162,6 +162,23 @@ def ec2_instances(run: Run, acct: Account, region: str) -> None:
             res = run.resource(acct, "ec2_instance", run.arn(acct, "ec2", region, f"instance/{iid}"),
                                _tag(inst, "Name") or iid, region)
             run.ok(rec, res, inst, source)
+
+
+def ec2_images(run: Run, acct: Account, region: str) -> None:
+    ec2 = acct.client("ec2", region)
+    source = "ec2:DescribeImages"
+    # Owners=['self']: without it EC2 lists every public image in the region.
+    images = run.region_listing(acct, region, "aws.ec2_image", "ec2_image", source,
+                                lambda: list(ec2.describe_images(Owners=["self"]).get("Images", [])))
+    for image in images or []:
+        iid = image["ImageId"]
+        acct.found(region)
+        ebs = [d["Ebs"] for d in image.get("BlockDeviceMappings", []) if d.get("Ebs")]
+        rec = r.Ec2Image(image_id=iid, name=image.get("Name"), state=image.get("State"),
+                         public=bool(image.get("Public")),
+                         encrypted_snapshots=all(bool(e.get("Encrypted")) for e in ebs) if ebs else None)
+        run.ok(rec, run.resource(acct, "ec2_image", run.arn(acct, "ec2", region, f"image/{iid}", account=False),
+                                 image.get("Name") or iid, region), image, source)
 
 
 def ebs_volumes(run: Run, acct: Account, region: str) -> None:
@@ -590,7 +607,7 @@ def _kms_key(run: Run, acct: Account, region: str, res: Resource) -> None:
 
 
 REGIONAL_READERS: tuple[Callable[[Run, Account, str], None], ...] = (
-    ec2_instances, ebs_volumes, ebs_snapshots, ebs_encryption_default, vpcs, security_groups,
+    ec2_instances, ec2_images, ebs_volumes, ebs_snapshots, ebs_encryption_default, vpcs, security_groups,
     rds, rds_clusters, rds_snapshots, dynamodb, efs, elbv2, cloudtrail,
     backup_plans, backup_vaults, backup_protected_resources, kms,
 )
