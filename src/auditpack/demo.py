@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -61,7 +61,7 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def seed_aws(endpoint: str) -> None:
+def seed_aws(endpoint: str, now: datetime) -> None:
     """A small company account: mostly good in the EEA, with the usual mistakes."""
     import boto3
 
@@ -98,8 +98,8 @@ def seed_aws(endpoint: str) -> None:
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small", SecurityGroupIds=[sg],
                       TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app-1"}]}])
-    ec2.create_volume(AvailabilityZone="eu-central-1a", Size=50, Encrypted=True, TagSpecifications=[
-        {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "app-data"}]}])
+    app_volume = ec2.create_volume(AvailabilityZone="eu-central-1a", Size=50, Encrypted=True, TagSpecifications=[
+        {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "app-data"}]}])["VolumeId"]
     # created before encryption-by-default was switched on in this region
     ec2w = client("ec2", "eu-west-1")
     ec2w.create_volume(AvailabilityZone="eu-west-1a", Size=100, Encrypted=False, TagSpecifications=[
@@ -127,6 +127,34 @@ def seed_aws(endpoint: str) -> None:
                             EnableLogFileValidation=True)
     cloudtrail.start_logging(Name="org-trail")
 
+    # AWS Backup: daily backups of the app volume, with a copy to a vault in the US (data leaving the EEA)
+    from auditpack.collectors.aws.emulator import add_protected_resource
+
+    account = client("sts").get_caller_identity()["Account"]
+    client("backup", "us-east-1").create_backup_vault(BackupVaultName="demo-dr-vault")
+    backup = client("backup")
+    backup.create_backup_vault(BackupVaultName="demo-vault")
+    plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": "daily", "Rules": [{
+        "RuleName": "daily", "TargetBackupVaultName": "demo-vault", "ScheduleExpression": "cron(0 3 * * ? *)",
+        "Lifecycle": {"DeleteAfterDays": 35},
+        "CopyActions": [{"DestinationBackupVaultArn":
+                         f"arn:aws:backup:us-east-1:{account}:backup-vault:demo-dr-vault"}]}]})["BackupPlanId"]
+    volume_arn = f"arn:aws:ec2:eu-central-1:{account}:volume/{app_volume}"
+    backup.create_backup_selection(BackupPlanId=plan, BackupSelection={
+        "SelectionName": "app", "IamRoleArn": f"arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole",
+        "Resources": [volume_arn]})
+    add_protected_resource(volume_arn, "EBS", now - timedelta(hours=5), account, name="app-data")
+
+    # the public load balancer still answers plain HTTP without redirecting to HTTPS
+    subnets = [sn["SubnetId"] for sn in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    elb = client("elbv2")
+    lb = elb.create_load_balancer(Name="demo-web", Subnets=subnets[:2], SecurityGroups=[sg],
+                                  Scheme="internet-facing", Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    group = elb.create_target_group(Name="demo-app", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                    TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+
     iam = client("iam", "us-east-1")
     iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True, RequireNumbers=True,
                                        RequireUppercaseCharacters=True, RequireLowercaseCharacters=True)
@@ -138,6 +166,9 @@ def aws_part(stack: contextlib.ExitStack, parts: DemoParts) -> None:
     # moto otherwise ships ~1,100 AMIs per region whose snapshots belong to the account itself:
     # an emulator artefact, not part of the demo company
     stack.enter_context(mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}))
+    from auditpack.collectors.aws.emulator import install
+
+    install()  # moto lacks the AWS Backup selection and protected-resource reads
     endpoint = stack.enter_context(moto_server())
     fake = {"AWS_ACCESS_KEY_ID": "AKIADEMO0000000000", "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
             "AWS_DEFAULT_REGION": "eu-central-1", "AWS_EC2_METADATA_DISABLED": "true"}
@@ -146,7 +177,7 @@ def aws_part(stack: contextlib.ExitStack, parts: DemoParts) -> None:
     stack.enter_context(mock.patch.dict(os.environ, fake))
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(key, None)
-    seed_aws(endpoint)
+    seed_aws(endpoint, utc_now())
     regions = ", ".join(f'"{r}"' for r in AWS_REGIONS)
     parts.sections.append(f'[aws]\nregions = [{regions}]\nendpoint_url = "{endpoint}"\n')
     parts.notes.append(f"AWS: moto server at {endpoint} (regions {', '.join(AWS_REGIONS)})")
