@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import install_plugin, run_cli
-
 from auditpack.signing import generate_keypair
+from helpers import install_plugin, run_cli
 
 
 def _run(tmp_path: Path, *extra: str) -> tuple[Path, Path]:

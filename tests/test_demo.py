@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
 
 from auditpack.emulators.sshd import sshd_available
+from helpers import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,8 @@ class Policy(Strict):
     backup_test_max_age_days: int = Field(35, gt=0,
                                           description="how recent a repository check or restore test must be")
     access_key_max_age_days: int = Field(90, gt=0)
-    snapshot_max_age_hours: float | None = Field(None, gt=0, description="EBS/RDS snapshot age limit; default: backup_max_age_hours")
+    snapshot_max_age_hours: float | None = Field(
+        None, gt=0, description="EBS/RDS snapshot age limit; default: backup_max_age_hours")
     deletion_days: int | None = Field(None, ge=0, description="deletion deadline after termination (DPA)")
     breach_deadline_hours: int | None = Field(None, gt=0, description="breach notification deadline (DPA)")
     audit_frequency: str | None = None

@@ -54,9 +54,12 @@ class Subprocessor(Strict):
     name: str
     service: str
     location: str = Field(description="as declared in the register, e.g. 'EEA (Germany)'")
-    countries: tuple[str, ...] = Field((), description="ISO codes the register allows; empty with eea=true means any EEA country")
+    countries: tuple[str, ...] = Field(
+        (), description="ISO codes the register allows; empty with eea=true means any EEA country")
     eea: bool = Field(False, description="the register declares 'EEA' without naming a country")
-    providers: tuple[str, ...] = Field((), description="collector provider ids and declared provider names that are this sub-processor, e.g. 'aws', 'hetzner', 'Hetzner Online'")
+    providers: tuple[str, ...] = Field(
+        (), description="collector provider ids and declared provider names that are this sub-processor, "
+                        "e.g. 'aws', 'hetzner', 'Hetzner Online'")
     note: str | None = None
 
     @field_validator("countries")
@@ -77,7 +80,8 @@ class Subprocessor(Strict):
 class Profile(Strict):
     profile: ProfileInfo
     parameters: dict[str, Any] = Field(default_factory=dict)
-    subprocessor_clause: str | None = Field(None, description="the clause or annex holding the register, e.g. 'Bijlage D'")
+    subprocessor_clause: str | None = Field(
+        None, description="the clause or annex holding the register, e.g. 'Bijlage D'")
     clauses: tuple[Clause, ...]
     subprocessors: tuple[Subprocessor, ...] = ()
 
@@ -89,7 +93,8 @@ class Profile(Strict):
     def _check(self) -> Profile:
         unknown = set(self.parameters) - set(Policy.model_fields)
         if unknown:
-            raise ValueError(f"[parameters] has unknown keys: {', '.join(sorted(unknown))} (allowed: the [policy] keys)")
+            raise ValueError(f"[parameters] has unknown keys: {', '.join(sorted(unknown))} "
+                             "(allowed: the [policy] keys)")
         try:
             Policy().with_overrides(self.parameters)  # validates the values
         except ValidationError as exc:
