@@ -172,6 +172,13 @@ class CollectContext:
         if self._on_progress is not None:
             self._on_progress(self.collector_id, self._done, self._total, message)
 
+    @property
+    def stopped(self) -> bool:
+        """True once the engine stopped listening (the collector timed out): a collector
+        with queued work should stop making calls."""
+        with self._lock:
+            return self._closed
+
     # -- engine side -------------------------------------------------------------------
     def close(self) -> list[Evidence]:
         """Stop accepting evidence (a timed-out collector's late output is dropped)."""

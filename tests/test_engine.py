@@ -202,3 +202,19 @@ def test_collectors_wait_only_for_what_they_read() -> None:
     first = First(Settings())
     assert [[c.id for c in w] for w in _waves([first, plain])] == [["aws", "tls"]]
     assert [[c.id for c in w] for w in _waves([first, discovering])] == [["aws"], ["tls"]]
+
+
+def test_a_timed_out_aws_collector_stops_making_calls() -> None:
+    from auditpack.collectors.aws.session import TaskPool
+
+    calls: list[int] = []
+    ctx = CollectContext("aws", "t", FIXED_NOW)
+    pool = TaskPool(2, lambda: ctx.stopped)
+    pool.submit(calls.append, 1)
+    pool.join()
+    ctx.close()  # what the engine does when the collector times out
+    assert ctx.stopped
+    for i in range(5):
+        pool.submit(calls.append, i + 2)
+    pool.join()
+    assert calls == [1]

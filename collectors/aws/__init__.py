@@ -74,7 +74,7 @@ class AwsCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> None:
         settings = self.aws
-        pool = TaskPool(settings.max_workers)
+        pool = TaskPool(settings.max_workers, lambda: ctx.stopped)
         run = Run(ctx, settings, pool, self.page_size)
         accounts: list[Account] = []
         try:

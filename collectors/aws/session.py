@@ -212,8 +212,9 @@ class TaskPool:
     queued calls retry against an endpoint that is gone.
     """
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, stopped: Callable[[], bool] = lambda: False) -> None:
         self._max = max(1, max_workers)
+        self._stopped = stopped  # the engine gave up on this collector: skip what is still queued
         self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._pending = 0
@@ -236,7 +237,8 @@ class TaskPool:
                 return
             func, args = item
             try:
-                func(*args)
+                if not self._stopped():
+                    func(*args)
             except Exception as exc:  # a bug in a task: kept and re-raised by the collector
                 with self._cond:
                     self.unexpected.append(exc)
