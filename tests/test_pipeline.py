@@ -50,6 +50,9 @@ def validate_findings(pack: Path) -> dict:
     ("[[hetzner.projects]]\nname = 'p'\n", "[[hetzner.projects]] #1 (name = \"p\"): missing required key 'token_env'"),
     ("[aws]\nregions = 'some'\n", "[aws]: regions"),
     ("[policy\n", "not valid TOML"),
+    ("[[dpa]]\nprofile = 'dioss'\n[[dpa]]\nprofile = 'nonexistent'\n",
+     "[[dpa]] #2: profile 'nonexistent': nonexistent: no built-in profile of that name"),
+    ("[[manual_evidence]]\npath = 'nope.pdf'\ntitle = 'ISO certificate'\n", "[[manual_evidence]]: path"),
 ])
 def test_bad_configuration_is_one_line_naming_the_key_and_exit_4(tmp_path: Path, body: str, expected: str) -> None:
     cfg = write_config(tmp_path / "bad.toml", body)

@@ -73,7 +73,17 @@ class RunResult:
 
 
 def load_profiles(config: Config) -> list[Profile]:
-    return [load_profile(ref.profile) for ref in config.core.dpa]
+    """Every ``[[dpa]]`` profile; an error names the configuration entry and the profile's own problem."""
+    from .errors import ConfigError
+
+    profiles = []
+    for number, ref in enumerate(config.core.dpa, 1):
+        try:
+            profiles.append(load_profile(ref.profile))
+        except ConfigError as exc:
+            inner = f"{exc.location}: {exc.message}" if exc.file.startswith("[[dpa]]") else str(exc)
+            raise ConfigError(config.source, f"[[dpa]] #{number}", f"profile {ref.profile!r}: {inner}") from None
+    return profiles
 
 
 def secret_names(config: Config, registry: Registry) -> list[str]:
