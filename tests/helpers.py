@@ -60,6 +60,7 @@ class WidgetSettings(BaseModel):
     marker: str | None = None
     bulk: int = 0
     bulk_bytes: int = 0
+    leak: bool = False
 
 
 class Widget(EvidenceRecord, kind="acme.widget"):
@@ -91,8 +92,12 @@ class WidgetCollector(Collector):
                           Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
                           raw={"name": name, "encrypted": enc, "debug": f"token={secret}"}, source="GET /widgets")
         for name in s.broken:
+            detail = f" (sent token {secret})" if s.leak else ""  # a careless SDK error message
+            if s.leak:
+                ctx.log.warning("widget %s refused the token %s", name, secret)
             ctx.failed("acme.widget", Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
-                       error="403 Forbidden", reason=ErrorReason.PERMISSION_DENIED, source="GET /widgets/" + name)
+                       error="403 Forbidden" + detail, reason=ErrorReason.PERMISSION_DENIED,
+                       source="GET /widgets/" + name)
         for i in range(s.bulk):
             ctx.collected(Widget(name=f"bulk{i}-enc", encrypted=True),
                           Resource("acme", "widget", f"acme:bulk{i}", f"bulk{i}", "DE", "acme-tenant"),

@@ -184,6 +184,22 @@ def test_secrets_never_reach_the_pack(tmp_path: Path) -> None:
     assert run_cli("verify", str(pack)).returncode == 0
 
 
+def test_secrets_never_reach_the_terminal_or_the_logs(tmp_path: Path) -> None:
+    site = install_plugin(tmp_path / "site")
+    secret = "s3cr3t-t0ken-value-43"
+    cfg = write_config(tmp_path / "c.toml", "[acme]\nwidgets = ['w1']\nbroken = ['w2']\nsecret_env = 'ACME_TOKEN'\n"
+                                            "leak = true\n")
+    for fmt in ("text", "json"):
+        proc = run_cli("check", "--config", str(cfg), "--format", fmt, site=site, env={"ACME_TOKEN": secret})
+        assert proc.returncode == 3
+        assert "403 Forbidden (sent token [redacted])" in proc.stdout
+        assert "refused the token [redacted]" in proc.stderr
+        assert secret not in proc.stdout + proc.stderr
+    pack = tmp_path / "pack"
+    run_cli("run", "--config", str(cfg), "--out", str(pack), site=site, env={"ACME_TOKEN": secret})
+    assert all(secret not in p.read_text(errors="replace") for p in pack.rglob("*") if p.is_file())
+
+
 # --- interruption -----------------------------------------------------------------------------
 
 def _start_run(cfg: Path, pack: Path, site: Path) -> subprocess.Popen[str]:

@@ -137,10 +137,27 @@ def _summary(result: RunResult) -> str:
     return f"{len(result.findings)} findings: {', '.join(parts)}; evidence {state}{extra}"
 
 
+def _guard_secrets(args: argparse.Namespace, config: Any, registry: Any) -> None:
+    """Scrub the values of the configured secret variables from log lines and terminal output."""
+    from .runner import secret_names
+    from .secrets import Scrubber, ScrubFilter
+
+    scrubber = Scrubber.from_env(secret_names(config, registry))
+    args.scrubber = scrubber
+    for handler in logging.getLogger("auditpack").handlers:
+        handler.addFilter(ScrubFilter(scrubber))
+
+
+def _out(args: argparse.Namespace, text: str) -> None:
+    scrubber = getattr(args, "scrubber", None)
+    print(scrubber.scrub(text) if scrubber else text)
+
+
 def _execute(args: argparse.Namespace) -> RunResult:
     from .runner import execute
 
     config, registry = _load(args)
+    _guard_secrets(args, config, registry)
     sink = _progress(args)
     if isinstance(sink, RichProgress):
         with sink:
@@ -190,18 +207,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _finish_run(args, result, pack)
 
 
-def _print_check_table(result: RunResult, show_all: bool) -> None:
+def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
     findings = sorted(result.findings, key=lambda f: (STATUS_ORDER[f.status], f.measure, f.check, f.resource.id))
-    shown = [f for f in findings if show_all or f.status in (Status.FAIL, Status.ERROR)]
+    shown = [f for f in findings if args.all or f.status in (Status.FAIL, Status.ERROR)]
     for f in shown:
         label = f.status.value.upper() + (" (waived)" if f.waiver else "")
         where = f.resource.name or f.resource.id
-        print(f"{label:<16} {f.check}  [{f.resource.provider}] {where}")
-        print(f"{'':<16} {f.message}")
+        _out(args, f"{label:<16} {f.check}  [{f.resource.provider}] {where}")
+        _out(args, f"{'':<16} {f.message}")
         if f.remediation and f.status in (Status.FAIL, Status.ERROR):
-            print(f"{'':<16} hint: {f.remediation}")
+            _out(args, f"{'':<16} hint: {f.remediation}")
     if not shown:
-        print("No failing or errored findings." if not show_all else "No findings.")
+        print("No failing or errored findings." if not args.all else "No findings.")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -218,9 +235,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         from .pack import findings_document
 
-        print(json.dumps(findings_document(result.run, result.findings), indent=2, sort_keys=True))
+        _out(args, json.dumps(findings_document(result.run, result.findings), indent=2, sort_keys=True))
     else:
-        _print_check_table(result, args.all)
+        _print_check_table(args, result)
     return _finish_run(args, result, pack)
 
 
