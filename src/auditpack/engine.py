@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -28,7 +28,6 @@ from .catalogs import Catalogs
 from .config import Config, Policy, Waiver
 from .model import (
     AttemptStatus,
-    ClauseRef,
     ErrorReason,
     Evidence,
     Finding,
@@ -41,8 +40,6 @@ from .profiles import Profile
 from .registry import Registry
 
 log = logging.getLogger("auditpack.engine")
-
-ProgressFn = Callable[[str, int, int | None, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +306,3 @@ def evaluate(evidence: Sequence[Evidence], checks: Iterable[Check], policy: Poli
     out.sort(key=lambda f: (f.measure, f.check, f.resource.provider, f.resource.scope or "", f.resource.id,
                             f.status, f.message))
     return out
-
-
-def sort_clauses(clauses: Iterable[ClauseRef]) -> tuple[ClauseRef, ...]:
-    return tuple(sorted(set(clauses), key=lambda c: (c.profile, c.clause)))

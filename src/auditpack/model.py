@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -261,9 +261,6 @@ class Evidence:
         name = slug(self.resource.name or self.resource.id.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
         scope = slug(self.resource.scope or self.provenance.scope or "global")
         return f"evidence/{slug(self.provenance.collector)}/{scope}/{slug(self.kind)}/{name}-{digest}.json"
-
-    def with_raw(self, raw: Any) -> Evidence:
-        return replace(self, raw=raw)
 
     def to_json(self) -> dict[str, Any]:
         return {

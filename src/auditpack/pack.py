@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackError
-from .model import Evidence, Finding, canonical_json, sha256_hex, slug
+from .model import Evidence, Finding, sha256_hex, slug
 from .secrets import Scrubber
 
 FINDINGS_SCHEMA = "auditpack.findings/v1"
@@ -203,7 +203,3 @@ def verify_pack(root: Path, check_signature: Callable[[bytes, bytes], bool] | No
 
 def manual_name(path: Path) -> str:
     return f"{sha256_hex(str(path).encode())[:8]}-{slug(path.name, 80)}"
-
-
-def content_digest(value: Any) -> str:
-    return sha256_hex(canonical_json(value))
