@@ -250,6 +250,7 @@ class ProfileView:
     verdicts: tuple[tuple[VerdictView, int], ...]  # clause count per verdict
     register_clause: str
     register: tuple[RegisterRow, ...]
+    draft: bool = False  # an unreviewed draft from `auditpack dpa import`: the report says so
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,7 @@ class Cover:
     profiles: tuple[str, ...]
     totals: Counts
     policy: tuple[Parameter, ...]
+    drafts: tuple[str, ...] = ()  # ids of unreviewed draft profiles (banner on the cover)
 
 
 @dataclass(frozen=True)
@@ -525,6 +527,7 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
         verdicts=_verdict_counts(c.verdict for c in clauses),
         register_clause=_text(profile.get("subprocessor_clause")),
         register=_register(profile, rows),
+        draft=bool(info.get("draft")),
     )
 
 
@@ -616,6 +619,7 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
         scope=tuple(lines),
         profiles=tuple(f"{p['profile']['id']}: {p['profile'].get('title', '')}" for p in context.get("profiles", ())),
         totals=Counts.of(rows),
+        drafts=tuple(p["profile"]["id"] for p in context.get("profiles", ()) if p["profile"].get("draft")),
         policy=tuple(_parameter(k, v) for k, v in sorted((context.get("policy") or {}).items()) if v is not None),
     )
 

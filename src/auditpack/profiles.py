@@ -30,6 +30,8 @@ class ProfileInfo(Strict):
     date: str | None = None
     language: str = "nl"
     source: str | None = Field(None, description="the document this profile was made from")
+    draft: bool = Field(False, description="drafted by `auditpack dpa import` and not yet reviewed: "
+                        "reports show a draft banner until a person sets it to false")
 
 
 class Clause(Strict):
