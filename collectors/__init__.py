@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from auditpack import __version__
+from auditpack.config import ConfigProblem
 from auditpack.model import (
     AttemptStatus,
     ErrorReason,
@@ -227,6 +228,12 @@ class Collector(ABC):
     def secret_env_names(self) -> list[str]:
         """Names of environment variables holding secrets this collector reads; their
         values are scrubbed from everything written."""
+        return []
+
+    def preflight(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        """References in the settings that do not resolve before anything is called (files
+        that do not exist, secret variables that are unset, names no provider knows).
+        Offline and quick: the run stops with exit 4 on the first problem."""
         return []
 
     @abstractmethod

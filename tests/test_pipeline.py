@@ -52,7 +52,8 @@ def validate_findings(pack: Path) -> dict:
     ("[policy\n", "not valid TOML"),
     ("[[dpa]]\nprofile = 'dioss'\n[[dpa]]\nprofile = 'nonexistent'\n",
      "[[dpa]] #2: profile 'nonexistent': nonexistent: no built-in profile of that name"),
-    ("[[manual_evidence]]\npath = 'nope.pdf'\ntitle = 'ISO certificate'\n", "[[manual_evidence]]: path"),
+    ("[run]\nmanual_evidence_only = true\n[[manual_evidence]]\npath = 'nope.pdf'\ntitle = 'ISO certificate'\n",
+     "[[manual_evidence]] #1: path: "),
 ])
 def test_bad_configuration_is_one_line_naming_the_key_and_exit_4(tmp_path: Path, body: str, expected: str) -> None:
     cfg = write_config(tmp_path / "bad.toml", body)
@@ -78,8 +79,11 @@ def test_usage_error_is_exit_2() -> None:
 
 # --- the pack ---------------------------------------------------------------------------------
 
-def test_run_without_providers_writes_a_valid_verifiable_pack(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "c.toml", "[organisation]\nname = 'Empty Co'\n")
+MANUAL_ONLY = "[run]\nmanual_evidence_only = true\n"
+
+
+def test_manual_evidence_only_run_writes_a_valid_verifiable_pack(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "[organisation]\nname = 'Empty Co'\n" + MANUAL_ONLY)
     pack = tmp_path / "pack"
     proc = run_cli("run", "--config", str(cfg), "--out", str(pack))
     assert proc.returncode == 0, proc.stderr
@@ -94,7 +98,7 @@ def test_run_without_providers_writes_a_valid_verifiable_pack(tmp_path: Path) ->
 
 
 def test_verify_names_changed_missing_and_added_files(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "c.toml", "")
+    cfg = write_config(tmp_path / "c.toml", MANUAL_ONLY)
     pack = tmp_path / "pack"
     assert run_cli("run", "--config", str(cfg), "--out", str(pack)).returncode == 0
     data = bytearray((pack / "report.md").read_bytes())
@@ -110,7 +114,7 @@ def test_verify_names_changed_missing_and_added_files(tmp_path: Path) -> None:
 
 
 def test_existing_pack_is_never_overwritten_without_replace(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "c.toml", "")
+    cfg = write_config(tmp_path / "c.toml", MANUAL_ONLY)
     pack = tmp_path / "pack"
     assert run_cli("run", "--config", str(cfg), "--out", str(pack)).returncode == 0
     before = (pack / "manifest.json").read_bytes()
@@ -163,7 +167,7 @@ def test_broken_plugin_is_reported_and_skipped(tmp_path: Path) -> None:
                           entry_points="[auditpack.collectors]\nbad = bad_plugin:Nope\n")
     listing = run_cli("collectors", site=site)
     assert listing.returncode == 0 and "BROKEN" in listing.stdout and "missing dependency foo" in listing.stdout
-    cfg = write_config(tmp_path / "c.toml", "")
+    cfg = write_config(tmp_path / "c.toml", MANUAL_ONLY)
     proc = run_cli("run", "--config", str(cfg), "--out", str(tmp_path / "pack"), site=site)
     assert proc.returncode == 3, proc.stderr  # it ran, but says evidence may be missing
     doc = validate_findings(tmp_path / "pack")
@@ -274,8 +278,24 @@ def test_runs_are_recorded_in_the_history_database(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT complete, exit_code, pass, fail, pack_path FROM runs").fetchall()
     assert rows == [(1, 1, 1, 1, str((tmp_path / "p1").resolve()))]
-    listing = run_cli("history", "--database", str(db))
-    assert "exit=1" in listing.stdout and "pass=1 fail=1" in listing.stdout
+    # the configured path, without --database and with a different $AUDITPACK_HISTORY
+    listing = run_cli("history", "--config", str(cfg), site=site,
+                      env={"AUDITPACK_HISTORY": str(tmp_path / "other.sqlite")})
+    header, row = listing.stdout.splitlines()
+    assert header.split() == ["STARTED", "(UTC)", "RUN", "EXIT", "EVIDENCE", "PASS", "FAIL", "ERROR", "MANUAL", "PACK"]
+    assert row.split()[2:8] == ["1", "complete", "1", "1", "0", "0"]
+    assert run_cli("history", "--database", str(db)).stdout == listing.stdout
+
+
+def test_history_says_when_the_database_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "history.sqlite"
+    proc = run_cli("history", "--database", str(missing))
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"auditpack: no history database at {missing}: no run has been recorded there yet"
+    assert not missing.parent.exists()  # looking does not create it
+    cfg = write_config(tmp_path / "c.toml", MANUAL_ONLY)
+    proc = run_cli("history", "--config", str(cfg))
+    assert "does not record runs ([history] enabled = false)" in proc.stdout
 
 
 def test_check_shows_failing_items_first_with_a_hint(tmp_path: Path) -> None:

@@ -14,14 +14,17 @@ hidden by concurrency. Every call the collector can make is declared in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from auditpack.collectors import CollectContext, Collector, ProviderUse
+from auditpack.config import ConfigProblem
 
 from . import records as r
 from .config import AwsAccount, AwsSettings
+from .config import preflight as settings_preflight
 from .policy import declared_actions
 from .services import GLOBAL_READERS, PROVIDER, REGIONAL_READERS, Run
 from .session import EXPECTED_ERRORS, Account, SessionHook, TaskPool, assumed_session, classify, new_session
@@ -67,6 +70,9 @@ class AwsCollector(Collector):
     def aws(self) -> AwsSettings:
         assert isinstance(self.settings, AwsSettings)
         return self.settings
+
+    def preflight(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        return settings_preflight(self.aws, environ)
 
     def scopes(self) -> list[str]:
         out = ["default"] if self.aws.use_default_credentials else []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field
 
-from auditpack.config import Strict
+from auditpack.config import ConfigProblem, Strict
 
 
 class AwsAccount(Strict):
@@ -28,3 +29,42 @@ class AwsSettings(Strict):
     max_attempts: int = Field(8, ge=1, le=20, description="botocore retries (adaptive mode) on throttling")
     connect_timeout: float = Field(10, gt=0)
     read_timeout: float = Field(30, gt=0)
+
+
+def known_regions() -> dict[str, str]:
+    """Every region botocore's bundled endpoint data knows, with its partition (offline)."""
+    from botocore.loaders import create_loader
+
+    data = create_loader().load_data("endpoints")
+    return {region: part["partition"] for part in data["partitions"] for region in part.get("regions", {})}
+
+
+def preflight(settings: AwsSettings, environ: Mapping[str, str]) -> list[ConfigProblem]:
+    """Region names no AWS partition knows, and a named profile the credential chain lacks.
+    ``regions = "all"`` is resolved at collection from what the account reports."""
+    problems: list[ConfigProblem] = []
+    if not settings.use_default_credentials and not settings.accounts:
+        problems.append(ConfigProblem("[aws]", "use_default_credentials = false and no [[aws.accounts]]: "
+                                               "the section reads nothing"))
+    if settings.regions != "all":
+        known = known_regions()
+        for region in settings.regions:
+            if region not in known:
+                import difflib
+
+                near = difflib.get_close_matches(region, list(known), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                problems.append(ConfigProblem("[aws]", f"regions: {region!r} is not an AWS region known to botocore "
+                                                       f"(its endpoint data; update botocore for a new region){hint}"))
+        partitions = sorted({known[r] for r in settings.regions if r in known})
+        if len(partitions) > 1:
+            problems.append(ConfigProblem("[aws]", f"regions: the list mixes AWS partitions ({', '.join(partitions)}); "
+                                                   "one credential chain reaches one partition"))
+    if settings.profile is not None:
+        import botocore.session
+
+        available = botocore.session.Session().available_profiles
+        if settings.profile not in available:
+            problems.append(ConfigProblem("[aws]", f"profile: no AWS profile named {settings.profile!r} in the "
+                                                   "AWS config or credentials files"))
+    return problems

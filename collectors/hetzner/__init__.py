@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auditpack.collectors import CollectContext, Collector, ProviderUse, fan_out
+from auditpack.config import ConfigProblem
 from auditpack.model import ErrorReason, EvidenceRecord, Resource
 
 from .config import HetznerProject, HetznerSettings
+from .config import preflight as settings_preflight
 from .records import (
     FirewallRule,
     FirewallSelector,
@@ -275,6 +277,9 @@ class HetznerCollector(Collector):
         if not isinstance(self.settings, HetznerSettings):
             raise TypeError("the hetzner collector needs HetznerSettings")
         return self.settings
+
+    def preflight(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        return settings_preflight(self.config, environ)
 
     def scopes(self) -> list[str]:
         return [p.name for p in self.config.projects] if self.settings is not None else []

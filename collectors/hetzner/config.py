@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import Field
 
-from auditpack.config import Strict
+from auditpack.config import ConfigProblem, Strict, entry_location, unset_variable
 
 
 class HetznerProject(Strict):
@@ -25,3 +27,15 @@ class HetznerSettings(Strict):
     max_retries: int = Field(5, ge=0, le=20)
     backoff_base: float = Field(1.0, ge=0, description="first retry delay in seconds (doubles per retry)")
     backoff_max: float = Field(60.0, ge=0, description="longest single wait, also for Retry-After/RateLimit-Reset")
+
+
+def preflight(settings: HetznerSettings, environ: Mapping[str, str]) -> list[ConfigProblem]:
+    """Every project's token variable must be set before the first request."""
+    problems = []
+    if not settings.projects:
+        problems.append(ConfigProblem("[hetzner]", "projects: no [[hetzner.projects]]: the section reads nothing"))
+    for number, project in enumerate(settings.projects, 1):
+        message = unset_variable(environ, project.token_env, "token_env")
+        if message:
+            problems.append(ConfigProblem(entry_location("hetzner.projects", number, project.name), message))
+    return problems

@@ -17,11 +17,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from auditpack.collectors import CollectContext, Collector, ProviderUse, fan_out
+from auditpack.config import ConfigProblem
 from auditpack.model import ErrorReason, Evidence, EvidenceRecord, Resource
 
 from . import commands as cmd
 from . import parse
 from .config import BackupTarget, SshHost, SshSettings
+from .config import preflight as settings_preflight
 from .records import (
     BackupTest,
     BlockDevices,
@@ -113,6 +115,10 @@ class SshCollector(Collector):
 
     def enabled(self) -> bool:
         return bool(self.hosts)
+
+    def preflight(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        settings = self.settings
+        return settings_preflight(settings, environ) if isinstance(settings, SshSettings) else []
 
     def scopes(self) -> list[str]:
         return [h.name for h in self.hosts] or ["global"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from auditpack.config import ConfigPath, Strict
+from auditpack.config import ConfigPath, ConfigProblem, Strict, entry_location, missing_file, unset_variable
 
 
 class BackupTarget(Strict):
@@ -51,3 +52,18 @@ class SshSettings(Strict):
         if twice:  # the name is the scope of every finding: two hosts must not share it
             raise ValueError(f"host names must be unique: {', '.join(twice)}")
         return self
+
+
+def preflight(settings: SshSettings, environ: Mapping[str, str]) -> list[ConfigProblem]:
+    """Key files and known_hosts files exist, passphrase variables are set."""
+    problems = []
+    for number, host in enumerate(settings.hosts, 1):
+        where = entry_location("ssh.hosts", number, host.name)
+        messages = [missing_file(host.key_file, "key_file"), missing_file(host.known_hosts, "known_hosts"),
+                    unset_variable(environ, host.key_passphrase_env, "key_passphrase_env")]
+        problems += [ConfigProblem(where, m) for m in messages if m]
+        for index, backup in enumerate(host.backups, 1):
+            message = unset_variable(environ, backup.passphrase_env, "passphrase_env")
+            if message:
+                problems.append(ConfigProblem(f"{where} [[backups]] #{index} (path = {backup.path!r})", message))
+    return problems

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from auditpack.collectors import CollectContext, Collector, fan_out
+from auditpack.config import ConfigProblem
 from auditpack.model import ErrorReason, Resource
 
 from .config import TlsEndpoint, TlsSettings
+from .config import preflight as settings_preflight
 from .discovery import DISCOVERY_KINDS, Target, targets
 from .probe import (
     ProbeError,
@@ -104,6 +106,9 @@ class TlsCollector(Collector):
     def tls_settings(self) -> TlsSettings:
         assert isinstance(self.settings, TlsSettings)
         return self.settings
+
+    def preflight(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        return settings_preflight(self.tls_settings, environ)
 
     def scopes(self) -> list[str]:
         settings = self.settings

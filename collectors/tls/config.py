@@ -17,11 +17,12 @@ is where to connect instead of resolving ``host`` (a private address, a loopback
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from auditpack.config import ConfigPath, Strict
+from auditpack.config import ConfigPath, ConfigProblem, Strict, missing_file
 
 
 class TlsEndpoint(Strict):
@@ -107,3 +108,13 @@ class TlsSettings(Strict):
                 raise ValueError(f"endpoint {endpoint.id} is listed twice")
             seen.add(endpoint.id)
         return value
+
+
+def preflight(settings: TlsSettings, environ: Mapping[str, str]) -> list[ConfigProblem]:
+    """The extra trust anchors must exist (else every endpoint would be an error)."""
+    problems = []
+    if not settings.endpoints and not settings.discover:
+        problems.append(ConfigProblem("[tls]", "endpoints: none listed and discover = false: "
+                                               "the section reads nothing"))
+    message = missing_file(settings.ca_bundle, "ca_bundle")
+    return problems + ([ConfigProblem("[tls]", message)] if message else [])

@@ -335,7 +335,12 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     for path in (private, public):
         if path.exists():
             return _fail(f"{path} already exists; refusing to overwrite a key", EXIT_USAGE)
-    generate_keypair(private, public)
+    try:
+        for path, mode in ((private, 0o700), (public, 0o755)):
+            path.parent.mkdir(mode=mode, parents=True, exist_ok=True)
+        generate_keypair(private, public)
+    except OSError as exc:
+        return _fail(f"cannot write the key pair: {exc.filename or private}: {exc.strerror or exc}", EXIT_USAGE)
     print(f"auditpack: signing key written to {private} (keep it secret), public key to {public} (give it "
           "to the auditor: auditpack verify DIR --public-key ...)")
     return EXIT_OK
@@ -344,13 +349,27 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from .history import History, default_path
 
-    runs = History(default_path(args.database)).recent(args.limit)
+    configured = args.database
+    if configured is None and args.config:
+        config, _ = _load(args)
+        if not config.core.history.enabled:
+            print(f"auditpack: {args.config} does not record runs ([history] enabled = false)")
+            return EXIT_OK
+        configured = config.core.history.path
+    path = default_path(configured)
+    if not path.is_file():
+        print(f"auditpack: no history database at {path}: no run has been recorded there yet")
+        return EXIT_OK
+    runs = History(path).recent(args.limit)
     if not runs:
-        print("No runs recorded yet.")
+        print(f"auditpack: the history database {path} holds no runs yet")
+        return EXIT_OK
+    row = "{:<20}  {:<24}  {:>4}  {:<10}  {:>5}  {:>5}  {:>5}  {:>6}  {}"
+    print(row.format("STARTED (UTC)", "RUN", "EXIT", "EVIDENCE", "PASS", "FAIL", "ERROR", "MANUAL", "PACK"))
     for r in runs:
         c = r.counts
-        print(f"{r.started_at}  {r.id}  exit={r.exit_code} {'complete' if r.complete else 'INCOMPLETE'}  "
-              f"pass={c['pass']} fail={c['fail']} error={c['error']} manual={c['manual']}  {r.pack_path or '-'}")
+        print(row.format(r.started_at, r.id, r.exit_code, "complete" if r.complete else "INCOMPLETE",
+                         c["pass"], c["fail"], c["error"], c["manual"], r.pack_path or "-"))
     return EXIT_OK
 
 
@@ -410,9 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public", required=True, metavar="FILE", help="where to write the public key (PEM)")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("history", parents=[common], help="list recorded runs")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--database", metavar="FILE", help="history database (default: the user's data dir)")
+    p = sub.add_parser("history", parents=[common], help="list recorded runs, newest first")
+    p.add_argument("--limit", type=int, default=20, help="how many runs to list (default 20)")
+    p.add_argument("--config", metavar="FILE", help="read the database path from this configuration's [history] path")
+    p.add_argument("--database", metavar="FILE", help="the history database (default: --config's [history] path, "
+                   "else $AUDITPACK_HISTORY, else the user's data dir)")
     p.set_defaults(func=cmd_history)
     return parser
 

@@ -15,10 +15,20 @@ import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic import Strict as StrictType
 from pydantic.functional_validators import AfterValidator
 
 from .errors import ConfigError
@@ -48,10 +58,25 @@ def _after_path(value: str, info: ValidationInfo) -> str:
 ConfigPath = Annotated[str, AfterValidator(_after_path)]
 
 
-class Strict(BaseModel):
-    """Base of every configuration model: unknown keys are errors, values are frozen."""
+#: a measure named by its string value (strict models otherwise want the enum member)
+MeasureName = Annotated[Measure, StrictType(False)]
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+class Strict(BaseModel):
+    """Base of every configuration model: unknown keys are errors, values are frozen, and
+    types are strict (``port = "22"`` is an error, not 22: a quoted number is a typo that
+    must not be guessed at)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrays_as_tuples(cls, value: Any) -> Any:
+        """TOML arrays arrive as lists; the frozen models hold tuples (strict mode would
+        otherwise reject every array)."""
+        if isinstance(value, Mapping):
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+        return value
 
 
 class Policy(Strict):
@@ -85,6 +110,9 @@ class Organisation(Strict):
 class RunSettings(Strict):
     max_parallel_collectors: int = Field(4, ge=1, le=64)
     collector_timeout_seconds: float = Field(900, gt=0)
+    manual_evidence_only: bool = Field(
+        False, description="true: collect nothing, only render [[manual_evidence]] (otherwise a "
+                           "configuration without any source is an error)")
 
 
 class HistorySettings(Strict):
@@ -114,12 +142,41 @@ class Waiver(Strict):
 
 
 class ManualEvidence(Strict):
-    """A document a person attaches (ISO certificate, pen-test report, restore-test record)."""
+    """A document a person attaches (ISO certificate, pen-test report, restore-test record).
+
+    It answers DPA clauses and controls only when it names them, was reviewed by someone
+    (``reviewer``) and is valid on the day of the run (``valid_until`` and/or ``max_age_days``
+    after its ``date``): then it supports them with basis *attested*, never *observed*.
+    """
 
     path: ConfigPath
     title: str
-    measures: tuple[Measure, ...] = ()
+    measures: tuple[MeasureName, ...] = ()
     date: dt.date | None = None
+    clauses: tuple[str, ...] = Field((), description='DPA clauses it answers: "<profile id>: <clause ref>"')
+    iso: tuple[str, ...] = Field((), description='ISO/IEC 27001:2022 Annex A controls it answers: "A.5.30"')
+    gdpr: tuple[str, ...] = Field((), description='GDPR articles it answers: "28(1)"')
+    reviewer: str | None = Field(None, min_length=1, description="who checked the document")
+    valid_until: dt.date | None = Field(None, description="last day the document is valid")
+    max_age_days: int | None = Field(None, gt=0, description="valid for this many days after `date`")
+
+    @model_validator(mode="after")
+    def _attestation_is_complete(self) -> ManualEvidence:
+        if self.max_age_days is not None and self.date is None:
+            raise ValueError("max_age_days needs the document's `date`")
+        if self.clauses or self.iso or self.gdpr:
+            if not self.reviewer:
+                raise ValueError("a document that answers clauses or controls needs a `reviewer`")
+            if self.valid_until is None and self.max_age_days is None:
+                raise ValueError("a document that answers clauses or controls needs `valid_until` or `max_age_days`")
+        return self
+
+    def expires_on(self) -> dt.date | None:
+        """The last day this document is valid (the earlier of both limits), None: no limit."""
+        limits = [d for d in (self.valid_until,) if d is not None]
+        if self.max_age_days is not None and self.date is not None:
+            limits.append(self.date + dt.timedelta(days=self.max_age_days))
+        return min(limits) if limits else None
 
 
 class CoreConfig(Strict):
@@ -133,6 +190,41 @@ class CoreConfig(Strict):
 
 
 CORE_SECTIONS = frozenset(CoreConfig.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """A reference in a valid configuration that does not resolve (a missing key file, an
+    unset secret variable, an unknown region): found by the pre-flight pass, before any
+    collection. ``location`` as in errors: ``[tls]``, ``[[ssh.hosts]] #1 (name = "b")``."""
+
+    location: str
+    message: str
+
+
+def entry_location(table: str, number: int, name: str | None = None) -> str:
+    """``[[ssh.hosts]] #2 (name = "backup-1")``: how errors name an entry of an array of tables."""
+    label = f' (name = "{name}")' if name else ""
+    return f"[[{table}]] #{number}{label}"
+
+
+def missing_file(path: str | None, key: str) -> str | None:
+    """A message when a configured file does not exist or is not a file."""
+    if path is None:
+        return None
+    target = Path(path)
+    if not target.exists():
+        return f"{key}: {path!r} does not exist"
+    if not target.is_file():
+        return f"{key}: {path!r} is not a file"
+    return None
+
+
+def unset_variable(environ: Mapping[str, str], name: str | None, key: str) -> str | None:
+    """A message when the environment variable a configuration key names is unset or empty."""
+    if name is None or environ.get(name):
+        return None
+    return f"{key}: the environment variable {name} is not set" + (" (it is empty)" if name in environ else "")
 
 
 class Config:
@@ -171,6 +263,11 @@ def _format_location(loc: tuple[Any, ...], data: Mapping[str, Any]) -> tuple[str
             parts = [f"[[{table_name}]] #{item + 1}{label}"]
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
+            value = node.get(item) if isinstance(node, Mapping) else None
+            if isinstance(value, list) and not all(isinstance(v, Mapping) for v in value):
+                # an array of values, not of tables: "admin_ports[1]"
+                key = str(item) + "".join(f"[{x + 1}]" if isinstance(x, int) else f".{x}" for x in loc[i + 1:])
+                break
             if isinstance(node, Mapping) and isinstance(node.get(item), (Mapping, list)) and i < len(loc) - 1:
                 table.append(str(item))
                 parts = [f"[{'.'.join(table)}]"]
@@ -201,6 +298,19 @@ def _one_line(exc: ValidationError, data: Mapping[str, Any], prefix: tuple[Any, 
     return section, message
 
 
+def _check_waivers(waivers: tuple[Waiver, ...], registry: Registry, file: str) -> None:
+    """A waiver for a check that does not exist would show as "active" and cover nothing."""
+    import difflib
+
+    if any(b.group.endswith("checks") for b in registry.broken):
+        return  # a check plugin failed to load: its ids are unknown, the run is incomplete anyway
+    for number, waiver in enumerate(waivers, 1):
+        if waiver.check not in registry.checks:
+            near = difflib.get_close_matches(waiver.check, list(registry.checks), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else " (auditpack checks lists them)"
+            raise ConfigError(file, f"[[waivers]] #{number}", f"check: no check has the id {waiver.check!r}{hint}")
+
+
 def load_config(path: str | os.PathLike[str], registry: Registry) -> Config:
     """Read and validate a configuration file. Raises :class:`ConfigError` (one line)."""
     file = str(path)
@@ -226,6 +336,7 @@ def validate_config(data: Mapping[str, Any], registry: Registry, file: str = "<c
     except ValidationError as exc:
         section, message = _one_line(exc, data)
         raise ConfigError(file, section, message) from None
+    _check_waivers(core.waivers, registry, file)
 
     sections: dict[str, BaseModel] = {}
     ignored: list[str] = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .config import Policy, Strict
+from .config import MeasureName, Policy, Strict
 from .errors import ConfigError
 from .model import ClauseRef, Measure
 
@@ -38,7 +38,7 @@ class Clause(Strict):
     ref: str = Field(min_length=1, description="as the document numbers it: 'Artikel 3.1', '7.2 (v)'")
     heading: str | None = None
     quote: str = Field(min_length=1, description="a short quote in the original language")
-    measures: tuple[Measure, ...] = ()
+    measures: tuple[MeasureName, ...] = ()
     checks: tuple[str, ...] = Field((), description="specific checks, when finer than the measures")
     manual: bool = Field(False, description="no automated check can answer this clause (e.g. a contract with "
                          "each sub-processor): no findings are attached, the report asks for manual evidence")

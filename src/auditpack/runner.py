@@ -101,12 +101,10 @@ def secret_names(config: Config, registry: Registry) -> list[str]:
 def execute(config: Config, registry: Registry, *, now: datetime | None = None,
             progress: ProgressSink | None = None, environ: Mapping[str, str] | None = None) -> RunResult:
     """Collect and evaluate. Pure of side effects on disk."""
-    profiles = load_profiles(config)  # configuration errors surface before any collection
-    for doc in config.core.manual_evidence:
-        if not Path(doc.path).is_file():
-            from .errors import ConfigError
+    from .preflight import check_config
 
-            raise ConfigError(config.source, "[[manual_evidence]]", f"path {doc.path!r} is not a readable file")
+    profiles = load_profiles(config)  # configuration errors surface before any collection
+    check_config(config, registry, os.environ if environ is None else environ, profiles)
     started = now or utc_now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     log.info("run %s started: %d collector(s) registered, %d check(s), %d DPA profile(s)",
