@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .oscal import pack_policy, write_oscal
 from .view import ReportView, load_view
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -117,11 +118,13 @@ def render_csv(view: ReportView) -> str:
 
 
 def render_pack(root: Path) -> None:
-    """Write report.html, report.md and findings.csv into the pack folder ``root``."""
+    """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
+    pack folder ``root``."""
     view = load_view(root)
     (root / "report.html").write_text(render_html(view), encoding="utf-8", newline="\n")
     (root / "report.md").write_text(render_markdown(view), encoding="utf-8", newline="\n")
     (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
+    write_oscal(root, view, pack_policy(root))
 
 
 __all__ = ["MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack"]

@@ -65,6 +65,7 @@ PARAMETER_LABEL = {
     "access_key_max_age_days": "Maximum access key age (days)",
     "admin_ports": "Administrative ports",
     "database_ports": "Database ports",
+    "evidence_max_age_hours": "Evidence counts as current for (hours)",
 }
 SCOPE_LABEL = {"aws": "AWS accounts", "hetzner": "Hetzner projects", "ssh": "SSH hosts", "tls": "TLS endpoints"}
 LOCATION_LABEL = {"aws": "AWS regions", "hetzner": "Hetzner locations", "ssh": "Declared countries"}

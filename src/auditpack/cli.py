@@ -435,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database", metavar="FILE", help="the history database (default: --config's [history] path, "
                    "else $AUDITPACK_HISTORY, else the user's data dir)")
     p.set_defaults(func=cmd_history)
+
+    from .export import add_parser as add_export
+
+    add_export(sub, common)
     return parser
 
 

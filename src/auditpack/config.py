@@ -96,6 +96,8 @@ class Policy(Strict):
     breach_deadline_hours: int | None = Field(None, gt=0, description="breach notification deadline (DPA)")
     audit_frequency: str | None = None
     admin_ports: tuple[int, ...] = (22, 3389)
+    evidence_max_age_hours: float = Field(
+        24, gt=0, description="how long collected evidence counts as current (OSCAL observations' expiry)")
     database_ports: tuple[int, ...] = (1433, 1521, 3306, 5432, 5984, 6379, 9042, 9200, 11211, 27017)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Policy:
