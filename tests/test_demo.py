@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,13 +17,23 @@ from pathlib import Path
 import pytest
 
 from auditpack.emulators.sshd import sshd_available
+from auditpack.emulators.tsa import openssl_available
+from auditpack.signing import generate_keypair
 from helpers import run_cli
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("keys")
+    generate_keypair(folder / "key.pem", folder / "key.pub")
+    return folder / "key.pem", folder / "key.pub"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory,
+         keys: tuple[Path, Path]) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("demo") / "pack"
-    proc = run_cli("demo", "--out", str(out), timeout=300)
+    proc = run_cli("demo", "--out", str(out), "--sign-key", str(keys[0]), timeout=300)
     return out, proc
 
 
@@ -39,8 +51,32 @@ def test_demo_writes_a_verifiable_pack(demo: tuple[Path, subprocess.CompletedPro
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "pack written to" in proc.stdout
     assert run_cli("verify", str(pack)).returncode == 0
-    for name in ("report.html", "report.md", "findings.csv", "manifest.json"):
+    for name in ("report.html", "report.md", "findings.csv", "manifest.json", "oscal/assessment-results.json"):
         assert (pack / name).is_file()
+
+
+@pytest.mark.skipif(not openssl_available(), reason="the openssl command is not installed")
+def test_the_signed_demo_pack_is_time_stamped_and_verifies_offline(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], keys: tuple[Path, Path], tmp_path: Path) -> None:
+    pack, proc = demo
+    tsa_ca = pack.parent / f"{pack.name}-tsa-ca.pem"
+    assert f"--tsa-cert {tsa_ca}" in proc.stdout
+    args = ("--public-key", str(keys[1]), "--tsa-cert", str(tsa_ca))
+    ok = run_cli("verify", str(pack), *args)
+    assert ok.returncode == 0 and "signature:  valid" in ok.stdout and "time-stamp: valid" in ok.stdout
+    for damaged, expect in (("findings.json", "findings.json"), ("manifest.intoto.jsonl", "signature:  INVALID"),
+                            ("manifest.intoto.tsr", "time-stamp: INVALID")):
+        copy = tmp_path / damaged
+        shutil.copytree(pack, copy)
+        data = bytearray((copy / damaged).read_bytes())
+        # the token: a byte of the signed time-stamp info (the envelope digest it vouches for);
+        # the others: a byte in the middle
+        envelope_digest = hashlib.sha256((pack / "manifest.intoto.jsonl").read_bytes()).digest()
+        at = data.find(envelope_digest) + 3 if damaged.endswith(".tsr") else len(data) // 2
+        data[at] ^= 0x01
+        (copy / damaged).write_bytes(bytes(data))
+        failed = run_cli("verify", str(copy), *args)
+        assert failed.returncode == 1 and expect in failed.stdout, (damaged, failed.stdout)
 
 
 def test_demo_company_has_the_promised_mix_of_good_and_bad(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

@@ -17,11 +17,12 @@ import markdown
 import pytest
 from test_reports_sample import HOSTILE, build_sample_pack
 
+from auditpack.custody import check_pack
 from auditpack.pack import verify_pack, write_manifest
 from auditpack.profiles import load_builtin
 from auditpack.reports import markdown_escape, render_csv, render_html, render_markdown, render_pack
 from auditpack.reports.view import Verdict, build_view, load_view, rollup
-from auditpack.signing import checker, generate_keypair, signer
+from auditpack.signing import generate_keypair, load_public_key, signer
 from helpers import run_cli
 
 # --- the view model on hand-made data --------------------------------------------------------
@@ -334,13 +335,16 @@ def test_a_signed_pack_catches_one_changed_byte(tmp_path: Path) -> None:
     generate_keypair(tmp_path / "k.pem", tmp_path / "k.pub")
     run = json.loads((root / "manifest.json").read_text("utf-8"))["run"]
     write_manifest(root, run, signer(tmp_path / "k.pem"))
-    assert verify_pack(root, checker(tmp_path / "k.pub")).ok
+    key = load_public_key(tmp_path / "k.pub")
+    assert check_pack(root, key).ok
     target = next((root / "evidence").rglob("*.json"))
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x20
     target.write_bytes(bytes(data))
-    result = verify_pack(root, checker(tmp_path / "k.pub"))
-    assert not result.ok and result.changed == [target.relative_to(root).as_posix()]
+    name = target.relative_to(root).as_posix()
+    result = check_pack(root, key)
+    assert not result.ok and result.files.changed == [name]
+    assert f"file changed after signing: {name}" in result.problems
 
 
 def test_renderers_work_on_a_pack_without_profiles_or_evidence(tmp_path: Path) -> None:

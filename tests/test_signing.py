@@ -1,4 +1,5 @@
-"""Ed25519 signatures over the manifest: a valid pack verifies, one changed byte does not."""
+"""Ed25519 keys, and packs signed the old way (``manifest.sig`` over manifest.json) still verify:
+a valid one verifies, one changed byte does not. The in-toto envelope: tests/test_attestation.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auditpack.errors import ConfigError
 from auditpack.pack import MANIFEST, SIGNATURE, verify_pack, write_manifest
-from auditpack.signing import checker, generate_keypair, signer
+from auditpack.signing import checker, generate_keypair, load_private_key, signer
 
 RUN = {"id": "run-1", "started_at": "2026-11-21T12:00:00Z"}
 
@@ -27,7 +28,8 @@ def _pack(root: Path, private: Path) -> Path:
     (root / "evidence").mkdir(parents=True)
     (root / "findings.json").write_text('{"findings": []}\n', encoding="utf-8")
     (root / "evidence" / "a.json").write_text('{"raw": "x"}\n', encoding="utf-8")
-    write_manifest(root, RUN, signer(private))
+    write_manifest(root, RUN)
+    (root / SIGNATURE).write_bytes(load_private_key(private).sign((root / MANIFEST).read_bytes()))  # legacy
     return root
 
 

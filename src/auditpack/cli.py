@@ -192,6 +192,8 @@ def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) 
     print(f"auditpack: {_summary(result)}")
     if not result.complete:
         print(f"auditpack: incomplete: {result.incomplete_reason()}", file=sys.stderr)
+    for problem in result.pack_problems:
+        print(f"auditpack: incomplete: {problem}", file=sys.stderr)
     return result.exit_code
 
 
@@ -200,8 +202,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import write
 
     preflight(Path(args.out), args.replace)
+    from .custody import signer_for_run
+
     signer = _signer(args.sign_key)
     result = _execute(args)
+    signer = signer_for_run(signer, result.config, result.pack_problems)
     pack = write(result, Path(args.out), replace=args.replace, sign=signer)
     _record_history(result, pack, args.config)
     return _finish_run(args, result, pack)
@@ -248,7 +253,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     manifest = read_manifest(root)
     before = (root / "manifest.json").read_bytes()
-    had_signature = (root / "manifest.sig").exists()
+    had_signature = (root / "manifest.sig").exists() or (root / "manifest.intoto.jsonl").exists()
     render_pack(root)
     sign = _signer(args.sign_key)
     if sign is None and had_signature:
@@ -267,27 +272,31 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .pack import verify_pack
+    """One screen: the file hashes, the signature and its signer, the time-stamp and its
+    authority; what could not be checked is said, never implied."""
+    from .custody import check_pack, describe
+    from .signing import load_public_key
 
-    checker = None
-    if args.public_key:
-        from .signing import checker as make_checker
-
-        checker = make_checker(Path(args.public_key))
-    result = verify_pack(Path(args.dir), checker)
-    for label, items in (("changed", result.changed), ("missing", result.missing), ("added", result.added)):
+    public_key = load_public_key(Path(args.public_key)) if args.public_key else None
+    tsa_cert = None
+    if args.tsa_cert:
+        try:
+            tsa_cert = Path(args.tsa_cert).read_bytes()
+        except OSError as exc:
+            raise ConfigError(args.tsa_cert, "", f"cannot read the TSA certificate: {exc.strerror or exc}") from None
+    report = check_pack(Path(args.dir), public_key, tsa_cert)
+    files = report.files
+    for label, items in (("changed", files.changed), ("missing", files.missing), ("added", files.added)):
         for item in items:
             print(f"{label}: {item}")
-    if result.signature == "invalid":
-        print("signature: INVALID (the manifest was changed after signing, or the key does not match)")
-    elif result.signature == "valid":
-        print("signature: valid")
-    elif result.signature == "unchecked":
-        print("signature: present but not checked (pass --public-key)")
-    if result.ok:
-        print(f"auditpack: {args.dir}: every file matches the manifest")
+    for line in describe(report, public_key is not None, tsa_cert is not None):
+        print(line)
+    for problem in [*files.problems, *report.problems]:
+        print(f"problem: {problem}")
+    if report.ok:
+        print(f"auditpack: {args.dir}: verified (what was not checked is listed above)")
         return EXIT_OK
-    return _fail(f"{args.dir}: the pack does not match its manifest", 1)
+    return _fail(f"{args.dir}: the pack does not verify", 1)
 
 
 def _print_registry(args: argparse.Namespace, key: str, rows: list[dict[str, Any]], text: list[str]) -> int:
@@ -410,12 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", parents=[common], help="check every file of a pack against its manifest")
     p.add_argument("dir", metavar="DIR")
-    p.add_argument("--public-key", metavar="KEY", help="Ed25519 public key (PEM) to check the signature")
+    p.add_argument("--public-key", metavar="KEY", help="Ed25519 public key (PEM) to check the signature; "
+                   "given a key, a missing signature is a failure")
+    p.add_argument("--tsa-cert", metavar="CERT", help="the time-stamping authority's certificate or CA (PEM) "
+                   "to check the trusted time-stamp offline")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--replace", action="store_true")
+    p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM): sign the demo pack and "
+                   "time-stamp it with an emulated TSA (its CA is written beside the pack)")
     p.set_defaults(func=cmd_demo)
 
     for name, func, helptext in (("collectors", cmd_list_collectors, "list registered collectors"),

@@ -122,6 +122,14 @@ class HistorySettings(Strict):
     path: ConfigPath | None = Field(None, description="SQLite file; default under the user's data dir")
 
 
+class SigningSettings(Strict):
+    """Trusted time for signed packs (``run --sign-key``)."""
+
+    tsa_url: str | None = Field(None, pattern=r"^https?://\S+$",
+                                description="RFC 3161 time-stamping authority asked for a token over the signature")
+    tsa_timeout_seconds: float = Field(10, gt=0, le=300)
+
+
 class DpaRef(Strict):
     profile: str = Field(description="path to a profile TOML, or the name of a built-in profile")
 
@@ -186,6 +194,7 @@ class CoreConfig(Strict):
     policy: Policy = Policy()
     run: RunSettings = RunSettings()
     history: HistorySettings = HistorySettings()
+    signing: SigningSettings = SigningSettings()
     dpa: tuple[DpaRef, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     manual_evidence: tuple[ManualEvidence, ...] = ()

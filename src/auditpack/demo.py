@@ -21,10 +21,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from .model import utc_now
+
+if TYPE_CHECKING:
+    from .custody import PackSigner
 
 log = logging.getLogger("auditpack.demo")
 
@@ -244,6 +247,11 @@ def run_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     preflight(out, args.replace)
+    signer = None
+    if getattr(args, "sign_key", None):
+        from .signing import signer as load_signer
+
+        signer = load_signer(args.sign_key)  # a bad key stops the demo before anything starts
     now = utc_now()
     parts = DemoParts()
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as tmp:
@@ -271,16 +279,42 @@ def run_demo(args: argparse.Namespace) -> int:
                 result = execute(config, registry, progress=sink)
         else:
             result = execute(config, registry, progress=sink)
-        pack = write(result, out, replace=args.replace)
+        tsa_ca = None
+        if signer is not None:
+            signer, tsa_ca = _demo_time_stamping(stack, signer, out, parts)
+        pack = write(result, out, replace=args.replace, sign=signer)
     for note in parts.notes:
         print(f"auditpack demo: {note}")
     for skipped in parts.skipped:
         print(f"auditpack demo: skipped {skipped}")
     print(f"auditpack: pack written to {pack}")
     print(f"auditpack: {_summary(result)}")
+    for problem in result.pack_problems:
+        print(f"auditpack: incomplete: {problem}", file=sys.stderr)
+    if signer is not None:
+        check = f"auditpack verify {pack} --public-key PUBLIC-KEY.pem"
+        print(f"auditpack demo: signed (in-toto/DSSE){' and time-stamped' if tsa_ca else ''}; check it with: "
+              f"{check}{f' --tsa-cert {tsa_ca}' if tsa_ca else ''}")
     print(f"auditpack demo: open {pack / 'report.html'} — the demo company fails some checks on purpose "
           "(data outside the EEA, an unencrypted volume, a stale backup, TLS 1.0, an unlisted sub-processor).")
     return 0
+
+
+def _demo_time_stamping(stack: contextlib.ExitStack, signer: PackSigner, out: Path,
+                        parts: DemoParts) -> tuple[PackSigner, Path | None]:
+    """An emulated RFC 3161 TSA (OpenSSL's ``ts``) for the demo's signed pack; its CA, the
+    trust anchor an auditor would be given, is written beside the pack."""
+    from dataclasses import replace
+
+    from .emulators.tsa import LocalTsa, openssl_available
+
+    if not openssl_available():
+        parts.skipped.append("trusted time-stamp: the openssl command is not installed")
+        return signer, None
+    tsa = stack.enter_context(LocalTsa())
+    ca = out.resolve().parent / f"{out.resolve().name}-tsa-ca.pem"
+    ca.write_bytes(tsa.ca_pem_path.read_bytes())
+    return replace(signer, tsa_url=tsa.url), ca
 
 
 class SkipPart(Exception):

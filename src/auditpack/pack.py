@@ -13,17 +13,22 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import PackError
 from .model import Evidence, Finding, sha256_hex, slug
 from .secrets import Scrubber
 
+if TYPE_CHECKING:
+    from .custody import PackSigner
+
 FINDINGS_SCHEMA = "auditpack.findings/v1"
 MANIFEST_SCHEMA = "auditpack.manifest/v1"
 MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
-UNHASHED = frozenset({MANIFEST, SIGNATURE})
+SIGNATURE = "manifest.sig"  # packs signed before the in-toto envelope (still verified)
+ENVELOPE = "manifest.intoto.jsonl"  # in-toto statement over every file, in a DSSE envelope
+TIMESTAMP_TOKEN = "manifest.intoto.tsr"  # RFC 3161 time-stamp response over the envelope
+UNHASHED = frozenset({MANIFEST, SIGNATURE, ENVELOPE, TIMESTAMP_TOKEN})
 
 
 def dump_json(value: Any) -> str:
@@ -88,15 +93,18 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
         shutil.copyfile(source, target)
 
 
-def write_manifest(root: Path, run: Mapping[str, Any], sign: Callable[[bytes], bytes] | None = None) -> None:
+def write_manifest(root: Path, run: Mapping[str, Any], signer: PackSigner | None = None) -> None:
+    """Write manifest.json; with a signer, also the in-toto/DSSE envelope over every file.
+    Signatures and time-stamps of an earlier manifest are removed: they no longer vouch for it."""
     manifest = {"schema": MANIFEST_SCHEMA, "run": dict(run), "files": file_hashes(root)}
     data = dump_json(manifest).encode()
     (root / MANIFEST).write_bytes(data)
-    signature = root / SIGNATURE
-    if sign is not None:
-        signature.write_bytes(sign(data))
-    elif signature.exists():
-        signature.unlink()  # a re-rendered manifest is no longer what was signed
+    for name in (SIGNATURE, ENVELOPE, TIMESTAMP_TOKEN):
+        (root / name).unlink(missing_ok=True)
+    if signer is not None:
+        from .custody import attest
+
+        attest(root, run, signer)
 
 
 def _pid_alive(pid: int) -> bool:

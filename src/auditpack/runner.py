@@ -10,8 +10,8 @@ import logging
 import os
 import secrets
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__
 from .catalogs import load_catalogs
 from .config import Config
+from .custody import PackSigner, timestamp
 from .engine import Collection, ProgressSink, collect, evaluate
 from .model import Evidence, Finding, Status, iso_utc, sha256_hex, utc_now
 from .pack import PackContent, manual_name, write_content, write_manifest, write_pack_atomically
@@ -44,6 +45,7 @@ class RunResult:
     profiles: list[Profile]
     config: Config
     registry: Registry
+    pack_problems: list[str] = field(default_factory=list)  # e.g. no trusted time-stamp: the run is incomplete
 
     @property
     def complete(self) -> bool:
@@ -59,7 +61,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        if not self.complete:
+        if not self.complete or self.pack_problems:
             return EXIT_INCOMPLETE
         return EXIT_FAILING if self.unwaived_failures else EXIT_OK
 
@@ -149,7 +151,7 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write(result: RunResult, out: Path, *, replace: bool = False,
-          sign: Callable[[bytes], bytes] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+          sign: PackSigner | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """Write the audit pack atomically; secrets of the environment are scrubbed from every file."""
     from auditpack.reports import render_pack
 
@@ -177,5 +179,9 @@ def write(result: RunResult, out: Path, *, replace: bool = False,
         write_content(root, content, scrubber)
         render_pack(root)
         write_manifest(root, result.run, sign)
+        if sign is not None:
+            problem = timestamp(root, sign)
+            if problem:
+                result.pack_problems.append(problem)
 
     return write_pack_atomically(out, build, replace_existing=replace)

@@ -1,9 +1,8 @@
-"""Ed25519 signatures over a pack's manifest (``manifest.sig``), with PEM key files.
+"""Ed25519 keys for signing packs (PEM files) and the legacy ``manifest.sig`` check.
 
-``run --sign-key KEY`` signs ``manifest.json`` with :func:`signer`; ``verify --public-key
-PUB`` checks it with :func:`checker`. Since the manifest holds the SHA-256 of every other
-file, a valid signature vouches for the whole pack; one changed byte anywhere either breaks
-a hash in the manifest or, if the manifest was edited to match, the signature.
+``run --sign-key KEY`` signs the pack as an in-toto statement in a DSSE envelope
+(:mod:`auditpack.custody`); ``verify --public-key PUB`` checks it. Packs signed before the
+envelope existed carry ``manifest.sig`` (Ed25519 over manifest.json) and still verify.
 """
 
 from __future__ import annotations
@@ -11,12 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .custody import PackSigner
 
 
 def _read(path: str | os.PathLike[str], what: str) -> bytes:
@@ -48,16 +51,21 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     return key
 
 
-def signer(private_key_path: str | os.PathLike[str]) -> Callable[[bytes], bytes]:
-    """A function that signs bytes with the Ed25519 key in the PEM file (64-byte signature).
-    The key is read now, so a bad key stops the run before anything is collected."""
-    key = load_private_key(private_key_path)
-    return key.sign
+def signer(private_key_path: str | os.PathLike[str]) -> PackSigner:
+    """The pack signer for the Ed25519 key in the PEM file. The key is read now, so a bad key
+    stops the run before anything is collected."""
+    from .custody import PackSigner
+
+    return PackSigner(load_private_key(private_key_path))
 
 
 def checker(public_key_path: str | os.PathLike[str]) -> Callable[[bytes, bytes], bool]:
     """A function ``(data, signature) -> bool``: True only for a valid signature of ``data``."""
-    key = load_public_key(public_key_path)
+    return verifier(load_public_key(public_key_path))
+
+
+def verifier(key: Ed25519PublicKey) -> Callable[[bytes, bytes], bool]:
+    """``(data, signature) -> bool`` for a loaded public key (legacy ``manifest.sig``)."""
 
     def check(data: bytes, signature: bytes) -> bool:
         try:
