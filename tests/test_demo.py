@@ -136,3 +136,18 @@ def test_ctrl_c_stops_the_demo_and_writes_no_pack(tmp_path: Path) -> None:
     assert "interrupted" in err
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pack.")]
+
+
+def test_the_demo_pack_carries_valid_oscal(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    from test_oscal import _schema_for, _validate
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    pack, _ = demo
+    for document in sorted((pack / "oscal").iterdir()):
+        result = _validate(_schema_for(document.name), document)
+        assert result.returncode == 0, f"{document.name}: {result.stdout}"
+    loaded = AssessmentResults.oscal_read(pack / "oscal" / "assessment-results.json")
+    findings = loaded.results[0].findings
+    assert {f.target.status.state.value for f in findings} <= {"satisfied", "not-satisfied"}
+    verdicts = {p.value: f.target.status.state.value for f in findings for p in f.props if p.name == "verdict"}
+    assert verdicts.get("nonconformity") == "not-satisfied"  # the demo's failures are never satisfied
