@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .display import for_reading, show_bidi
 from .oscal import pack_policy, write_oscal
 from .view import ReportView, load_view
 
@@ -58,7 +59,7 @@ def markdown_escape(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         return str(value)
-    text = _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    text = _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", for_reading(str(value))))
     # what starts a block only at the start of a line: a heading, a list item, a setext rule
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
                               else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
@@ -71,8 +72,15 @@ def _environment(markdown: bool) -> Environment:
         env.filters["written"] = MdSafe  # output of our own macros: already escaped value by value
     else:
         env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_html_value)
     return env
+
+
+def _html_value(value: Any) -> Any:
+    """Every printed value, before autoescaping: bidi controls shown, long values clipped."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return for_reading(value)
+    return value
 
 
 def render_html(view: ReportView) -> str:
@@ -99,7 +107,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value: Any) -> str:
     """A CSV cell a spreadsheet will not execute: text that starts like a formula gets a
     leading apostrophe (OWASP CSV injection advice); everything else is verbatim."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else show_bidi(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -117,6 +125,14 @@ def render_csv(view: ReportView) -> str:
     return buf.getvalue()
 
 
+RENDERED = frozenset({"report.html", "report.md", "findings.csv"})  # what render_pack writes, besides oscal/
+
+
+def rendered(name: str) -> bool:
+    """Whether the pack file ``name`` is an output of :func:`render_pack` (re-rendered, not evidence)."""
+    return name in RENDERED or name.startswith("oscal/")
+
+
 def render_pack(root: Path) -> None:
     """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
     pack folder ``root``."""
@@ -127,4 +143,4 @@ def render_pack(root: Path) -> None:
     write_oscal(root, view, pack_policy(root))
 
 
-__all__ = ["MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack"]
+__all__ = ["RENDERED", "MdSafe", "rendered", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack"]

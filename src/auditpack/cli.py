@@ -2,7 +2,8 @@
 
 Exit codes of ``run`` and ``check``: 0 complete, nothing failing; 1 complete with failing
 findings; 2 usage error; 3 incomplete (some evidence could not be collected); 4
-configuration error (nothing collected). Errors are one line on stderr, never a traceback.
+configuration error (nothing collected); 70 internal error (a bug: one line, the traceback
+only with ``-v``). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -22,7 +24,7 @@ from . import __version__
 from .engine import CollectorRun, ProgressSink
 from .errors import AuditpackError, ConfigError, PackError
 from .model import Status
-from .runner import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, RunResult
+from .runner import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, RunResult
 
 log = logging.getLogger("auditpack")
 
@@ -165,17 +167,59 @@ def _execute(args: argparse.Namespace) -> RunResult:
     return execute(config, registry, progress=sink)
 
 
-def _record_history(result: RunResult, pack: Path | None, config_path: str | None) -> None:
+def _history(result: RunResult) -> Any:
     from .history import History, default_path
 
     settings = result.config.core.history
-    if not settings.enabled:
+    return History(default_path(settings.path)) if settings.enabled else None
+
+
+def _expect_history(result: RunResult, out: Path, config_path: str | None) -> None:
+    """Settle runs killed before they recorded themselves, then note this one's pack."""
+    history = _history(result)
+    if history is None:
         return
     try:
-        History(default_path(settings.path)).record(result.run, result.exit_code,
-                                                    str(pack) if pack else None, config_path)
+        for note in history.recover():
+            log.warning("%s", note)
+        history.expect(result.run["id"], str(out.resolve()), config_path)
+    except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
+        log.warning("the history database %s cannot be used: %s", history.path, exc)
+
+
+def _record_history(result: RunResult, pack: Path | None, config_path: str | None) -> None:
+    history = _history(result)
+    if history is None:
+        return
+    try:
+        history.record(result.run, result.exit_code, str(pack) if pack else None, config_path)
     except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
         log.warning("the run could not be recorded in the history database: %s", exc)
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    from .pack import preflight
+
+    for note in preflight(Path(args.out), args.replace):
+        log.warning("%s", note)
+
+
+def _write_and_record(args: argparse.Namespace, result: RunResult, sign: Any = None) -> tuple[Path, int | None]:
+    """Write the pack and record the run. When another run took ``--out`` meanwhile, this
+    run's pack is kept beside it; the caller exits with usage error (2) after the summary."""
+    from .pack import PackConflict
+    from .runner import write
+
+    out = Path(args.out)
+    _expect_history(result, out, args.config)
+    try:
+        pack = write(result, out, replace=args.replace, sign=sign)
+    except PackConflict as exc:
+        _record_history(result, exc.placed, args.config)
+        print(f"auditpack: {exc}", file=sys.stderr)
+        return exc.placed, EXIT_USAGE
+    _record_history(result, pack, args.config)
+    return pack, None
 
 
 def _signer(path: str | None) -> Any:
@@ -198,18 +242,15 @@ def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pack import preflight
-    from .runner import write
-
-    preflight(Path(args.out), args.replace)
+    _preflight(args)
     from .custody import signer_for_run
 
     signer = _signer(args.sign_key)
     result = _execute(args)
     signer = signer_for_run(signer, result.config, result.pack_problems)
-    pack = write(result, Path(args.out), replace=args.replace, sign=signer)
-    _record_history(result, pack, args.config)
-    return _finish_run(args, result, pack)
+    pack, conflict = _write_and_record(args, result, signer)
+    code = _finish_run(args, result, pack)
+    return code if conflict is None else conflict
 
 
 def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
@@ -228,35 +269,44 @@ def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     if args.out:
-        from .pack import preflight
-
-        preflight(Path(args.out), args.replace)
+        _preflight(args)
     result = _execute(args)
-    pack = None
-    if args.out:
-        from .runner import write
-
-        pack = write(result, Path(args.out), replace=args.replace)
+    pack, conflict = _write_and_record(args, result) if args.out else (None, None)
     if args.format == "json":
-        from .pack import findings_document
+        from .pack import safe_findings_document
 
-        _out(args, json.dumps(findings_document(result.run, result.findings), indent=2, sort_keys=True))
+        document = safe_findings_document(result.run, result.findings, getattr(args, "scrubber", None))
+        _out(args, json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
     else:
         _print_check_table(args, result)
-    return _finish_run(args, result, pack)
+    code = _finish_run(args, result, pack)
+    return code if conflict is None else conflict
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .pack import read_manifest, write_manifest
-    from .reports import render_pack
+    from .pack import read_manifest, verify_pack, write_manifest
+    from .reports import render_pack, rendered
 
     root = Path(args.dir)
+    check = verify_pack(root)
+    # the rendered reports are outputs of this command: only its inputs must match
+    broken = [f"{label} {name}" for label, names in (("changed", check.changed), ("missing", check.missing),
+                                                     ("added", check.added)) for name in names
+              if not rendered(name)] + check.problems
+    if check.signature == "unreadable":
+        broken.append("manifest.sig unreadable")
+    if broken and not args.rehash:
+        more = f" (+{len(broken) - 3} more)" if len(broken) > 3 else ""
+        return _fail(f"{root} does not match its manifest ({'; '.join(broken[:3])}{more}): refusing to re-render "
+                     "and re-hash it; see auditpack verify, or pass --rehash to accept its files as they are", 1)
+    if broken:
+        log.warning("re-hashing a pack that did not match its manifest (--rehash): %s", "; ".join(broken))
     manifest = read_manifest(root)
     before = (root / "manifest.json").read_bytes()
     had_signature = (root / "manifest.sig").exists() or (root / "manifest.intoto.jsonl").exists()
     render_pack(root)
     sign = _signer(args.sign_key)
-    if sign is None and had_signature:
+    if sign is None and had_signature and not broken:
         # keep the signature file: if the reports changed, verify will say it no longer matches
         from .pack import dump_json, file_hashes
 
@@ -356,6 +406,8 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from .history import History, default_path
 
     configured = args.database
@@ -369,7 +421,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"auditpack: no history database at {path}: no run has been recorded there yet")
         return EXIT_OK
-    runs = History(path).recent(args.limit)
+    try:
+        runs = History(path).recent(args.limit)
+    except sqlite3.Error as exc:
+        return _fail(f"the history database {path} cannot be read: {exc}", EXIT_CONFIG)
     if not runs:
         print(f"auditpack: the history database {path} holds no runs yet")
         return EXIT_OK
@@ -415,6 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common], help="re-render a pack's reports from its stored evidence")
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--sign-key", metavar="KEY", help="sign the (re-written) manifest")
+    p.add_argument("--rehash", action="store_true",
+                   help="re-render and re-hash even when the pack does not match its manifest")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", parents=[common], help="check every file of a pack against its manifest")
@@ -478,6 +535,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted: no pack was written and earlier packs are untouched", 130)
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug must not read as "failing findings" (exit 1)
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        where = "" if getattr(args, "verbose", False) else " (run again with -v for the traceback)"
+        return _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}{where}", EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

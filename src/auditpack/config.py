@@ -329,13 +329,18 @@ def load_config(path: str | os.PathLike[str], registry: Registry) -> Config:
         raw = Path(file).read_bytes()
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read the configuration file: {exc.strerror or exc}") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError(file, "", "starts with a UTF-8 byte-order mark (BOM), which TOML does not allow: "
+                                    "save it as UTF-8 without BOM")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
+        return validate_config(data, registry, file, base_dir=str(Path(file).resolve().parent))
     except UnicodeDecodeError:
         raise ConfigError(file, "", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "", f"not valid TOML: {exc}") from None
-    return validate_config(data, registry, file, base_dir=str(Path(file).resolve().parent))
+    except RecursionError:
+        raise ConfigError(file, "", "nested too deeply (arrays or tables inside each other)") from None
 
 
 def validate_config(data: Mapping[str, Any], registry: Registry, file: str = "<config>",

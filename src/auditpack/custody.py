@@ -117,7 +117,9 @@ def check_pack(root: Path, public_key: Ed25519PublicKey | None = None,
     elif (root / SIGNATURE).exists():
         report.signature_format = "legacy manifest.sig (Ed25519 over manifest.json)"
         report.signature = {"valid": "valid", "invalid": "invalid"}.get(files.signature, "unchecked")
-        if public_key is not None and files.signature not in ("valid", "invalid"):
+        unusable = files.signature == "unreadable" or public_key is not None and files.signature not in (
+            "valid", "invalid")
+        if unusable:
             report.signature = "unreadable"
             report.problems.append(f"{SIGNATURE} cannot be read as a signature")
     elif public_key is not None:

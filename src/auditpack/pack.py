@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import fsatomic
 from .errors import PackError
 from .model import Evidence, Finding, sha256_hex, slug
 from .secrets import Scrubber
@@ -36,19 +38,38 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _write(path: Path, text: str, scrubber: Scrubber | None) -> None:
+def _write(path: Path, value: Any, scrubber: Scrubber | None) -> None:
+    """Write ``value`` as JSON, its secrets scrubbed before serialisation and once more after."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = dump_json(scrubber.scrub_value(value) if scrubber else value)
     path.write_text(scrubber.scrub(text) if scrubber else text, encoding="utf-8")
 
 
-def evidence_index(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+_EVIDENCE_FILE = re.compile(r"^(?P<name>.*)-(?P<digest>[0-9a-f]{12})\.json$")
+
+
+def safe_evidence_path(path: str, scrubber: Scrubber | None) -> str:
+    """``path`` with every component that carries a secret replaced by a hash (file names
+    are built from outside data: resource names, scopes; an API may echo a secret there)."""
+    if not scrubber:
+        return path
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        match = _EVIDENCE_FILE.match(part) if i == len(parts) - 1 else None
+        name = match["name"] if match else part
+        if scrubber.taints_path(name):
+            parts[i] = f"redacted-{match['digest']}.json" if match else f"redacted-{sha256_hex(part.encode())[:12]}"
+    return "/".join(parts)
+
+
+def evidence_index(evidence: Sequence[Evidence], paths: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Everything about each piece of evidence except the raw payload (for the appendix)."""
     out = []
     for ev in evidence:
         item = ev.to_json()
         item.pop("raw")
         item.pop("record")
-        item["path"] = ev.path
+        item["path"] = (paths or {}).get(ev.path, ev.path)
         out.append(item)
     out.sort(key=lambda i: (i["path"], i["kind"], i["provenance"]["source"]))
     return out
@@ -58,10 +79,20 @@ def findings_document(run: Mapping[str, Any], findings: Sequence[Finding]) -> di
     return {"schema": FINDINGS_SCHEMA, "run": dict(run), "findings": [f.to_json() for f in findings]}
 
 
+def safe_findings_document(run: Mapping[str, Any], findings: Sequence[Finding],
+                           scrubber: Scrubber | None) -> dict[str, Any]:
+    """The findings document with secrets scrubbed from its values and from the evidence
+    paths it names (what ``findings.json`` and ``check --format json`` show)."""
+    document = findings_document(run, findings)
+    for item in document["findings"]:
+        item["evidence"] = [safe_evidence_path(p, scrubber) for p in item.get("evidence", ())]
+    return scrubber.scrub_value(document) if scrubber else document
+
+
 def file_hashes(root: Path) -> dict[str, str]:
     out = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():
             rel = path.relative_to(root).as_posix()
             if rel not in UNHASHED:
                 out[rel] = sha256_hex(path.read_bytes())
@@ -78,15 +109,16 @@ class PackContent:
 
 
 def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -> None:
+    paths = {ev.path: safe_evidence_path(ev.path, scrubber) for ev in content.evidence}
     groups: dict[str, list[Evidence]] = {}
     for ev in content.evidence:
-        groups.setdefault(ev.path, []).append(ev)
+        groups.setdefault(paths[ev.path], []).append(ev)
     for rel, items in groups.items():
         body: Any = items[0].to_json() if len(items) == 1 else {"evidence": [ev.to_json() for ev in items]}
-        _write(root / rel, dump_json(body), scrubber)
-    _write(root / "evidence" / "index.json", dump_json(evidence_index(content.evidence)), scrubber)
-    _write(root / "findings.json", dump_json(findings_document(content.run, content.findings)), scrubber)
-    _write(root / "context.json", dump_json(content.context), scrubber)
+        _write(root / rel, body, scrubber)
+    _write(root / "evidence" / "index.json", evidence_index(content.evidence, paths), scrubber)
+    _write(root / "findings.json", safe_findings_document(content.run, content.findings, scrubber), scrubber)
+    _write(root / "context.json", content.context, scrubber)
     for source, name in content.manual_files:
         target = root / "manual" / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +139,8 @@ def write_manifest(root: Path, run: Mapping[str, Any], signer: PackSigner | None
         attest(root, run, signer)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -117,50 +150,128 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _clean_stale_partials(target: Path) -> None:
-    for leftover in target.parent.glob(f".{target.name}.partial-*"):
-        try:
-            pid = int(leftover.name.rsplit("-", 2)[-2])
-        except ValueError:
-            continue
-        if not _pid_alive(pid):
-            shutil.rmtree(leftover, ignore_errors=True)
+def _owner_pid(leftover: Path) -> int | None:
+    try:
+        return int(leftover.name.rsplit("-", 2)[-2])
+    except (ValueError, IndexError):
+        return None
 
 
-def preflight(target: Path, replace_existing: bool = False) -> None:
-    """Refuse an output folder that would be clobbered, before any (long) collection."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+def clean_leftovers(target: Path) -> list[str]:
+    """Tidy what a killed earlier run left beside ``target`` and say what was done: a
+    half-built ``.X.partial-*`` is removed; a ``.X.old-*`` (the previous pack, moved aside
+    by a ``--replace`` killed between its two renames) is put back when ``target`` is
+    missing, else removed. Folders of a still running process are left alone."""
+    notes: list[str] = []
+    if not target.parent.is_dir():
+        return notes
+    for kind in ("partial", "old"):
+        for leftover in sorted(target.parent.glob(f".{target.name}.{kind}-*")):
+            pid = _owner_pid(leftover)
+            if pid is None or pid == os.getpid() or pid_alive(pid):
+                if pid is not None and pid != os.getpid():
+                    notes.append(f"{leftover} belongs to a running process ({pid}): left in place")
+                continue
+            if kind == "old" and not target.exists():
+                leftover.rename(target)
+                notes.append(f"{target} was missing after an interrupted --replace: restored it from {leftover}")
+            else:
+                shutil.rmtree(leftover, ignore_errors=True)
+                notes.append(f"removed {leftover}, left by an interrupted run")
+    return notes
+
+
+def _writable_ancestor(target: Path) -> None:
+    """Fail now, not after the collection, when no pack can be created at ``target``."""
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise PackError(f"cannot write the pack at {target}: {ancestor} is not a folder")
+    probe = ancestor / f".{target.name}.probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise PackError(f"cannot write the pack at {target}: {exc.strerror or exc} in {ancestor}") from None
+
+
+def preflight(target: Path, replace_existing: bool = False) -> list[str]:
+    """Refuse an output folder that would be clobbered or cannot be written, before any
+    (long) collection. Returns notes about leftovers of interrupted runs it tidied."""
+    target = Path(os.path.abspath(target))
+    try:
+        notes = clean_leftovers(target)
+    except OSError as exc:
+        raise PackError(f"cannot tidy leftovers beside {target}: {exc}") from None
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise PackError(f"{target} exists and is not a folder")
+    if target.exists() and any(target.iterdir()):
         if not replace_existing:
             raise PackError(f"{target} already exists and is not empty: choose a new folder "
                             "(packs are evidence and are never overwritten) or pass --replace")
         if not (target / MANIFEST).is_file():
             raise PackError(f"{target} is not an audit pack (no {MANIFEST}); refusing to replace it")
+    _writable_ancestor(target)
+    return notes
 
 
-def write_pack_atomically(target: Path, build: Callable[[Path], None], replace_existing: bool = False) -> Path:
-    """Build a pack with ``build(tmpdir)`` and move it to ``target`` only when complete."""
+class PackConflict(PackError):
+    """The target folder appeared while this run was writing; ``placed`` is where this
+    run's pack was put instead (never over the other one)."""
+
+    def __init__(self, target: Path, placed: Path) -> None:
+        self.target = target
+        self.placed = placed
+        super().__init__(f"{target} appeared while this run was writing (another run into the same --out?); "
+                         f"it was left untouched and this run's pack was written to {placed} instead")
+
+
+def _place(tmp: Path, target: Path, replace_existing: bool, label: str) -> Path:
+    if replace_existing and target.exists():
+        if not (target / MANIFEST).is_file() and any(target.iterdir()):
+            raise PackError(f"{target} is not an audit pack (no {MANIFEST}); refusing to replace it")
+        if fsatomic.exchange(tmp, target):
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous pack
+            return target
+        old = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+        target.rename(old)  # killed here: the next run puts ``old`` back (clean_leftovers)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()  # an empty folder made for us (preflight allows it)
+    try:
+        fsatomic.move_noreplace(tmp, target)
+        return target
+    except FileExistsError:
+        pass
+    placed = target.parent / f"{target.name}.conflict-{label}"
+    fsatomic.move_noreplace(tmp, placed)
+    raise PackConflict(target, placed)
+
+
+def write_pack_atomically(target: Path, build: Callable[[Path], None], replace_existing: bool = False,
+                          label: str | None = None) -> Path:
+    """Build a pack with ``build(tmpdir)`` and move it to ``target`` only when complete,
+    atomically and never over a pack another run put there meanwhile (:class:`PackConflict`)."""
     target = target.resolve()
-    preflight(target, replace_existing)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale_partials(target)
+    clean_leftovers(target)  # the full preflight ran before the collection; what appeared since is _place's
     tmp = target.parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise PackError(f"cannot write the pack at {target}: {exc.strerror or exc}") from None
     try:
         build(tmp)
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-            if any(target.iterdir()):
-                target.rename(old)
-            else:
-                target.rmdir()
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
+        return _place(tmp, target, replace_existing, label or secrets.token_hex(4))
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PackError(f"cannot write the pack at {target}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return target
 
 
 @dataclass
@@ -168,28 +279,69 @@ class Verification:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
-    signature: str = "absent"  # absent | valid | invalid | unchecked
-    problems: list[str] = field(default_factory=list)
+    # absent | valid | invalid | unchecked | unreadable (of the legacy manifest.sig)
+    signature: str = "absent"
+    problems: list[str] = field(default_factory=list)  # empty folders, symlinks, special files
 
     @property
     def ok(self) -> bool:
+        # a missing or unreadable signature is judged by auditpack.custody, which knows every signature format
         return not (self.changed or self.missing or self.added or self.problems) and self.signature != "invalid"
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
     path = root / MANIFEST
     try:
-        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        manifest = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         raise PackError(f"{root} has no {MANIFEST}: not an audit pack") from None
+    except RecursionError:
+        raise PackError(f"{path} cannot be read: nested too deeply") from None
     except (OSError, ValueError) as exc:
         raise PackError(f"{path} cannot be read: {exc}") from None
-    if manifest.get("schema") != MANIFEST_SCHEMA or not isinstance(manifest.get("files"), dict):
+    if (not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA
+            or not isinstance(manifest.get("files"), dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items())):
         raise PackError(f"{path} is not an auditpack manifest")
     return manifest
 
 
+def layout_problems(root: Path) -> list[str]:
+    """What a manifest of file hashes cannot vouch for: empty folders, symbolic links (to
+    files or folders, inside or outside the pack) and anything that is not a regular file."""
+    problems = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs + files):
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                problems.append(f"symlink: {rel} -> {os.readlink(path)}")
+            elif name in files and not path.is_file():
+                problems.append(f"not a regular file: {rel}")
+        if not dirs and not files and here != root:
+            problems.append(f"empty folder: {here.relative_to(root).as_posix()}")
+    return problems
+
+
+def _signature_state(root: Path, check_signature: Callable[[bytes, bytes], bool] | None) -> str:
+    sig = root / SIGNATURE
+    if not sig.exists() and not sig.is_symlink():
+        return "absent"
+    try:
+        signature = sig.read_bytes() if not sig.is_symlink() else None
+    except OSError:
+        signature = None
+    if signature is None:
+        return "unreadable"
+    if check_signature is None:
+        return "unchecked"
+    return "valid" if check_signature((root / MANIFEST).read_bytes(), signature) else "invalid"
+
+
 def verify_pack(root: Path, check_signature: Callable[[bytes, bytes], bool] | None = None) -> Verification:
+    """Compare a pack with its manifest and report what a file-hash list cannot vouch for
+    (empty folders, symlinks); the legacy ``manifest.sig`` is checked when a checker is given."""
     if not root.is_dir():
         raise PackError(f"{root} is not a folder")
     manifest = read_manifest(root)
@@ -199,13 +351,8 @@ def verify_pack(root: Path, check_signature: Callable[[bytes, bytes], bool] | No
     result.missing = sorted(set(expected) - set(actual))
     result.added = sorted(set(actual) - set(expected))
     result.changed = sorted(p for p in set(expected) & set(actual) if expected[p] != actual[p])
-    sig = root / SIGNATURE
-    if sig.exists():
-        if check_signature is None:
-            result.signature = "unchecked"
-        else:
-            ok = check_signature((root / MANIFEST).read_bytes(), sig.read_bytes())
-            result.signature = "valid" if ok else "invalid"
+    result.problems = layout_problems(root)
+    result.signature = _signature_state(root, check_signature)
     return result
 
 

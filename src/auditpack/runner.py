@@ -34,6 +34,7 @@ EXIT_FAILING = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 EXIT_CONFIG = 4
+EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: an unexpected error, i.e. a bug
 
 
 @dataclass
@@ -184,4 +185,4 @@ def write(result: RunResult, out: Path, *, replace: bool = False,
             if problem:
                 result.pack_problems.append(problem)
 
-    return write_pack_atomically(out, build, replace_existing=replace)
+    return write_pack_atomically(out, build, replace_existing=replace, label=result.run["id"])

@@ -33,6 +33,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import lifeline
+
 __all__ = [
     "LocalSshd",
     "borg_env",
@@ -125,6 +127,7 @@ class LocalSshd:
         self.start_timeout = start_timeout
         self._parent = directory
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._owns_dir = False
         self.workdir = Path()
         self.key_file = ""
@@ -216,9 +219,11 @@ class LocalSshd:
         log = open(self.workdir / "sshd.log", "ab")  # noqa: SIM115 - closed when the process ends
         try:
             self._proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=log, start_new_session=True)
+                                          stdout=log, stderr=log, start_new_session=True,
+                                          preexec_fn=lifeline.parent_death_signal())  # noqa: PLW1509
         finally:
             log.close()
+        self._watchdog = lifeline.start_watchdog(self._proc.pid)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -244,6 +249,13 @@ class LocalSshd:
         proc, self._proc = self._proc, None
         if proc is not None:
             _stop_group(proc)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # it ends by itself once the group is gone
+            try:
+                watchdog.wait(5)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
     def stop(self) -> None:
         self._stop_process()
