@@ -29,6 +29,8 @@ class AwsSettings(Strict):
     max_attempts: int = Field(8, ge=1, le=20, description="botocore retries (adaptive mode) on throttling")
     connect_timeout: float = Field(10, gt=0)
     read_timeout: float = Field(30, gt=0)
+    max_pages: int = Field(10_000, ge=1, description="pages per listing before it is cut off as an error (an "
+                                                      "endpoint whose pagination never ends)")
 
 
 def known_regions() -> dict[str, str]:

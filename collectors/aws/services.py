@@ -22,6 +22,7 @@ from auditpack.collectors import CollectContext
 from auditpack.model import ErrorReason, EvidenceRecord, Resource
 
 from . import records as r
+from .answers import InvalidResponse, TooManyPages
 from .config import AwsSettings
 from .session import EXPECTED_ERRORS, Account, Memo, TaskPool, classify, error_code, iso, jsonable
 
@@ -103,6 +104,9 @@ class Run:
         """``func()``, or ``_MISSING`` after emitting error evidence for ``kinds`` about ``resource``."""
         try:
             return func()
+        except TooManyPages as exc:  # an error for the listing, and what it read is kept
+            self.fail(kinds, resource, exc, source)
+            return exc.items
         except EXPECTED_ERRORS as exc:
             self.fail(kinds, resource, exc, source)
             return _MISSING
@@ -120,7 +124,16 @@ class Run:
         items: list[Any] = []
         pages = client.get_paginator(operation).paginate(**params, PaginationConfig=config) if config \
             else client.get_paginator(operation).paginate(**params)
-        for page in pages:
+        result_keys = [k.expression for k in pages.result_keys]
+        for number, page in enumerate(pages, 1):
+            if number > self.settings.max_pages:
+                raise TooManyPages(f"{operation}: stopped after {self.settings.max_pages} pages, the listing did not "
+                                   f"end (a new page token on every answer); {len(items)} item(s) read are kept",
+                                   items)
+            # a nested result key (DistributionList.Items) is absent when empty; its parent is not
+            if result_keys and not any(page.get(k.split(".", 1)[0]) is not None for k in result_keys):
+                raise InvalidResponse(f"{operation}: page {number} has no {' or '.join(result_keys)} "
+                                      "(the paginator's result key), so it is not the API's answer")
             if callable(key):
                 items.extend(key(page))
             else:
@@ -134,8 +147,13 @@ class Run:
                        func: Callable[[], list[Any]]) -> list[Any] | None:
         """List a region; on failure, error evidence for the region under ``kind`` (the
         listed kind and every kind read per listed resource: none of them can be read)."""
-        items = self.attempt(kind, self.region_resource(acct, region), source, func)
-        if items is _MISSING:
+        try:
+            items = func()
+        except TooManyPages as exc:  # not listed completely: an error, but what was read is kept
+            self.fail(kind, self.region_resource(acct, region), exc, source)
+            return list(exc.items)
+        except EXPECTED_ERRORS as exc:
+            self.fail(kind, self.region_resource(acct, region), exc, source)
             return None
         self.listed(acct, region, resource_type, len(items), source)
         return list(items)

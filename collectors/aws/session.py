@@ -25,17 +25,23 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    PaginationError,
     PartialCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from auditpack.model import ErrorReason
 
+from .answers import InvalidResponse, check_answer
 from .config import AwsSettings
 
 #: The exceptions an API call is expected to raise. Anything else is a bug and surfaces.
 #: NotImplementedError: moto, in-process, raises it for operations it does not emulate.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError, NotImplementedError)
+#: InvalidResponse: a 2xx answer without the documented shape (see answers.py); botocore's
+#: ResponseParserError (not a BotoCoreError): an answer it cannot parse, e.g. broken XML.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError, NotImplementedError, InvalidResponse,
+                                                    ResponseParserError)
 
 SessionHook = Callable[[boto3.Session], None]
 
@@ -62,6 +68,13 @@ def classify(exc: BaseException) -> tuple[ErrorReason, str]:
     """An expected API exception -> (reason, one-line message naming the AWS error)."""
     if isinstance(exc, NotImplementedError):
         return ErrorReason.NOT_IMPLEMENTED, f"the endpoint does not implement this operation ({exc})"
+    if isinstance(exc, InvalidResponse):
+        return ErrorReason.INVALID_RESPONSE, f"not the API's answer: {exc}"
+    if isinstance(exc, ResponseParserError):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ErrorReason.INVALID_RESPONSE, f"the answer could not be parsed as the API's answer: {first[:200]}"
+    if isinstance(exc, PaginationError):
+        return ErrorReason.INVALID_RESPONSE, f"inconsistent pagination: {exc}"
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
@@ -173,6 +186,7 @@ class Account:
                                           config=client_config(self.settings, **extra))
             if service == "s3control" and self.settings.endpoint_url:
                 created.meta.events.register("before-sign.s3-control", _no_account_host_prefix)
+            created.meta.events.register("after-call", check_answer)  # a 200 that is not the API's answer
             self._clients[key] = created
             return created
 

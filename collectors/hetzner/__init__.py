@@ -166,6 +166,13 @@ def _certificate(obj: dict[str, Any], project: str) -> Parsed:
 
 
 def _firewall(obj: dict[str, Any], project: str) -> Parsed:
+    # the API always sends ``rules`` (a list of objects, empty for a firewall without rules):
+    # anything else is not the API's answer, and must not read as "no rule opens a port"
+    listed = obj.get("rules")
+    if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
+        raise ValueError(f"firewall rules are {'missing' if 'rules' not in obj else type(listed).__name__}"
+                         f"{'' if not isinstance(listed, list) else ' with items that are not objects'}, "
+                         "not a list of objects")
     rules = tuple(FirewallRule(direction=str(r.get("direction")), protocol=str(r.get("protocol")),
                                port=None if r.get("port") is None else str(r.get("port")),
                                source_ips=tuple(r.get("source_ips") or ()),
@@ -318,7 +325,8 @@ class HetznerCollector(Collector):
             ctx.advance(project.name, len(SPECS))
             return
         settings = self.config
-        pacing = Pacing(max_retries=settings.max_retries, backoff_base=settings.backoff_base,
+        pacing = Pacing(max_retries=settings.max_retries, max_pages=settings.max_pages,
+                        backoff_base=settings.backoff_base,
                         backoff_max=settings.backoff_max, timeout=settings.timeout, sleep=self.sleep)
         storage_endpoint = project.storage_box_endpoint or (
             DEFAULT_HETZNER_ENDPOINT if project.api_endpoint.rstrip("/") == DEFAULT_CLOUD_ENDPOINT
@@ -343,6 +351,11 @@ class HetznerCollector(Collector):
             found = self._emit(ctx, spec, listing, project.name)
             with lock:
                 locations.update(found)
+            if listing.problem:  # what was read is kept; the listing itself is an error
+                with lock:
+                    failures[spec.kind] = (listing.problem, ErrorReason.INVALID_RESPONSE)
+                ctx.failed(spec.kind, scope, error=listing.problem, reason=ErrorReason.INVALID_RESPONSE,
+                           source=f"GET {spec.path}")
 
         first, rest = specs[0], specs[1:]
         try:

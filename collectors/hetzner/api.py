@@ -54,6 +54,7 @@ class Pacing:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     timeout: float = 30.0
+    max_pages: int = 2000  # per listing: 100,000 resources, far above any real project
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
 
@@ -63,6 +64,7 @@ class Listing:
     items: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     pages: int = 0
+    problem: str | None = None  # why the listing is incomplete although its pages were read
 
 
 def make_client(token: str, endpoint: str, timeout: float) -> Client:
@@ -123,6 +125,8 @@ def _reason(exc: BaseException, status: int | None) -> ErrorReason:
 
 
 def _describe(exc: BaseException, status: int | None) -> str:
+    if isinstance(exc, APIException) and status is not None and 200 <= status < 300:
+        return f"HTTP {status}, but the answer is not JSON (not the API's answer)"
     if isinstance(exc, APIException):
         return f"HTTP {status or '?'} {exc.code}: {exc.message}"
     if isinstance(exc, requests.exceptions.RequestException):
@@ -176,6 +180,10 @@ def list_all(client: Client, path: str, key: str, pacing: Pacing,
         items = body.get(key)
         if not isinstance(items, list):
             raise ListingError(f"GET {path}: the response has no list {key!r}", ErrorReason.INVALID_RESPONSE)
+        odd = [i for i in items if not isinstance(i, dict)]
+        if odd and out.problem is None:
+            out.problem = (f"GET {path}: {len(odd)} item(s) of {key!r} on page {page} are not an object "
+                           f"(e.g. {type(odd[0]).__name__}); they cannot be evaluated")
         out.items.extend(i for i in items if isinstance(i, dict))
         out.pages += 1
         pagination = (body.get("meta") or {}).get("pagination") or {}
@@ -183,6 +191,10 @@ def list_all(client: Client, path: str, key: str, pacing: Pacing,
         if nxt is not None and (not isinstance(nxt, int) or nxt in seen_pages):
             raise ListingError(f"GET {path}: inconsistent pagination (next_page {nxt!r})",
                                ErrorReason.INVALID_RESPONSE)
+        if nxt is not None and out.pages >= pacing.max_pages:
+            out.problem = (f"GET {path}: stopped after {out.pages} pages, the listing did not end (a new page "
+                           f"on every answer); {len(out.items)} item(s) read are kept")
+            break
         page = nxt
     out.requests = counter[0]
     return out

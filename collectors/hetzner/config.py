@@ -27,6 +27,8 @@ class HetznerSettings(Strict):
     max_retries: int = Field(5, ge=0, le=20)
     backoff_base: float = Field(1.0, ge=0, description="first retry delay in seconds (doubles per retry)")
     backoff_max: float = Field(60.0, ge=0, description="longest single wait, also for Retry-After/RateLimit-Reset")
+    max_pages: int = Field(2000, ge=1, description="pages (50 resources each) per listing before it is cut off as "
+                                                   "an error (an API whose pagination never ends)")
 
 
 def preflight(settings: HetznerSettings, environ: Mapping[str, str]) -> list[ConfigProblem]:

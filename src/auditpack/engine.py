@@ -269,6 +269,31 @@ def _run_check(chk: Check, evidence: Sequence[Evidence], policy: Policy, now: da
     return findings
 
 
+def one_verdict_per_fact(findings: Iterable[Finding]) -> list[Finding]:
+    """Never two verdicts for one (check, resource): an ``error`` next to a ``fail`` is folded
+    into the fail (the non-conformity was observed; what could not be read is named in its
+    ``details``); next to anything else (pass, not applicable, manual) the error stands
+    alone, since a verdict built on partly unreadable evidence is not one."""
+    facts: dict[tuple[str, str, str, str], list[Finding]] = {}
+    for finding in findings:
+        res = finding.resource
+        facts.setdefault((finding.check, res.provider, res.scope or "", res.id), []).append(finding)
+    out: list[Finding] = []
+    for group in facts.values():
+        errors = [f for f in group if f.status is Status.ERROR]
+        if errors and len(errors) < len(group):
+            fails = [f for f in group if f.status is Status.FAIL]
+            if fails:
+                unreadable = [e.message for e in errors]
+                group = [replace(f, details={**f.details, "also_unreadable": unreadable},
+                                 evidence=tuple(dict.fromkeys((*f.evidence, *(p for e in errors for p in e.evidence)))))
+                         for f in fails]
+            else:
+                group = errors
+        out.extend(group)
+    return out
+
+
 def _waiver_applies(waiver: Waiver, finding: Finding, now: datetime) -> bool:
     import fnmatch
 
@@ -295,7 +320,7 @@ def evaluate(evidence: Sequence[Evidence], checks: Iterable[Check], policy: Poli
                     union = tuple(dict.fromkeys((*previous.clauses, *clauses)))
                     merged[key] = replace(previous, clauses=union)
     out = []
-    for finding in merged.values():
+    for finding in one_verdict_per_fact(merged.values()):
         if finding.status is Status.FAIL:
             for waiver in waivers:
                 if _waiver_applies(waiver, finding, now):
