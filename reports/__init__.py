@@ -143,4 +143,5 @@ def render_pack(root: Path) -> None:
     write_oscal(root, view, pack_policy(root))
 
 
-__all__ = ["RENDERED", "MdSafe", "rendered", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack"]
+__all__ = ["RENDERED", "MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack",
+           "rendered"]
