@@ -102,9 +102,9 @@ def answer_problem(model: Any, status: int, headers: Mapping[str, str], body: by
     shape = model.output_shape
     if shape is None:
         return None
-    if body is not None and not body.strip() and status != 204 and _has_body_members(shape):
-        return f"answered HTTP {status} with an empty body where the API always sends one"
     answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+    if body is not None and not body.strip() and not answer and status != 204 and _has_body_members(shape):
+        return f"answered HTTP {status} with an empty body where the API always sends one"
     service = str(model.service_model.signing_name)
     required = (*shape.required_members, *ALWAYS_ANSWERED.get((service, model.name), ()))
     missing = [m for m in required if m not in answer]
