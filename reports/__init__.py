@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .layout import arrange
 from .oscal import pack_policy, write_oscal
 from .view import ReportView, load_view
 
@@ -84,12 +85,15 @@ def render_html(view: ReportView) -> str:
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
            "base-uri 'none'; form-action 'none'")
     template = _environment(markdown=False).get_template("report.html.j2")
-    return template.render(v=view, script=Markup(script), style=Markup(style), csp=Markup(csp))
+    report = arrange(view)
+    return template.render(v=view, r=report, s=report.summary, script=Markup(script), style=Markup(style),
+                           csp=Markup(csp))
 
 
 def render_markdown(view: ReportView) -> str:
     template = _environment(markdown=True).get_template("report.md.j2")
-    text = template.render(v=view, br=MdSafe("<br>"))
+    report = arrange(view)
+    text = template.render(v=view, r=report, s=report.summary, br=MdSafe("<br>"))
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

@@ -31,6 +31,8 @@ from typing import Any
 from auditpack.catalogs import GDPR_PREFIX, Catalogs, load_catalogs
 from auditpack.model import Measure
 
+from .anchors import check_anchor, open_anchor
+
 STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
 STATUS_LABEL = {"pass": "pass", "fail": "fail", "error": "error", "manual": "manual", "not_applicable": "n/a"}
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
@@ -68,6 +70,7 @@ PARAMETER_LABEL = {
     "evidence_max_age_hours": "Evidence counts as current for (hours)",
 }
 SCOPE_LABEL = {"aws": "AWS accounts", "hetzner": "Hetzner projects", "ssh": "SSH hosts", "tls": "TLS endpoints"}
+OPEN_CHECKS_SHOWN = 3  # per control row; the findings overview has every check
 LOCATION_LABEL = {"aws": "AWS regions", "hetzner": "Hetzner locations", "ssh": "Declared countries"}
 
 
@@ -192,6 +195,26 @@ class CheckSummary:
     title: str
     counts: Counts
 
+    @property
+    def anchor(self) -> str:
+        """Its row in the findings overview (where every check has one)."""
+        return check_anchor(self.check)
+
+    @property
+    def open_anchor(self) -> str:
+        """Its list of failing, errored and manual resources (only checks with any have one)."""
+        return open_anchor(self.check)
+
+    @property
+    def is_open(self) -> bool:
+        c = self.counts
+        return bool(c.fail or c.error or c.manual)
+
+    @property
+    def link(self) -> str:
+        """Where a reader goes from a clause or control: the named failing resources if any."""
+        return self.open_anchor if self.is_open else self.anchor
+
 
 @dataclass(frozen=True)
 class Document:
@@ -222,9 +245,18 @@ class ClauseView:
     parameters: tuple[Parameter, ...]
     verdict: VerdictView
     counts: Counts
-    checks: tuple[CheckSummary, ...]
-    open_findings: tuple[FindingRow, ...]  # fail, error, manual: listed one by one
+    checks: tuple[CheckSummary, ...]  # the check groups behind it, worst first
     documents: tuple[Document, ...]
+
+    @property
+    def open_checks(self) -> tuple[CheckSummary, ...]:
+        """Checks with a fail, error or manual finding behind it: printed."""
+        return tuple(s for s in self.checks if s.is_open)
+
+    @property
+    def passing_checks(self) -> tuple[CheckSummary, ...]:
+        """Checks with only passing (or n/a) findings behind it: listed on screen, counted in print."""
+        return tuple(s for s in self.checks if not s.is_open)
 
 
 @dataclass(frozen=True)
@@ -263,8 +295,17 @@ class ControlView:
     verdict: VerdictView
     counts: Counts
     measures: tuple[str, ...]
-    open_findings: tuple[str, ...]  # finding ids behind a fail/error
+    open_checks: tuple[CheckSummary, ...]  # the check groups behind a fail/error, worst first
     documents: tuple[str, ...]
+
+    @property
+    def open_checks_shown(self) -> tuple[CheckSummary, ...]:
+        """The worst few, so a control's row stays a row; the rest are counted."""
+        return self.open_checks[:OPEN_CHECKS_SHOWN]
+
+    @property
+    def open_checks_more(self) -> int:
+        return max(0, len(self.open_checks) - OPEN_CHECKS_SHOWN)
 
 
 @dataclass(frozen=True)
@@ -350,6 +391,11 @@ class WaiverRow:
     state: str
     findings: tuple[str, ...]
 
+    @property
+    def anchor(self) -> str:
+        """The failing resources of its check, where the waived ones are named."""
+        return open_anchor(self.check)
+
 
 @dataclass(frozen=True)
 class AppendixRow:
@@ -374,7 +420,6 @@ class ReportView:
     gdpr: CatalogView
     collectors: tuple[CollectorRow, ...]
     gaps: tuple[GapRow, ...]
-    error_findings: tuple[FindingRow, ...]
     findings: tuple[FindingRow, ...]  # detail order: status, severity, measure, check, resource
     documents: tuple[Document, ...]
     waivers: tuple[WaiverRow, ...]
@@ -444,8 +489,8 @@ def _check_summaries(rows: Sequence[FindingRow]) -> tuple[CheckSummary, ...]:
     by_check: dict[str, list[FindingRow]] = {}
     for r in rows:
         by_check.setdefault(r.check, []).append(r)
-    return tuple(CheckSummary(check, items[0].check_title, Counts.of(items))
-                 for check, items in sorted(by_check.items()))
+    summaries = (CheckSummary(check, items[0].check_title, Counts.of(items)) for check, items in by_check.items())
+    return tuple(sorted(summaries, key=lambda s: (-s.counts.fail, -s.counts.error, -s.counts.manual, s.check)))
 
 
 def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Document]:
@@ -511,7 +556,6 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
             verdict=rollup(behind),
             counts=Counts.of(behind),
             checks=_check_summaries(behind),
-            open_findings=tuple(sorted((r for r in behind if r.status in ("fail", "error", "manual")), key=_rank)),
             documents=tuple(d for d in documents if set(d.measures) & set(measures)),
         ))
     return ProfileView(
@@ -550,7 +594,7 @@ def _catalog_view(title: str, note: str, controls: Sequence[tuple[str, str, str,
         views.append(ControlView(
             ref=ref, id=cid, title=ctitle, group=group, verdict=rollup(behind), counts=Counts.of(behind),
             measures=measures,
-            open_findings=tuple(r.id for r in sorted(behind, key=_rank) if r.status in ("fail", "error")),
+            open_checks=_check_summaries([r for r in behind if r.status in ("fail", "error")]),
             documents=tuple(d.title for d in documents if set(d.measures) & set(measures)),
         ))
     return CatalogView(title, note, tuple(views), _verdict_counts(v.verdict for v in views))
@@ -695,7 +739,6 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
         gdpr=gdpr,
         collectors=collectors,
         gaps=gaps,
-        error_findings=tuple(sorted((r for r in rows if r.status == "error"), key=_rank)),
         findings=tuple(sorted(rows, key=_rank)),
         documents=tuple(documents),
         waivers=_waivers(context, rows),

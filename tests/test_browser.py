@@ -173,3 +173,26 @@ def test_report_renders_in_chromium_without_outside_requests(tmp_path: Path, pro
     assert _page_requests(netlog) == [] and _page_requests(netlog2) == [] and _page_requests(netlog3) == []
     browser_hosts = {_host(url) for url, _ in _requests(netlog) + _requests(netlog2) + _requests(netlog3)}
     assert _proxy_hosts(proxy) <= browser_hosts, (_proxy_hosts(proxy), browser_hosts)
+
+
+def test_a_large_report_opens_with_its_summary_and_collapsed_passing_lists(tmp_path: Path,
+                                                                           proxy: RecordingProxy) -> None:
+    from auditpack.emulators.synthetic_pack import write_synthetic_pack
+    from auditpack.reports import render_pack
+
+    root = write_synthetic_pack(tmp_path / "pack", 12_000)
+    render_pack(root)
+    netlog = tmp_path / "netlog.json"
+    dom = _chromium((root / "report.html").as_uri(), tmp_path / "profile", proxy, "--dump-dom",
+                    f"--log-net-log={netlog}")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    cover = html.split('<header class="cover" id="cover">', 1)[1].split("</header>", 1)[0]
+    assert "executive summary" in cover and "Most important non-conformities" in cover
+    assert len(re.findall(r"<li><span class=\"sev sev-\w+\">", cover)) == 10
+    assert "Synthetic Estate BV" in cover and "DPA clauses by verdict" in cover
+    # passing resources: in a <details> the browser keeps closed (no `open` attribute after the script ran)
+    passing = re.findall(r"<details class=\"passing\"[^>]*>", html)
+    assert passing and all("open" not in tag for tag in passing)
+    assert '<div class="filter" id="finding-filter">' in html  # our script ran on the large page too
+    assert _page_requests(netlog) == []
