@@ -252,10 +252,14 @@ def test_table_of_contents_and_lettered_styles(tmp_path: Path) -> None:
         "(ii) changes to access rights;\n"
         "(c) take backups.\n"
         "2. Breaches\n"
-        "2.1 The Processor notifies breaches within 48 hours.\n", "utf-8")
+        "2.1 The Processor notifies breaches within 48 hours.\n"
+        "2.2 The notice states:\n"
+        "1) the nature of the breach;\n"
+        "2) its likely consequences.\n", "utf-8")
     document = read_document(path)
     refs = [b.ref for b in document.blocks]
-    assert refs == ["1", "1.1", "1.1 (a)", "1.1 (b)", "1.1 (b) (i)", "1.1 (b) (ii)", "1.1 (c)", "2", "2.1"]
+    assert refs == ["1", "1.1", "1.1 (a)", "1.1 (b)", "1.1 (b) (i)", "1.1 (b) (ii)", "1.1 (c)", "2", "2.1", "2.2",
+                    "2.2 1)", "2.2 2)"]
     assert document.blocks[0].kind == "heading"
 
 

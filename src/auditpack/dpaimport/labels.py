@@ -31,7 +31,7 @@ WORD = re.compile(
     rf"^({_words(ARTICLE_WORDS)}|§)\s*(\d{{1,3}}[a-z]?(?:\.\d{{1,3}})*)(?![\w])\.?(?:{_SEP}(.*)|\s*)$")
 NUMBER = re.compile(r"^(\d{1,3}(?:\.(?:\d{1,3}|[A-Z](?![a-z])))*)(\.|\))?(?:\s+|(?<=[.)])(?=[A-Z(\"“]))(.*)$")
 LETTER = re.compile(
-    r"^(\((?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z])\)|(?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z])\)|(?:[a-z]|[ivx]{1,4})\.)\s+(.*)$")
+    r"^(\((?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z]|\d{1,2})\)|(?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z])\)|(?:[a-z]|[ivx]{1,4})\.)\s+(.*)$")
 BULLET = re.compile(r"^([-–—•·▪◦●○■□◆◇➢➤►*+‣⁃\uf0b7\uf0a7\uf076\uf0d8\uf0fc])\s*(.*)$")
 ROMAN = re.compile(r"^[ivxlc]+$")
 
@@ -68,13 +68,17 @@ def parse_label(text: str) -> Label | None:
         if not rest:
             return None
         end = m.group(2) or ""
-        shown = number if end != ")" else number + ")"
+        if end == ")" and "." not in number:  # "1) encrypt ..." is a list point, like "a)"
+            return Label("letter", number + ")", rest, style="n)")
+        shown = number
         return Label("number", shown, rest, number=tuple(number.split(".")),
                      explicit_end=bool(end) or "." in number)
     if m := LETTER.match(text):
         raw = m.group(1)
         shown = raw[:-1] if raw.endswith(".") else raw
         style = "(x)" if raw.startswith("(") else ("x)" if raw.endswith(")") else "x.")
+        if raw[1:-1].isdigit():
+            style = "(n)"  # "(1)" under a lettered point, as the EU's clauses number them
         return Label("letter", shown, m.group(2).strip(), style=style)
     if m := BULLET.match(text):
         rest = m.group(2).strip()

@@ -194,10 +194,12 @@ def _aligned_columns(rows: list[str]) -> list[tuple[str, ...]] | None:
             j = i
             while j < width and blank[j]:
                 j += 1
-            # a column starts at j when most rows have text there, and the gap is wide somewhere
-            opened = sum(1 for r in padded if j < width and r[j] != " ")
-            wide = j - i >= 2 or any(r[i - 1] == " " or (j + 1 < width and r[j] == " ") for r in padded)
-            if 0 < i and j < width and opened >= max(2, (len(rows) + 1) // 2) and wide:
+            # a column starts at j when most rows have text there, mostly after a gap of two or
+            # more spaces (one space in a justified prose line is no column)
+            opened = [r for r in padded if j < width and r[j] != " "]
+            wide = [r for r in opened if r[i - 1] == " "] if j - i < 2 else opened
+            if 0 < i and j < width and len(opened) >= max(2, (len(rows) + 1) // 2) and \
+                    len(wide) >= 2 * len(opened) / 3:
                 starts.append(j)
             i = j
         else:

@@ -7,6 +7,7 @@ The document's own numbering wins ("Artikel 3.1", "6.2 a)", "Clause 3.2 (ii), bu
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ class _State:
     counters: Counter[tuple[str, str]] = field(default_factory=Counter)
     last_number: tuple[str, ...] | None = None
     explicit_levels: dict[int, int] = field(default_factory=dict)
+    untitled: tuple[_Heading, Drafted | None] | None = None  # "Clause 7" waiting for its title line
 
 
 @dataclass
@@ -160,15 +162,32 @@ def _push_heading(state: _State, heading: _Heading, unit: Unit, shown: str, out:
     titles = _titles(state)
     state.headings.append(heading)
     _reset_below_heading(state)
-    if heading.ref is not None:
-        out.append(Drafted(heading.ref, "heading", heading.title, shown, titles, 0, outer))
+    drafted = Drafted(heading.ref, "heading", heading.title, shown, titles, 0, outer) if heading.ref else None
+    if drafted is not None:
+        out.append(drafted)
+    state.untitled = (heading, drafted) if heading.labelled and heading.title == heading.ref else None
 
 
 def _is_heading_text(unit: Unit, rest: str) -> bool:
     return unit.heading is not None or (unit.lines == 1 and is_title(rest) and not unit.explicit_depth)
 
 
+def _title_line(unit: Unit) -> bool:
+    """The line under "Clause 7" / "ANNEX III" that names it ("Obligations of the Parties")."""
+    text = unit.text
+    return (unit.cells is None and unit.lines == 1 and parse_label(text) is None and len(text.split()) <= 20
+            and text[:1].isupper() and not text.endswith((".", ";", ",")) and not re.search(r"\w: ", text))
+
+
 def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
+    untitled, state.untitled = state.untitled, None
+    if untitled is not None and _title_line(unit):
+        heading, drafted = untitled
+        heading.title = unit.text.rstrip(":")
+        if drafted is not None:
+            drafted.text = heading.title
+            drafted.shown = f"{drafted.shown}\n{unit.text}"
+        return
     if unit.cells is not None:
         parent = _container(state)
         n = _count(state, parent, "row")

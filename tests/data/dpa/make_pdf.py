@@ -48,7 +48,7 @@ def _wrap(text: str, width: float, indent: float) -> list[str]:
     return lines
 
 
-def _layout() -> list[list[tuple[float, str, str]]]:
+def _layout(source: str) -> list[list[tuple[float, str, str]]]:
     """Pages of (x, text, font) lines."""
     pages: list[list[tuple[float, str, str]]] = [[]]
     y = TOP
@@ -61,7 +61,7 @@ def _layout() -> list[list[tuple[float, str, str]]]:
         pages[-1].append((x, text, font))
         y -= LEADING
 
-    for raw in SOURCE.read_text("utf-8").split("\n"):
+    for raw in source.split("\n"):
         if not raw.strip():
             emit(LEFT, "")
             continue
@@ -78,10 +78,11 @@ def _layout() -> list[list[tuple[float, str, str]]]:
     return [p for p in pages if any(t for _, t, _ in p)]
 
 
-def main() -> None:
-    pages = _layout()
-    canvas = Canvas(str(OUT), pagesize=A4, invariant=True)
-    canvas.setTitle("Brightwave Cloud Services: Data Processing Agreement")
+def render(source: str, out: Path, title: str = "Brightwave Cloud Services: Data Processing Agreement") -> int:
+    """Render the marked-up ``source`` to ``out``; returns the number of pages."""
+    pages = _layout(source)
+    canvas = Canvas(str(out), pagesize=A4, invariant=True)
+    canvas.setTitle(title)
     for number, page in enumerate(pages, start=1):
         canvas.setFont(FONT, 8)
         canvas.drawString(LEFT, A4[1] - 50, HEADER)
@@ -97,6 +98,11 @@ def main() -> None:
             y -= LEADING
         canvas.showPage()
     canvas.save()
+    return len(pages)
+
+
+def main() -> None:
+    render(SOURCE.read_text("utf-8"), OUT)
 
 
 if __name__ == "__main__":
