@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     corpus = tomllib.loads((CORPUS / "corpus.toml").read_text("utf-8"))["document"]
     for entry in corpus:
-        line, ok = _score_one(CORPUS / entry["file"], entry["gold"], entry.get("style", ""))
+        gold = entry["gold"] if entry["gold"].startswith("builtin:") else str(CORPUS / entry["gold"])
+        line, ok = _score_one(CORPUS / entry["file"], gold, entry.get("style", ""))
         all_ok = all_ok and ok
         print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.pages:

@@ -69,6 +69,8 @@ def test_the_seeds_refs_follow_the_documented_convention() -> None:
     assert rows[0].header[0] == "Naam" and rows[0].cells[0] == "Hetzner Online"
     assert [r.cells[0] for r in rows[:6]] == ["Hetzner Online", "Vultr", "Borgbase", "Time4VPS", "Twilio", "Ringring"]
     assert rows[0].cells[4] == "Industriestr. 25 91710 Gunzenhausen, Germany"  # a cell over two lines
+    # the signature block after the register is no part of Bijlage D
+    assert len(rows) == 6 and dioss["Signatures, row 1"].cells[0] == "DIOSS SMART SOLUTIONS NV"
 
     voxio = read_document(CORPUS / "dpa-voxio.txt")
     vrefs = {b.ref: b for b in voxio.blocks}
@@ -238,6 +240,18 @@ def test_text_tables_tab_separated_and_aligned(tmp_path: Path) -> None:
     assert blocks["Annex 4, row 1"].table != blocks["Annex 3, row 1"].table
 
 
+def test_hanging_indents_are_points_not_tables(tmp_path: Path) -> None:
+    path = tmp_path / "dpa.txt"
+    path.write_text(
+        "4.2    The Processor shall:\n"
+        "(a)    encrypt data at rest;\n"
+        "(b)    log access;\n"
+        "(c)    test restores.\n", "utf-8")
+    refs = [(b.ref, b.kind, b.text) for b in read_document(path).blocks]
+    assert refs == [("4.2", "paragraph", "The Processor shall:"), ("4.2 (a)", "paragraph", "encrypt data at rest;"),
+                    ("4.2 (b)", "paragraph", "log access;"), ("4.2 (c)", "paragraph", "test restores.")]
+
+
 def test_table_of_contents_and_lettered_styles(tmp_path: Path) -> None:
     path = tmp_path / "dpa.txt"
     path.write_text(
@@ -277,3 +291,15 @@ def test_document_offsets_point_at_each_block() -> None:
     document: Document = read_document(CORPUS / "dpa-lumenfold.md")
     for block in document.blocks:
         assert block.text in document.text[block.start:block.end] or block.kind == "table_row"
+
+
+def test_roman_sections_number_their_members(tmp_path: Path) -> None:
+    path = tmp_path / "dpa.txt"
+    path.write_text(
+        "I. DEFINITIONS\n"
+        "1. Personal data has the meaning of the GDPR.\n"
+        "II. OBLIGATIONS OF THE PROCESSOR\n"
+        "1. The Processor encrypts personal data at rest.\n"
+        "2. The Processor keeps access logs for a year.\n", "utf-8")
+    refs = [b.ref for b in read_document(path).blocks]
+    assert refs == ["I", "I.1", "II", "II.1", "II.2"]

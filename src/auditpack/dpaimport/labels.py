@@ -34,6 +34,7 @@ LETTER = re.compile(
     r"^(\((?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z]|\d{1,2})\)|(?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z])\)|(?:[a-z]|[ivx]{1,4})\.)\s+(.*)$")
 BULLET = re.compile(r"^([-–—•·▪◦●○■□◆◇➢➤►*+‣⁃\uf0b7\uf0a7\uf076\uf0d8\uf0fc])\s*(.*)$")
 ROMAN = re.compile(r"^[ivxlc]+$")
+SECTION_ROMAN = re.compile(r"^([IVX]{1,5})\.\s+([A-Z].*)$")  # "II. OBLIGATIONS OF THE PROCESSOR"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def parse_label(text: str) -> Label | None:
         number = m.group(2)
         return Label("word", f"{_title_word(m.group(1))} {number}", (m.group(3) or "").strip(),
                      number=tuple(number.split(".")), explicit_end=True)
+    if (m := SECTION_ROMAN.match(text)) and len(m.group(2).split()) <= 12 and not m.group(2).endswith((".", ";")):
+        return Label("number", m.group(1), m.group(2).strip(), number=(m.group(1),), explicit_end=True)
     if m := NUMBER.match(text):
         number = m.group(1)
         rest = m.group(3).strip()

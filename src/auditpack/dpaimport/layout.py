@@ -181,6 +181,11 @@ def _label_tab(text: str) -> str:
     return text
 
 
+def _is_label(cell: str) -> bool:
+    label = parse_label(f"{cell} Text")
+    return label is not None and label.rest == "Text"
+
+
 def _aligned_columns(rows: list[str]) -> list[tuple[str, ...]] | None:
     """Split lines laid out in columns (two or more spaces between columns, column starts
     aligned) into cells; None when they are not a table."""
@@ -276,6 +281,8 @@ def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = 
                 j += 1
             indent = min(len(x) - len(x.lstrip()) for x in lines[i:j])
             table = _aligned_columns([x.rstrip()[indent:] for x in lines[i:j]])
+            if table is not None and all(_is_label(row[0]) for row in table):
+                table = None  # "(a)   encrypt ..." / "1.1   The Processor ...": a hanging indent, not a table
             if table is not None:
                 table_id += 1
                 _add_rows(units, [tuple(c for c in row) for row in table], table_id)

@@ -66,10 +66,23 @@ class Drafted:
     table: int = 0
 
 
+SIGNATURES = "Signatures"
+CLOSING = re.compile(
+    r"^(opgemaakt te|aldus (opgemaakt|overeengekomen)|gedaan te|in witness whereof|signed (on|at|in|for|by)|"
+    r"executed (on|at|in|as)|fait à|so vereinbart|ort, datum)|"
+    r"\bin (twee|drie|zoveel|\d+) (exemplaren|originelen)\b|\bin (two|three|\d+) (originals|counterparts|copies)\b|"
+    r"\ben (deux|trois|\d+) exemplaires\b", re.I)
+
+
 def outline(units: list[Unit]) -> list[Drafted]:
     state = _State()
     out: list[Drafted] = []
-    for unit in units:
+    for i, unit in enumerate(units):
+        if i > len(units) / 2 and unit.cells is None and not parse_label(unit.text) and CLOSING.search(unit.text) \
+                and not any(h.ref == SIGNATURES for h in state.headings):
+            # the closing and signature block is no part of the clause or annex above it
+            _push_heading(state, _Heading(1, SIGNATURES, SIGNATURES, False), unit, "", out)
+            out.pop()
         _one(state, unit, out)
     return _single_paragraph_headings(out)
 
@@ -141,6 +154,9 @@ def _prefix(state: _State, number: tuple[str, ...]) -> str:
     annex = _annex(state)
     if annex is not None and annex.ref:
         return f"{annex.ref}, {num}"
+    section = next((h for h in reversed(state.headings) if h.labelled and h.number), None)
+    if section is not None and _numeric(section.number) is None and _numeric(number) is not None:
+        return f"{section.ref}.{num}"  # members "1." under "II. Obligations" are "II.1"
     top = state.headings[-1] if state.headings else None
     if (len(number) == 1 and top is not None and top.ref and not top.labelled and state.last_number is not None
             and _numeric(number) is not None and _numeric(state.last_number[:1]) is not None
