@@ -303,3 +303,14 @@ def test_roman_sections_number_their_members(tmp_path: Path) -> None:
         "2. The Processor keeps access logs for a year.\n", "utf-8")
     refs = [b.ref for b in read_document(path).blocks]
     assert refs == ["I", "I.1", "II", "II.1", "II.2"]
+
+
+def test_running_headers_and_page_numbers_of_a_text_export_are_dropped(tmp_path: Path) -> None:
+    page = ("ACME Verwerkersovereenkomst v2 – vertrouwelijk\n\n"
+            "{n}.1 De Verwerker meldt een datalek binnen 24 uur.\n\n"
+            "Pagina {n} van 3\n")
+    path = tmp_path / "dpa.txt"
+    path.write_text("".join(page.format(n=n) for n in (1, 2, 3)), "utf-8")
+    document = read_document(path)
+    assert [b.ref for b in document.blocks] == ["1.1", "2.1", "3.1"]
+    assert "vertrouwelijk" not in document.text and "Pagina" not in document.text

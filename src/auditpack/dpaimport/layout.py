@@ -86,14 +86,27 @@ def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def drop_repeated_urls(lines: list[str]) -> list[str]:
-    """A text export of a PDF keeps its footers: a bare web address that occurs more than once
-    on a line of its own is furniture, not a clause."""
-    def key(line: str) -> str:
+def drop_repeated_lines(lines: list[str]) -> list[str]:
+    """A text export of a PDF keeps its headers and footers without page breaks: a bare web
+    address that occurs more than once, a short line that occurs three times or more (digits
+    ignored) and a bare page number are furniture, not clauses. Table cells (tab-indented)
+    and numbered or bulleted lines are never dropped."""
+    def url(line: str) -> str:
         return re.sub(r"^(https?://)?(www\.)?", "", line.strip().casefold()).rstrip("/")
 
-    urls = Counter(key(line) for line in lines if URL_ONLY.match(line.strip()))
-    return [line for line in lines if not (URL_ONLY.match(line.strip()) and urls[key(line)] > 1)]
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", normalise(line)).casefold()
+
+    def candidate(line: str) -> bool:
+        text = line.strip()
+        return (bool(re.search(r"\w", text)) and not line.startswith("\t") and not text.startswith("|")
+                and len(text) <= 100 and parse_label(text) is None)
+
+    urls = Counter(url(line) for line in lines if URL_ONLY.match(line.strip()))
+    repeated = Counter(key(line) for line in lines if candidate(line))
+    return [line for line in lines
+            if not (URL_ONLY.match(line.strip()) and urls[url(line)] > 1)
+            and not (candidate(line) and (repeated[key(line)] >= 3 or PAGE_NUMBER.match(line.strip())))]
 
 
 def undouble(lines: list[str]) -> list[str]:

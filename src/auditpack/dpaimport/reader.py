@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .language import detect_language
-from .layout import Unit, drop_page_furniture, drop_repeated_urls, text_units, word_units
+from .layout import Unit, drop_page_furniture, drop_repeated_lines, text_units, word_units
 from .model import Block, Document, DocumentError
 from .outline import Drafted, outline
 
@@ -69,7 +69,7 @@ def _text_lines(path: Path) -> list[str]:
     if "\f" in text:
         pages = [page.split("\n") for page in text.split("\f")]
         return [line for page in drop_page_furniture(pages) for line in [*page, ""]]
-    return drop_repeated_urls(text.split("\n"))
+    return drop_repeated_lines(text.split("\n"))
 
 
 def _document(path: Path, units: list[Unit], title: str | None) -> Document:
