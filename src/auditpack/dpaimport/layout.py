@@ -52,6 +52,9 @@ TOC_TITLE = re.compile(
 TOC_ENTRY = re.compile(r"^\s*(?:#+\s*)?(.{2,140}?)(?:\s*(?:\.{2,}|…+|_{3,}|·{2,})\s*|\t+|\s{3,})(\d{1,3})\s*$")
 PAGE_NUMBER = re.compile(
     r"^\W*(?:(?:page|pagina|seite|blz\.?|p\.)\s*)?\d{1,3}(?:\s*(?:of|van|/|von|sur|de)\s*\d{1,3})?\W*$", re.I)
+PAGE_LINE = re.compile(  # stricter than PAGE_NUMBER: anywhere in a text export ("1." alone may be a label)
+    r"^(?:(?:page|pagina|seite|blz\.?|p\.)\s*\d{1,3}(?:\s*(?:of|van|/|von|sur|de)\s*\d{1,3})?|-\s*\d{1,3}\s*-|"
+    r"\d{1,3}\s*/\s*\d{1,3}|\d{1,3})$", re.I)
 URL_ONLY = re.compile(r"^(?:https?://)?(?:www\.)?[\w.-]+\.[a-z]{2,}(?:/\S*)?$", re.I)
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
@@ -106,7 +109,7 @@ def drop_repeated_lines(lines: list[str]) -> list[str]:
     repeated = Counter(key(line) for line in lines if candidate(line))
     return [line for line in lines
             if not (URL_ONLY.match(line.strip()) and urls[url(line)] > 1)
-            and not (candidate(line) and (repeated[key(line)] >= 3 or PAGE_NUMBER.match(line.strip())))]
+            and not (candidate(line) and (repeated[key(line)] >= 3 or PAGE_LINE.match(line.strip())))]
 
 
 def undouble(lines: list[str]) -> list[str]:
