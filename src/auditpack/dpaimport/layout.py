@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .labels import parse_label
 
@@ -25,8 +25,6 @@ class Line:
     cells: tuple[str, ...] | None = None  # a row of a real table (Word table, Markdown pipes)
     header: bool = False  # the header row of its table
     table: int = 0  # which table the row belongs to
-    page: int = 0
-    joinable: bool = True  # False: the format already delimits paragraphs (Word)
 
 
 @dataclass
@@ -42,7 +40,6 @@ class Unit:
     table: int = 0
     lines: int = 1
     explicit_depth: bool = False
-    ends: list[str] = field(default_factory=list)
 
 
 TERMINAL = (".", ";", ":", "!", "?")
@@ -322,17 +319,14 @@ def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = 
             i += 1
             continue
         parts = [stripped]
-        ends = [stripped]
         i += 1
         if md_heading is None:
             while i < len(lines):
                 nxt = lines[i].rstrip()
                 if not nxt.strip():
                     break
-                if not _continues(parts[-1] if len(parts) == 1 else ends[-1], nxt, wrapped, markdown, width,
-                                  first=parts[0]):
+                if not _continues(parts, nxt, wrapped, markdown, width):
                     break
-                ends.append(nxt.strip())
                 parts.append(nxt.strip())
                 i += 1
         text = _join(parts, dehyphenate=wrapped)
@@ -430,19 +424,19 @@ def _starts_block(text: str) -> bool:
     return True
 
 
-def _continues(prev: str, nxt: str, wrapped: bool, markdown: bool, width: int, *, first: str) -> bool:
-    """Whether physical line ``nxt`` continues the paragraph whose last line is ``prev``."""
+def _continues(parts: list[str], nxt: str, wrapped: bool, markdown: bool, width: int) -> bool:
+    """Whether physical line ``nxt`` continues the paragraph made of the lines ``parts``."""
     body = nxt.strip()
     if markdown:
         return not (_starts_block(body) or body.startswith(("#", "|", ">")))
     if not wrapped:
         return False
-    prev_s = prev.rstrip()
+    first, prev_s = parts[0], parts[-1].rstrip()
     mid_sentence = not prev_s.endswith(TERMINAL)
     if _starts_block(body) and not (mid_sentence and _weak_label(body, first)):
         return False
     short = len(prev_s) < 0.7 * width
-    if short and (not mid_sentence or body[:1].isupper() or is_title(first) and len(first) == len(prev_s)):
+    if short and (not mid_sentence or body[:1].isupper() or (len(parts) == 1 and is_title(first))):
         return False
     return True
 

@@ -185,7 +185,13 @@ def _push_heading(state: _State, heading: _Heading, unit: Unit, shown: str, out:
 
 
 def _is_heading_text(unit: Unit, rest: str) -> bool:
-    return unit.heading is not None or (unit.lines == 1 and is_title(rest) and not unit.explicit_depth)
+    """A heading by its format (Word style, Markdown "#"), its export ("[bookmark: _Toc…]"), or a
+    single short title-like line."""
+    if unit.heading is not None:
+        return True
+    if unit.lines != 1 or unit.explicit_depth:
+        return False
+    return is_title(rest) or (unit.heading_hint and not rest.endswith((".", ";", ":")) and len(rest) <= 150)
 
 
 def _title_line(unit: Unit) -> bool:

@@ -253,8 +253,7 @@ def read_docx(path: Path) -> tuple[list[Line], str | None]:
             return
         label = numbering.label(num_id, ilvl) if num_id else ""
         depth = ilvl if num_id and label else None
-        lines.append(Line(f"{label} {text}".strip() if label else text, heading=heading, depth=depth,
-                          joinable=False))
+        lines.append(Line(f"{label} {text}".strip() if label else text, heading=heading, depth=depth))
 
     def table(tbl: ElementTree.Element) -> None:
         nonlocal table_count
