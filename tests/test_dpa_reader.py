@@ -188,7 +188,7 @@ def test_docx_without_a_document_part_is_refused(tmp_path: Path) -> None:
         read_document(path)
 
 
-def _pdf(path: Path, lines: list[str], *, encrypt: str | None = None, text: bool = True) -> Path:
+def _pdf(path: Path, lines: list[str], *, encrypt: object = None, text: bool = True) -> Path:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
@@ -208,6 +208,15 @@ def test_encrypted_and_scanned_pdfs_are_refused_with_a_reason(tmp_path: Path) ->
         read_document(_pdf(tmp_path / "locked.pdf", ["1.1 The Processor shall encrypt data."], encrypt="s3cret"))
     with pytest.raises(DocumentError, match="no text layer"):
         read_document(_pdf(tmp_path / "scan.pdf", [], text=False))
+
+
+def test_a_pdf_restricted_only_by_an_owner_password_is_read(tmp_path: Path) -> None:
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    path = _pdf(tmp_path / "restricted.pdf", ["1. Security", "1.1 The Processor encrypts personal data at rest."],
+                encrypt=StandardEncryption("", ownerPassword="owner-only", canPrint=0))
+    blocks = {b.ref: b for b in read_document(path).blocks}
+    assert blocks["1.1"].text == "The Processor encrypts personal data at rest."
 
 
 def test_pdf_text_layer_loses_furniture_and_hyphenation() -> None:
@@ -314,3 +323,23 @@ def test_running_headers_and_page_numbers_of_a_text_export_are_dropped(tmp_path:
     document = read_document(path)
     assert [b.ref for b in document.blocks] == ["1.1", "2.1", "3.1"]
     assert "vertrouwelijk" not in document.text and "Pagina" not in document.text
+
+
+def test_word_list_styles_number_and_nest(tmp_path: Path) -> None:
+    from docx import Document as WordDocument
+
+    word = WordDocument()
+    word.add_heading("Security measures", level=1)
+    word.add_paragraph("The processor implements:")
+    word.add_paragraph("encryption of data at rest;", style="List Number")
+    word.add_paragraph("access logging.", style="List Number")
+    word.add_heading("Sub-processors", level=1)
+    word.add_paragraph("Hetzner Online GmbH, Germany", style="List Bullet")
+    word.add_paragraph("backups in Falkenstein", style="List Bullet 2")
+    path = tmp_path / "styles.docx"
+    word.save(str(path))
+    refs = {b.ref: b.text for b in read_document(path).blocks}
+    # numbers come from the List Number style's numbering; a list under an unnumbered heading keeps its name
+    assert refs["Security measures, 2"] == "access logging."
+    # List Bullet 2 is indented further by its numbering level: a sub-bullet
+    assert refs["Sub-processors, bullet 1.1"] == "backups in Falkenstein"

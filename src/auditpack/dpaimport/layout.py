@@ -22,6 +22,7 @@ class Line:
     text: str
     heading: int | None = None  # explicit heading level (Word heading style, Markdown "#")
     depth: int | None = None  # explicit list depth (Word ilvl, Markdown nesting)
+    indent: int | None = None  # explicit indentation in columns (Word: the list level's left indent)
     cells: tuple[str, ...] | None = None  # a row of a real table (Word table, Markdown pipes)
     header: bool = False  # the header row of its table
     table: int = 0  # which table the row belongs to
@@ -513,7 +514,7 @@ def word_units(lines: list[Line]) -> list[Unit]:
         text = normalise(line.text)
         if not text:
             continue
-        indent = 4 * line.depth if line.depth is not None else 0
+        indent = line.indent if line.indent is not None else 4 * line.depth if line.depth is not None else 0
         units.append(Unit(text, indent, line.heading, line.heading is not None or is_title(text),
                           explicit_depth=line.depth is not None))
     out: list[Unit] = []

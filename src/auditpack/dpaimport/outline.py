@@ -145,8 +145,9 @@ def _plausible(last: tuple[str, ...] | None, number: tuple[str, ...]) -> bool:
     return any(new == (*old[:k], old[k] + 1) for k in range(len(old))) or new[:-1] == old[:-1] and new[-1] > old[-1]
 
 
-def _prefix(state: _State, number: tuple[str, ...]) -> str:
-    """How a number is written in a ref: "Artikel 3.1" under "Artikel 3", "Bijlage 1, 1.A" in an annex."""
+def _prefix(state: _State, number: tuple[str, ...], listy: bool = False) -> str:
+    """How a number is written in a ref: "Artikel 3.1" under "Artikel 3", "Bijlage 1, 1.A" in an annex,
+    "Security measures, 2" for a numbered list under an unnumbered heading."""
     num = ".".join(number)
     for h in reversed(state.headings):
         if h.word and h.number and number[: len(h.number)] == h.number:
@@ -158,6 +159,8 @@ def _prefix(state: _State, number: tuple[str, ...]) -> str:
     if section is not None and _numeric(section.number) is None and _numeric(number) is not None:
         return f"{section.ref}.{num}"  # members "1." under "II. Obligations" are "II.1"
     top = state.headings[-1] if state.headings else None
+    if listy and len(number) == 1 and top is not None and top.ref and not any(h.labelled for h in state.headings):
+        return f"{top.ref}, {num}"
     if (len(number) == 1 and top is not None and top.ref and not top.labelled and state.last_number is not None
             and _numeric(number) is not None and _numeric(state.last_number[:1]) is not None
             and int(number[0]) <= int(state.last_number[0])):
@@ -265,7 +268,8 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
             state.clauses.pop()
         if state.clauses and state.clauses[-1][0] == number:
             state.clauses.pop()
-        ref = label.shown if label.kind == "word" else _prefix(state, number)
+        listy = unit.explicit_depth or label.rest[:1].islower()
+        ref = label.shown if label.kind == "word" else _prefix(state, number, listy)
         parent = state.clauses[-1][1] if state.clauses else _heading_ref(state)
         state.clauses.append((number, ref))
         state.letters.clear()

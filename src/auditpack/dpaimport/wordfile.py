@@ -28,6 +28,7 @@ class _Level:
     fmt: str = "decimal"
     text: str = "%1."
     restart: int | None = None  # lvlRestart as a 0-based level (-1: never); None: after any higher level
+    indent: int | None = None  # the level's left indent in twips (List Bullet 2 is indented further)
 
 
 @dataclass
@@ -37,6 +38,10 @@ class _Numbering:
     overrides: dict[str, dict[int, int]] = field(default_factory=dict)  # numId -> {ilvl: start}
     counters: dict[str, dict[int, int]] = field(default_factory=dict)  # abstractNumId -> {ilvl: value}
     started: set[tuple[str, int]] = field(default_factory=set)
+
+    def indent(self, num_id: str, ilvl: int) -> int | None:
+        level = self.abstract.get(self.nums.get(num_id, ""), {}).get(ilvl)
+        return level.indent if level is not None else None
 
     def label(self, num_id: str, ilvl: int) -> str:
         abstract_id = self.nums.get(num_id)
@@ -66,6 +71,14 @@ class _Numbering:
             return _format(n, lvl.fmt)
 
         return re.sub(r"%(\d)", value, level.text)
+
+
+def _indent(ppr: ElementTree.Element | None) -> int | None:
+    ind = ppr.find(f"{W}ind") if ppr is not None else None
+    if ind is None:
+        return None
+    value = ind.get(f"{W}left") or ind.get(f"{W}start")
+    return int(value) if value and value.lstrip("-").isdigit() else None
 
 
 def _format(n: int, fmt: str) -> str:
@@ -125,6 +138,7 @@ def _numbering(root: ElementTree.Element | None) -> _Numbering:
                         setattr(level, attr, val)
             if level.restart is not None:
                 level.restart -= 1
+            level.indent = _indent(lvl.find(f"{W}pPr"))
             levels[int(lvl.get(f"{W}ilvl", "0"))] = level
         numbering.abstract[abstract.get(f"{W}abstractNumId", "")] = levels
     for num in root.iter(f"{W}num"):
@@ -253,7 +267,11 @@ def read_docx(path: Path) -> tuple[list[Line], str | None]:
             return
         label = numbering.label(num_id, ilvl) if num_id else ""
         depth = ilvl if num_id and label else None
-        lines.append(Line(f"{label} {text}".strip() if label else text, heading=heading, depth=depth))
+        indent = _indent(ppr)
+        if indent is None and depth is not None and num_id:
+            indent = numbering.indent(num_id, ilvl)
+        lines.append(Line(f"{label} {text}".strip() if label else text, heading=heading, depth=depth,
+                          indent=indent // 90 if indent is not None and depth is not None else None))
 
     def table(tbl: ElementTree.Element) -> None:
         nonlocal table_count
