@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..catalogs import data_text
-from ..config import Strict
 from ..errors import CatalogError
 from ..model import Measure
 
@@ -136,6 +135,13 @@ def _compile(pattern: str) -> str:
 
 
 # ---------------------------------------------------------------- the file's schema
+
+class Strict(BaseModel):
+    """Unknown keys are errors and values frozen; types are coerced as TOML gives them
+    (arrays as lists, measure names as strings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
 
 def _check_patterns(values: list[str]) -> list[str]:
     for v in values:
