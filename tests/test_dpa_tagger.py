@@ -27,7 +27,8 @@ def _tags(text: str, headings: tuple[str, ...] = ("Obligations of the Processor"
     ("The Processor shall encrypt Personal Data at rest and in transit.",
      {M.ENCRYPTION_AT_REST, M.ENCRYPTION_IN_TRANSIT}),
     ("All connections to the service use TLS 1.2 or higher.", {M.ENCRYPTION_IN_TRANSIT}),
-    ("Databases and backups are stored on encrypted disks (AES-256).", {M.ENCRYPTION_AT_REST, M.BACKUPS}),
+    # backups named as what is encrypted: an encryption promise, not a backup promise
+    ("Databases and backups are stored on encrypted disks (AES-256).", {M.ENCRYPTION_AT_REST}),
     ("The Processor shall notify the Controller of a Personal Data Breach without undue delay.",
      {M.BREACH_NOTIFICATION}),
     ("Verwerker meldt een datalek binnen 24 uur aan Verwerkingsverantwoordelijke.", {M.BREACH_NOTIFICATION}),

@@ -73,6 +73,8 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
 def _quote(sentences: list[SentenceTag]) -> str:
     """The promising sentences, joined with "…" where sentences between them are left out."""
     parts = [normalise(s.text) for s in sentences]
+    if len(parts) <= 1:
+        return shorten(parts[0]) if parts else ""
     if len(parts) == 1:
         return shorten(parts[0])
     each = max(QUOTE_CHARS // len(parts), 60)
@@ -146,7 +148,10 @@ def draft_profile(document: Document, profile_id: str, lexicon: Lexicon | None =
         if _folded_into_parent(tags, i, params) is not None or t.block.ref in refs_seen:
             continue
         refs_seen.add(t.block.ref)
-        promising = [s for s in t.sentences if s.measures]
+        # the sentences that promise; a reference to an annex promises through the annex
+        promising = ([s for s in t.sentences if s.measures]
+                     or [s for s in t.sentences if s.excluded is None and (s.general or s.obligation)]
+                     or list(t.sentences))
         clauses.append(DraftClause(
             ref=t.block.ref, heading=t.block.heading, quote=_quote(promising), tags=t.measures,
             parameters=params.keys_for(t.block.ref), start=t.block.start, end=t.block.end,

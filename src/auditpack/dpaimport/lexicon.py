@@ -13,7 +13,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -27,7 +27,20 @@ _PATTERN_CHARS = re.compile(r"^[\w *?/.'’-]+$")
 
 def fold(text: str) -> str:
     """Lower case, accents removed, every run of other characters one space."""
-    return FoldedText(text).folded
+    return folded_text(text).folded
+
+
+@lru_cache(maxsize=4096)
+def folded_text(text: str) -> FoldedText:
+    """A cached :class:`FoldedText`: headings and blocks are folded once, not per rule."""
+    return FoldedText(text)
+
+
+@cache
+def _fold_char(ch: str) -> str:
+    """One character folded: its letters and digits without accents, or "" for the rest."""
+    return "".join(c for c in unicodedata.normalize("NFKD", ch.casefold())
+                   if not unicodedata.combining(c) and c.isalnum())
 
 
 class FoldedText:
@@ -39,21 +52,20 @@ class FoldedText:
         where: list[int] = []
         space = True
         for i, ch in enumerate(text):
-            for c in unicodedata.normalize("NFKD", ch.casefold()):
-                if unicodedata.combining(c):
-                    continue
-                if c.isalnum():
-                    out.append(c)
-                    where.append(i)
-                    space = False
-                elif not space:
-                    out.append(" ")
-                    where.append(i)
-                    space = True
-        while out and out[-1] == " ":
-            out.pop()
+            piece = _fold_char(ch)
+            if piece:
+                out.append(piece)
+                where.extend([i] * len(piece))
+                space = False
+            elif not space:
+                out.append(" ")
+                where.append(i)
+                space = True
+        folded = "".join(out)
+        if folded.endswith(" "):
+            folded = folded[:-1]
             where.pop()
-        self.folded = "".join(out)
+        self.folded = folded
         self._where = where
         self._word_starts = [m.start() for m in re.finditer(r"[^ ]+", self.folded)]
 
@@ -87,32 +99,38 @@ class Patterns:
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         self.sources = patterns
-        parts = []
+        bounded: list[str] = []
+        inside: list[str] = []
         for i, p in enumerate(patterns):
-            parts.append(f"(?P<p{i}>{_compile(p)})")
-        self._regex = re.compile("|".join(parts)) if parts else None
+            whole_word, body = _compile(p)
+            (bounded if whole_word else inside).append(f"(?P<p{i}>{body})")
+        # the word-start check is done once for all whole-word patterns, so most positions fail fast;
+        # patterns with a leading wildcard are searched by their literal part
+        self._regexes = tuple(re.compile(r) for r in (
+            (r"(?<![a-z0-9])(?:" + "|".join(bounded) + ")") if bounded else None,
+            "|".join(inside) if inside else None) if r is not None)
 
     def find(self, text: FoldedText) -> list[Hit]:
-        if self._regex is None:
-            return []
         hits: list[Hit] = []
-        pos = 0
         folded = text.folded
-        while pos <= len(folded):
-            m = self._regex.search(folded, pos)
-            if m is None:
-                break
-            name = m.lastgroup or "p0"
-            hits.append(Hit(self.sources[int(name[1:])], text.original_span(m.start(), m.end()),
-                            text.word_index(m.start())))
-            pos = m.end() + 1 if m.end() > m.start() else m.start() + 1
+        for regex in self._regexes:
+            for m in regex.finditer(folded):
+                name = m.lastgroup or "p0"
+                start = m.start()
+                while start > 0 and folded[start - 1] != " ":  # a leading wildcard: from the word's start
+                    start -= 1
+                hits.append(Hit(self.sources[int(name[1:])], text.original_span(start, m.end()),
+                                text.word_index(start)))
+        if len(self._regexes) > 1:
+            hits.sort(key=lambda h: h.word)
         return hits
 
     def any(self, text: FoldedText) -> bool:
-        return self._regex is not None and self._regex.search(text.folded) is not None
+        return any(r.search(text.folded) is not None for r in self._regexes)
 
 
-def _compile(pattern: str) -> str:
+def _compile(pattern: str) -> tuple[bool, str]:
+    """(whether the pattern starts at a word start, its regular expression without that check)."""
     words = []
     for word in pattern.split():
         pieces = []
@@ -131,7 +149,10 @@ def _compile(pattern: str) -> str:
         if pieces:
             words.append("".join(pieces))
     body = " ".join(words).replace("  ", " ").strip()
-    return rf"(?<![a-z0-9]){body}(?![a-z0-9])"
+    if body.startswith("[a-z0-9]*"):
+        # a leading wildcard needs no left boundary: find() widens the match to the word's start
+        return False, body[len("[a-z0-9]*"):] + "(?![a-z0-9])"
+    return True, rf"{body}(?![a-z0-9])"
 
 
 # ---------------------------------------------------------------- the file's schema
@@ -156,6 +177,12 @@ class Rule(Strict):
     near: int | None = Field(None, gt=0, description="words between the groups' matches, at most")
     none: list[str] = []
     context: list[list[str]] = []
+    heading: list[str] = Field([], description="the rule fires only under a heading matching one of these")
+
+    @field_validator("heading")
+    @classmethod
+    def _heading(cls, values: list[str]) -> list[str]:
+        return _check_patterns(values)
 
     @field_validator("all", "context")
     @classmethod
@@ -197,8 +224,9 @@ class Cues(Strict):
     controller_right_measures: list[Measure] = Field(min_length=1)
     boilerplate: list[str] = Field(min_length=1)
     general: list[str] = Field(min_length=1)
+    annex: list[str] = Field(min_length=1)
 
-    @field_validator("obligation", "controller", "subordinate", "right", "boilerplate", "general")
+    @field_validator("obligation", "annex", "controller", "subordinate", "right", "boilerplate", "general")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -301,6 +329,7 @@ class CompiledRule:
     near: int | None
     none: Patterns
     context: tuple[Patterns, ...]
+    heading: Patterns | None
 
 
 @dataclass(frozen=True)
@@ -320,6 +349,7 @@ class Lexicon:
     right: Patterns
     boilerplate: Patterns
     general: Patterns
+    annex: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -350,7 +380,8 @@ def _p(values: list[str]) -> Patterns:
 def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon:
     measures = tuple(
         MeasureLexicon(m, _p(data.measures[m].heading), tuple(
-            CompiledRule(r.weight, tuple(_p(g) for g in r.all), r.near, _p(r.none), tuple(_p(g) for g in r.context))
+            CompiledRule(r.weight, tuple(_p(g) for g in r.all), r.near, _p(r.none), tuple(_p(g) for g in r.context),
+                         _p(r.heading) if r.heading else None)
             for r in data.measures[m].rules))
         for m in Measure)
     countries = {fold(name): code for code, name in country_names.items()}
@@ -360,6 +391,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         obligation=_p(data.cues.obligation), controller=_p(data.cues.controller),
         subordinate=_p(data.cues.subordinate), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
+        annex=_p(data.cues.annex),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         numbers={fold(k): v for k, v in data.numbers.items()},

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Measure
-from .lexicon import FoldedText, Lexicon, load_lexicon
+from .lexicon import FoldedText, Lexicon, folded_text, load_lexicon
 from .tagger import BlockTags, SentenceTag
 
 
@@ -83,7 +83,7 @@ def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None
     best: tuple[_Amount, str] | None = None
     vague: tuple[str, str] | None = None
     for t, s in breach:
-        folded = FoldedText(s.text)
+        folded = folded_text(s.text)
         amount = _deadline(folded, lex)
         if amount is not None and (best is None or amount.hours < best[0].hours):
             best = (amount, t.block.ref)
@@ -99,7 +99,7 @@ def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None
 
     # deletion deadline after termination, in days
     for t, s in _sentences(tags, Measure.DELETION_ON_TERMINATION):
-        amount = _deadline(FoldedText(s.text), lex)
+        amount = _deadline(folded_text(s.text), lex)
         if amount is not None and amount.hours >= 24:
             values.append(Parameter("deletion_days", amount.hours // 24, t.block.ref, amount.phrase))
             break
@@ -108,7 +108,7 @@ def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None
     frequency: tuple[str, str, str] | None = None
     notice: tuple[int, str, str] | None = None
     for t, s in _sentences(tags, Measure.AUDIT_RIGHTS):
-        folded = FoldedText(s.text)
+        folded = folded_text(s.text)
         if frequency is None:
             for patterns, value in lex.audit_frequency:
                 hit = patterns.find(folded)
@@ -145,7 +145,7 @@ def _residency(tags: Sequence[BlockTags], lex: Lexicon) -> Parameter | None:
     located = _sentences(tags, Measure.EEA_RESIDENCY)
     transfers = _sentences(tags, Measure.TRANSFER_SAFEGUARDS)
     for t, s in located + transfers:
-        hit = lex.adequacy.find(FoldedText(s.text))
+        hit = lex.adequacy.find(folded_text(s.text))
         if hit:
             return Parameter("residency", "eea+adequacy", t.block.ref, hit[0].phrase)
     if located:

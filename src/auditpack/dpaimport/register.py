@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Measure
-from .lexicon import FoldedText, Lexicon, Patterns, load_lexicon
+from .lexicon import Lexicon, Patterns, folded_text, load_lexicon
 from .model import Block, Document
 from .tagger import BlockTags
 
@@ -43,7 +43,7 @@ class Register:
 
 def locate(text: str, lex: Lexicon) -> tuple[tuple[str, ...], bool]:
     """ISO countries named in a stated location, and whether it says EEA/EU."""
-    folded = FoldedText(text)
+    folded = folded_text(text)
     codes: list[str] = []
     for name, code in sorted(lex.countries.items(), key=lambda kv: -len(kv[0])):
         if re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded.folded) and code not in codes:
@@ -65,14 +65,14 @@ def _section_ref(block: Block) -> str:
 
 def _column(header: Sequence[str], patterns: Patterns, taken: set[int]) -> int | None:
     for i, cell in enumerate(header):
-        if i not in taken and patterns.any(FoldedText(cell)):
+        if i not in taken and patterns.any(folded_text(cell)):
             return i
     return None
 
 
 def _is_register_section(block: Block, lex: Lexicon) -> bool:
     sub = next(m for m in lex.measures if m.measure == Measure.SUBPROCESSOR_LIST)
-    return any(sub.heading.any(FoldedText(h)) for h in block.headings[-2:])
+    return any(sub.heading.any(folded_text(h)) for h in block.headings[-2:])
 
 
 def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
@@ -91,7 +91,7 @@ def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry 
         name_i = 0
     if location_i is None:
         location_i = next((i for i, c in enumerate(cells) if i != name_i and c and (
-            countries.any(FoldedText(c)) or lex.register_eea.any(FoldedText(c))) and len(c.split()) <= 8), None)
+            countries.any(folded_text(c)) or lex.register_eea.any(folded_text(c))) and len(c.split()) <= 8), None)
     if service_i is None:
         rest = [i for i, c in enumerate(cells) if i not in (name_i, location_i) and c and "@" not in c
                 and not re.search(r"\d{3}", c)]
@@ -113,12 +113,12 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     head = parts[0]
     location = ""
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
-    if paren and (countries.any(FoldedText(paren.group(2))) or lex.register_eea.any(FoldedText(paren.group(2)))):
+    if paren and (countries.any(folded_text(paren.group(2))) or lex.register_eea.any(folded_text(paren.group(2)))):
         head, location = paren.group(1).strip(), paren.group(2).strip()
     rest = parts[1:]
     if not location:
         for p in rest:
-            if countries.any(FoldedText(p)) or lex.register_eea.any(FoldedText(p)):
+            if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p)):
                 location = p
                 break
     service = next((p for p in rest if p != location), "")
@@ -138,7 +138,7 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
         block = t.block
         entry: RegisterEntry | None = None
         if block.kind == "table_row":
-            header = FoldedText(" ".join(block.header))
+            header = folded_text(" ".join(block.header))
             by_header = (bool(block.header) and lex.register_name.any(header)
                          and (lex.register_location.any(header) or lex.register_service.any(header))
                          and not lex.not_register.any(header))
@@ -147,7 +147,7 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
                 if entry is None and tuple(block.cells) == tuple(block.header):
                     refs.add(block.ref)
         elif block.kind in ("bullet", "paragraph") and _is_register_section(block, lex) \
-                and not lex.obligation.any(FoldedText(block.text)) and not block.text.rstrip().endswith(":"):
+                and not lex.obligation.any(folded_text(block.text)) and not block.text.rstrip().endswith(":"):
             entry = _from_item(block, lex, countries)
         if entry is not None and all(e.name.casefold() != entry.name.casefold() for e in entries):
             entries.append(entry)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..model import Measure
-from .lexicon import CompiledRule, FoldedText, Hit, Lexicon, Patterns, load_lexicon
+from .lexicon import CompiledRule, FoldedText, Hit, Lexicon, Patterns, folded_text, load_lexicon
 from .model import Block, Document
 
 _ABBREVIATIONS = frozenset({
@@ -79,8 +79,8 @@ def _heading_text(block: Block) -> str:
 
 
 def _block_exclusion(block: Block, lex: Lexicon) -> str | None:
-    inner = FoldedText(_heading_text(block))
-    every = FoldedText(" / ".join(block.headings))
+    inner = folded_text(_heading_text(block))
+    every = folded_text(" / ".join(block.headings))
     if lex.definitions_heading.any(every):
         return "definitions"
     if lex.boilerplate_heading.any(inner):
@@ -89,8 +89,8 @@ def _block_exclusion(block: Block, lex: Lexicon) -> str | None:
 
 
 def _describes_processing(block: Block, lex: Lexicon) -> bool:
-    every = FoldedText(" / ".join(block.headings))
-    return (any(lex.description_heading.any(FoldedText(h)) for h in block.headings)
+    every = folded_text(" / ".join(block.headings))
+    return (any(lex.description_heading.any(folded_text(h)) for h in block.headings)
             and not lex.measures_heading.any(every))
 
 
@@ -115,6 +115,8 @@ def _near(groups: list[list[Hit]], near: int | None) -> list[Hit] | None:
 
 def _fire(rule: CompiledRule, sentence: FoldedText, context: list[FoldedText]) -> list[Hit] | None:
     if rule.none.any(sentence):
+        return None
+    if rule.heading is not None and not rule.heading.any(context[1]):
         return None
     groups = [g.find(sentence) for g in rule.groups]
     if any(not g for g in groups):
@@ -148,7 +150,37 @@ class Tagger:
             lead_in = out[parent] if parent is not None else None
             tags = self.tag_block(block, lead_in)
             out.append(replace(tags, parent=parent) if parent is not None else tags)
+        return self._annex_references(tuple(out))
+
+    def _annex_references(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
+        """A general clause that points at an annex of measures ("de in Bijlage 2 benoemde
+        beveiligingsmaatregelen", "the measures in Annex II") promises what that annex lists."""
+        out = list(tags)
+        for i, t in enumerate(tags):
+            if t.excluded is not None or t.block.kind == "table_row":
+                continue
+            for s in t.sentences:
+                if s.excluded is not None or s.measures or not (s.general or s.obligation):
+                    continue
+                for name in self._annexes_named(s.text):
+                    listed = [o for o in tags if o is not t and o.excluded is None and o.measures
+                              and any(_same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,))]
+                    if not listed:
+                        continue
+                    merged: dict[Measure, MeasureTag] = {m.measure: m for m in out[i].measures}
+                    for o in listed:
+                        for m in o.measures:
+                            if m.measure not in merged:
+                                merged[m.measure] = MeasureTag(m.measure, round(min(m.confidence, 0.8), 2), (name,),
+                                                               (f"refers to {name}, which lists it",))
+                    out[i] = replace(out[i], measures=tuple(merged.values()),
+                                     leftover=tuple(x for x in out[i].leftover if x is not s))
         return tuple(out)
+
+    def _annexes_named(self, text: str) -> list[str]:
+        words = "|".join(re.escape(w) for w in self.lex.source.cues.annex)
+        return [f"{m.group(1)} {m.group(2)}" for m in re.finditer(
+            rf"\b({words})\s+([0-9]{{1,2}}|[IVX]{{1,5}}|[A-Z])\b", text, re.IGNORECASE)]
 
     @staticmethod
     def _parent(blocks: tuple[Block, ...], i: int) -> int | None:
@@ -172,11 +204,11 @@ class Tagger:
         if excluded is None and _describes_processing(block, lex) and \
                 len(block.text.split()) < lex.scoring.fragment_words:
             excluded = f"a service or purpose named under '{block.heading}', not a promise"
-        heading = FoldedText(_heading_text(block))
+        heading = folded_text(_heading_text(block))
         leans = _leans(lex, heading)
-        context = [FoldedText(block.text), heading]
+        context = [folded_text(block.text), heading]
         if lead_in is not None:
-            context.append(FoldedText(lead_in.block.text))
+            context.append(folded_text(lead_in.block.text))
         listed = lead_in is not None and (lead_in.excluded is None) and (
             any(s.obligation for s in lead_in.sentences) or bool(lead_in.measures)
             or lead_in.block.text.rstrip().endswith(":"))
@@ -202,12 +234,14 @@ class Tagger:
     def _tag_sentence(self, text: str, start: int, end: int, context: list[FoldedText], leans: set[Measure],
                       block_excluded: str | None, listed: bool, heading: FoldedText) -> SentenceTag:
         lex = self.lex
-        folded = FoldedText(text)
+        folded = folded_text(text)
         obligation = lex.obligation.any(folded) or listed
         general = lex.general.any(folded)
         if block_excluded is not None:
             return SentenceTag(text, start, end, (), obligation, block_excluded, general)
-        boiler = lex.boilerplate.find(folded)
+        # about liability, costs or law: the words open the sentence ("The Processor's total
+        # liability ...", "De kosten van de audit ..."), not a tail ("..., and remains liable")
+        boiler = [h for h in lex.boilerplate.find(folded) if h.word <= 12]
         if boiler:
             return SentenceTag(text, start, end, (), obligation, f"liability, costs or law ('{boiler[0].phrase}')",
                                general)
@@ -258,11 +292,17 @@ class Tagger:
         controller as its subject although it is not the first word."""
         out: list[Hit] = []
         for m in re.finditer(r",\s*(\w+)\s+(.{1,60})", text):
-            verb = FoldedText(m.group(1))
+            verb = folded_text(m.group(1))
             if not (self.lex.obligation.any(verb) or self.lex.right.any(verb)):
                 continue
-            out += [h for h in self.lex.controller.find(FoldedText(m.group(2))) if h.word <= 1]
+            out += [h for h in self.lex.controller.find(folded_text(m.group(2))) if h.word <= 1]
         return out
+
+
+def _same_annex(text: str, name: str) -> bool:
+    """"Bijlage 2: Beveiligingsmaatregelen" and "Annex II, row 3" belong to "Bijlage 2" / "Annex II"."""
+    a, b = folded_text(text).folded, folded_text(name).folded
+    return a == b or a.startswith(b + " ")
 
 
 def tag_document(document: Document, lexicon: Lexicon | None = None) -> tuple[BlockTags, ...]:
