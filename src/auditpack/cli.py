@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from . import __version__
+from .dpaimport.command import add_parser as add_dpa_parser
 from .engine import CollectorRun, ProgressSink
 from .errors import AuditpackError, ConfigError, PackError
 from .model import Status
@@ -453,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .export import add_parser as add_export
 
     add_export(sub, common)
+
+    add_dpa_parser(sub, common)  # auditpack dpa import (dpaimport/command.py)
     return parser
 
 

@@ -220,13 +220,15 @@ class Cues(Strict):
     obligation: list[str] = Field(min_length=1)
     controller: list[str] = Field(min_length=1)
     subordinate: list[str] = Field(min_length=1)
+    possessive: list[str] = Field(min_length=1)
     right: list[str] = Field(min_length=1)
     controller_right_measures: list[Measure] = Field(min_length=1)
     boilerplate: list[str] = Field(min_length=1)
     general: list[str] = Field(min_length=1)
     annex: list[str] = Field(min_length=1)
 
-    @field_validator("obligation", "annex", "controller", "subordinate", "right", "boilerplate", "general")
+    @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
+                     "general")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -346,6 +348,7 @@ class Lexicon:
     obligation: Patterns
     controller: Patterns
     subordinate: Patterns
+    possessive: Patterns
     right: Patterns
     boilerplate: Patterns
     general: Patterns
@@ -389,7 +392,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
     return Lexicon(
         source=data, measures=measures,
         obligation=_p(data.cues.obligation), controller=_p(data.cues.controller),
-        subordinate=_p(data.cues.subordinate), right=_p(data.cues.right),
+        subordinate=_p(data.cues.subordinate), possessive=_p(data.cues.possessive), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
         annex=_p(data.cues.annex),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),

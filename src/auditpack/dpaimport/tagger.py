@@ -247,7 +247,9 @@ class Tagger:
                                general)
         allowed: set[Measure] | None = None
         opens_subordinate = any(h.word == 0 for h in lex.subordinate.find(folded))
-        controller = [h for h in lex.controller.find(folded) if h.word <= 1 and not opens_subordinate]
+        owned = {h.word for h in lex.possessive.find(folded)}  # "Customer Personal Data": a noun, no subject
+        controller = [h for h in lex.controller.find(folded) if h.word <= 1 and not opens_subordinate
+                      and not (owned & {h.word + len(h.phrase.split()), h.word + 1})]
         controller += self._inverted_controller(text)
         if controller:
             if lex.right.any(folded):
