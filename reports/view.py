@@ -23,7 +23,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from auditpack.catalogs import GDPR_PREFIX, Catalogs, load_catalogs
 from auditpack.model import Measure
 
 from .anchors import check_anchor, open_anchor
+from .continuity import ContinuityView, load_continuity
 
 STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
 STATUS_LABEL = {"pass": "pass", "fail": "fail", "error": "error", "manual": "manual", "not_applicable": "n/a"}
@@ -425,6 +426,7 @@ class ReportView:
     waivers: tuple[WaiverRow, ...]
     appendix: tuple[AppendixRow, ...]
     verdict_legend: tuple[VerdictView, ...] = field(default=tuple(VerdictView(v, VERDICT_LABEL[v]) for v in Verdict))
+    continuity: ContinuityView | None = None  # the history sections (reports/continuity.py)
 
 
 # --- building -------------------------------------------------------------------------------
@@ -765,4 +767,5 @@ def load_view(root: Path, catalogs: Catalogs | None = None) -> ReportView:
     context = json.loads(context_path.read_text("utf-8")) if context_path.is_file() else {}
     index_path = root / "evidence" / "index.json"
     index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else []
-    return build_view(findings_doc, context, index, pack_hashes(root), catalogs)
+    view = build_view(findings_doc, context, index, pack_hashes(root), catalogs)
+    return replace(view, continuity=load_continuity(root, MEASURE_LABEL))

@@ -289,10 +289,11 @@ def test_report_sections_in_order(tmp_path: Path) -> None:
     assert headings == ["## Executive summary", "## Run", "## 1. Summary", "## 2. DPA profiles, clause by clause",
                         "## 3. ISO/IEC 27001:2022 Annex A", "## 4. GDPR (Regulation (EU) 2016/679)",
                         "## 5. Coverage gaps", "## 6. Findings by check",
-                        "## 7. Manual evidence", "## 8. Accepted exceptions", "## 9. Evidence appendix"]
+                        "## 7. Manual evidence", "## 8. Accepted exceptions", "## 9. Evidence appendix",
+                        "## 10. Since the previous run", "## 11. Over the period"]
     page = (root / "report.html").read_text("utf-8")
     for section in ("cover", "contents", "summary", "dpa", "iso", "gdpr", "gaps", "findings", "manual", "exceptions",
-                    "appendix"):
+                    "appendix", "since-previous", "period"):
         assert f'id="{section}"' in page
     # the seeds, clause by clause, with the right verdicts for the sample
     assert "**Internationale gegevensoverdrachten, bullet 2** |" in text

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -166,19 +167,6 @@ def _execute(args: argparse.Namespace) -> RunResult:
     return execute(config, registry, progress=sink)
 
 
-def _record_history(result: RunResult, pack: Path | None, config_path: str | None) -> None:
-    from .history import History, default_path
-
-    settings = result.config.core.history
-    if not settings.enabled:
-        return
-    try:
-        History(default_path(settings.path)).record(result.run, result.exit_code,
-                                                    str(pack) if pack else None, config_path)
-    except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
-        log.warning("the run could not be recorded in the history database: %s", exc)
-
-
 def _signer(path: str | None) -> Any:
     if not path:
         return None
@@ -199,8 +187,8 @@ def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .continuity import complete_run
     from .pack import preflight
-    from .runner import write
 
     preflight(Path(args.out), args.replace)
     from .custody import signer_for_run
@@ -208,9 +196,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     signer = _signer(args.sign_key)
     result = _execute(args)
     signer = signer_for_run(signer, result.config, result.pack_problems)
-    pack = write(result, Path(args.out), replace=args.replace, sign=signer)
-    _record_history(result, pack, args.config)
-    return _finish_run(args, result, pack)
+    outcome = complete_run(result, Path(args.out), config_path=args.config, replace=args.replace, sign=signer)
+    code = _finish_run(args, result, outcome.pack)
+    for problem in outcome.problems:
+        print(f"auditpack: incomplete: {problem}", file=sys.stderr)
+    return max(code, outcome.exit_code)
 
 
 def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
@@ -285,7 +275,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
             tsa_cert = Path(args.tsa_cert).read_bytes()
         except OSError as exc:
             raise ConfigError(args.tsa_cert, "", f"cannot read the TSA certificate: {exc.strerror or exc}") from None
-    report = check_pack(Path(args.dir), public_key, tsa_cert)
+    if args.dir.startswith("s3://"):
+        from .locker import verify_locked
+
+        with tempfile.TemporaryDirectory(prefix="auditpack-locker-") as tmp:
+            locked = verify_locked(args.dir, download=Path(tmp), endpoint_url=args.endpoint_url)
+            report = check_pack(Path(tmp), public_key, tsa_cert)
+        for item in locked.overwritten:
+            print(f"overwritten: {item} (a later version or a delete marker hides the locked original)")
+        for item in locked.retention:
+            print(f"retention: {item}")
+        if locked.retain_until:
+            print(f"retention: every file locked until at least {locked.retain_until}")
+        report.files.missing = sorted(set(report.files.missing) | set(locked.missing))
+        if locked.overwritten or locked.retention:
+            report.problems.append("the evidence locker does not hold this pack write-once (see above)")
+    else:
+        report = check_pack(Path(args.dir), public_key, tsa_cert)
     files = report.files
     for label, items in (("changed", files.changed), ("missing", files.missing), ("added", files.added)):
         for item in items:
@@ -419,12 +425,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", parents=[common], help="check every file of a pack against its manifest")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", help="a pack folder, or s3://bucket/prefix/RUN in the evidence locker")
     p.add_argument("--public-key", metavar="KEY", help="Ed25519 public key (PEM) to check the signature; "
                    "given a key, a missing signature is a failure")
     p.add_argument("--tsa-cert", metavar="CERT", help="the time-stamping authority's certificate or CA (PEM) "
                    "to check the trusted time-stamp offline")
+    p.add_argument("--endpoint-url", metavar="URL", help="for s3:// packs: an S3-compatible endpoint")
     p.set_defaults(func=cmd_verify)
+
+    from .drift import add_parser as add_diff
+
+    add_diff(sub, common)
 
     p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company")
     p.add_argument("--out", required=True, metavar="DIR")

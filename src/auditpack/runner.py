@@ -22,7 +22,14 @@ from .config import Config
 from .custody import PackSigner, timestamp
 from .engine import Collection, ProgressSink, collect, evaluate
 from .model import Evidence, Finding, Status, iso_utc, sha256_hex, utc_now
-from .pack import PackContent, manual_name, write_content, write_manifest, write_pack_atomically
+from .pack import (
+    PackContent,
+    manual_name,
+    write_content,
+    write_document,
+    write_manifest,
+    write_pack_atomically,
+)
 from .profiles import Profile, load_profile
 from .registry import Registry
 from .secrets import Scrubber
@@ -151,8 +158,10 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write(result: RunResult, out: Path, *, replace: bool = False,
-          sign: PackSigner | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """Write the audit pack atomically; secrets of the environment are scrubbed from every file."""
+          sign: PackSigner | None = None, environ: Mapping[str, str] | None = None,
+          extras: Mapping[str, Any] | None = None) -> Path:
+    """Write the audit pack atomically; secrets of the environment are scrubbed from every file.
+    ``extras``: further JSON documents by path inside the pack (the history sections)."""
     from auditpack.reports import render_pack
 
     env = os.environ if environ is None else environ
@@ -177,6 +186,8 @@ def write(result: RunResult, out: Path, *, replace: bool = False,
 
     def build(root: Path) -> None:
         write_content(root, content, scrubber)
+        for rel, document in sorted((extras or {}).items()):
+            write_document(root, rel, document, scrubber)
         render_pack(root)
         write_manifest(root, result.run, sign)
         if sign is not None:
