@@ -105,6 +105,19 @@ class OpenFailure:
 
 
 @dataclass(frozen=True)
+class ResolvedFailure:
+    check: str
+    resource: str
+    since: str
+    resolved: str
+    days: int
+
+    @property
+    def text(self) -> str:
+        return f"failed from {self.since}, resolved {self.resolved} ({self.days} day{'s' if self.days != 1 else ''})"
+
+
+@dataclass(frozen=True)
 class Strip:
     kind: str
     key: str
@@ -116,6 +129,8 @@ class Strip:
     today: str  # the verdict label of the last day
     open_failures: tuple[OpenFailure, ...]
     more_failures: int
+    resolved: tuple[ResolvedFailure, ...] = ()  # most recent last
+    more_resolved: int = 0
 
     @property
     def not_supported(self) -> tuple[Segment, ...]:
@@ -222,8 +237,13 @@ def _strip(subject: Mapping[str, Any], total_days: int, labels: Mapping[str, str
                                  int(f.get("days") or 0), bool(f.get("waived")))
                      for f in subject.get("open_failures", ()))
     total_failures = int(subject.get("open_failures_total") or len(failures))
+    resolved = tuple(ResolvedFailure(_text(f.get("check")), _resource(f), _text(f.get("since")),
+                                     _text(f.get("resolved")), int(f.get("days") or 0))
+                     for f in subject.get("resolved_failures", ()))
+    total_resolved = int(subject.get("resolved_failures_total") or len(resolved))
     return Strip(kind, key, label, _text(subject.get("profile")), tuple(segments), supported, share,
-                 segments[-1].label if segments else "", failures, max(0, total_failures - len(failures)))
+                 segments[-1].label if segments else "", failures, max(0, total_failures - len(failures)),
+                 resolved, max(0, total_resolved - len(resolved)))
 
 
 def period_view(doc: Mapping[str, Any] | None, labels: Mapping[str, str]) -> PeriodView:

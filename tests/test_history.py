@@ -216,5 +216,9 @@ def test_the_period_shows_gaps_as_gaps_and_counts_only_supported_days(tmp_path: 
     assert clause["segments"] == residency["segments"]
     [open_failure] = residency["open_failures"]
     assert (open_failure["since"], open_failure["days"]) == ("2026-10-06", 1)
+    [resolved] = residency["resolved_failures"]  # failed at 00:30 on day 2, passed at 05:30
+    assert (resolved["resource_id"], resolved["since"], resolved["resolved"]) == \
+        ("arn:aws:s3:::data", "2026-10-03", "2026-10-03")
+    assert clause["resolved_failures"] == residency["resolved_failures"] and not backups["resolved_failures"]
     short = period_document(history, last, [profile], period_days=3)
     assert (short["start"], short["days"], short["history_shorter_than_period"]) == ("2026-10-05", 3, False)

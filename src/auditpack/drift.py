@@ -206,7 +206,7 @@ def parse_since(text: str) -> timedelta:
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}[unit]
 
 
-def _side(ref: str, history: History) -> tuple[Side, bool]:
+def load_side(ref: str, history: History) -> tuple[Side, bool]:
     """A pack folder, or a run id in the history; the flag says it is in the history."""
     path = Path(ref)
     if path.is_dir():
@@ -246,8 +246,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if not (args.old and args.new):
             raise DiffError("give OLD and NEW (pack folders or run ids), or --since 7d")
         old_ref, new_ref = args.old, args.new
-    old, _ = _side(old_ref, history)
-    new, recorded = _side(new_ref, history)
+    old, _ = load_side(old_ref, history)
+    new, recorded = load_side(new_ref, history)
     drift = compare(old, new, history.fail_since(new.id) if recorded else None)
     doc = drift.to_json()
     if args.format == "json":

@@ -176,6 +176,18 @@ class SummaryRow:
     n: int
 
 
+@dataclass(frozen=True)
+class Streak:
+    """One unbroken failing streak of one finding identity."""
+
+    identity: Identity
+    measure: str
+    clauses: tuple[str, ...]
+    since: str  # started_at of its first failing run
+    last_run: int  # seq of its last failing run
+    resource_name: str
+
+
 def _mapping_text(fact: FindingFact) -> str:
     return json.dumps({"clauses": list(fact.clauses), "controls": list(fact.controls)}, sort_keys=True)
 
@@ -385,6 +397,11 @@ class History:
                                    r[9].hex() if r[9] else ""))
         return out
 
+    def finding_count(self) -> int:
+        with self._reading() as conn:
+            count: int = conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+            return count
+
     def fail_since(self, run_id: str) -> dict[Identity, str]:
         """For each failing finding of a recorded run: when its unbroken failing streak began."""
         with self._reading() as conn:
@@ -415,6 +432,31 @@ class History:
         for fact in failing:
             if fact.identity in before:
                 out[fact.identity] = before[fact.identity]
+        return out
+
+    def fail_streaks(self, runs: Sequence[int]) -> list[Streak]:
+        """Every failing streak seen in ``runs``: identity, clauses, start and its last failing run."""
+        if not runs:
+            return []
+        lo, hi = min(runs), max(runs)
+        wanted = set(runs)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT i.check_id, i.provider, i.resource_id, i.measure, f.fail_since, max(f.run), m.text"
+                " FROM findings f JOIN identities i ON i.id = f.identity JOIN texts m ON m.id = f.mapping"
+                " WHERE f.status = ? AND f.run BETWEEN ? AND ? AND f.fail_since IS NOT NULL"
+                " GROUP BY f.identity, f.fail_since, f.mapping", (STATUS_CODE["fail"], lo, hi)).fetchall()
+            names = dict(conn.execute(
+                "SELECT i.check_id || char(0) || i.provider || char(0) || i.resource_id, n.text FROM findings f"
+                " JOIN identities i ON i.id = f.identity JOIN texts n ON n.id = f.name WHERE f.run = ?",
+                (hi,)).fetchall())
+        out = []
+        for r in rows:
+            if r[5] not in wanted:
+                continue  # another organisation's run inside the seq range
+            key = "\0".join(r[:3])
+            out.append(Streak((r[0], r[1], r[2]), r[3], tuple(json.loads(r[6]).get("clauses", ())), r[4], r[5],
+                              names.get(key, "")))
         return out
 
     def summaries(self, runs: Sequence[int]) -> list[SummaryRow]:

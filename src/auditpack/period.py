@@ -73,6 +73,32 @@ def _subjects(profiles: Sequence[Mapping[str, Any]],
     return out
 
 
+def _resolved(history: History, detailed: Sequence[RunRecord], open_since: Mapping[Any, str]) -> list[dict[str, Any]]:
+    """The failing streaks of the period that ended before this run, with the day of the first run
+    that no longer failed (oldest resolution first)."""
+    if not detailed:
+        return []
+    order = {r.seq: n for n, r in enumerate(detailed)}
+    latest: dict[tuple[Any, str], Any] = {}
+    for streak in history.fail_streaks([r.seq for r in detailed]):
+        key = (streak.identity, streak.since)
+        if key not in latest or order.get(streak.last_run, -1) > order.get(latest[key].last_run, -1):
+            latest[key] = streak
+    out = []
+    for (identity, since), streak in latest.items():
+        position = order.get(streak.last_run)
+        if position is None or position + 1 >= len(detailed) or open_since.get(identity) == since:
+            continue  # still failing in this run
+        resolved_on = _day(detailed[position + 1])
+        first = parse_time(since).date()
+        out.append({"check": identity[0], "provider": identity[1], "resource_id": identity[2],
+                    "resource_name": streak.resource_name, "measure": streak.measure, "clauses": streak.clauses,
+                    "since": first.isoformat(), "resolved": resolved_on.isoformat(),
+                    "days": (resolved_on - first).days})
+    out.sort(key=lambda r: (r["resolved"], r["since"], r["check"], r["resource_id"]))
+    return out
+
+
 def period_document(history: History, run: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]],
                     period_days: int) -> dict[str, Any]:
     """The stored "Over the period" data for the recorded run ``run``."""
@@ -92,6 +118,7 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
     current = history.get_run(run["id"])
     failing = history.facts(run["id"]) if current is not None and current.detailed else []
     since = history.fail_since(run["id"]) if failing else {}
+    resolved = _resolved(history, detailed, since)
 
     subjects = []
     for kind, key, heading, profile in _subjects(profiles, rows):
@@ -118,6 +145,8 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
                                   "waived": fact.waived, "since": first_day.isoformat(),
                                   "days": (end_day - first_day).days})
         open_failures.sort(key=lambda f: (f["since"], f["check"], f["resource_id"]))
+        mine_resolved = [{k: v for k, v in r.items() if k not in ("measure", "clauses")} for r in resolved
+                         if (r["measure"] == key if kind == "measure" else key in r["clauses"])]
         counts = Counter(day_verdicts.get(d, NO_RUN) for d in days)
         subjects.append({
             "kind": kind, "key": key, "heading": heading, "profile": profile,
@@ -126,6 +155,8 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
             "days_by_verdict": dict(sorted(counts.items())),
             "open_failures": open_failures[:MAX_LISTED_FAILURES],
             "open_failures_total": len(open_failures),
+            "resolved_failures": mine_resolved[-MAX_LISTED_FAILURES:],
+            "resolved_failures_total": len(mine_resolved),
         })
     run_days = {_day(r) for r in every}
     return {
