@@ -41,6 +41,7 @@ BUCKET = "demo-customer-data"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 LOCKER = "demo-audit-locker"
 RUN_DAYS = (1, 2, 3, 4, 7, 8, 9, 10)
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIADEMO0000000000", "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
             "AWS_DEFAULT_REGION": "eu-central-1", "AWS_EC2_METADATA_DISABLED": "true",
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
@@ -128,6 +129,8 @@ def test_day_3_reports_the_move_as_a_new_failure_and_diff_exits_1(scenario: Scen
     assert proc.returncode == 1, proc.stderr
     new_block = proc.stdout.split("New failures:")[1].split("Resolved:")[0]
     assert BUCKET in new_block
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "diff-day2-day3.txt").write_text(proc.stdout, encoding="utf-8")  # shown in docs/scheduling.md
     calm = run_cli("diff", str(scenario.packs[3]), str(scenario.packs[4]), "--database", str(scenario.db))
     assert calm.returncode == 0 and f"{BUCKET} ({BUCKET_ARN})  (failing since {day(3):%Y-%m-%d}, 1 days)" \
         in calm.stdout

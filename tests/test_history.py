@@ -175,7 +175,8 @@ def test_diff_of_two_history_runs_exits_1_on_a_new_failure_and_0_otherwise(tmp_p
     assert proc.returncode == 1 and "New failures: 1" in proc.stdout, proc.stderr
     proc = run_cli("diff", str(b["id"]), str(c["id"]), "--database", str(db), "--format", "json")
     assert proc.returncode == 0 and '"still_open": 1' in proc.stdout
-    proc = run_cli("diff", "--since", "1d", "--database", str(db), "--format", "md")
+    (tmp_path / "c.toml").write_text(f"[history]\npath = '{db}'\n")
+    proc = run_cli("diff", "--since", "1d", "--config", str(tmp_path / "c.toml"), "--format", "md")
     assert proc.returncode == 0 and "## Still failing (1)" in proc.stdout
     proc = run_cli("diff", "no-such-run", str(c["id"]), "--database", str(db))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1

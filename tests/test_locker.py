@@ -128,7 +128,7 @@ def test_a_failed_upload_makes_the_run_incomplete_and_keeps_the_local_pack(s3: A
     from auditpack.runner import execute
 
     registry = Registry()
-    config = validate_config({"history": {"path": str(tmp_path / "h.sqlite")},
+    config = validate_config({"history": {"path": str(tmp_path / "h.sqlite")}, "run": {"manual_evidence_only": True},
                               "locker": {"s3_uri": "s3://no-such-bucket/packs", "retention_days": 1}},
                              registry, "c.toml")
     result = execute(config, registry, environ={})

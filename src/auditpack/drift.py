@@ -236,8 +236,18 @@ def _since_sides(history: History, window: timedelta) -> tuple[str, str]:
     return old.id, latest.id
 
 
+def _database(args: argparse.Namespace) -> Path:
+    """--database, else the configuration's [history] path, else the default location."""
+    if args.database is None and args.config:
+        from .config import load_config
+        from .registry import default_registry
+
+        return default_path(load_config(args.config, default_registry()).core.history.path)
+    return default_path(args.database)
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
-    history = History(default_path(args.database))
+    history = History(_database(args))
     if args.since:
         if args.old or args.new:
             raise DiffError("give either OLD and NEW or --since, not both")
@@ -266,4 +276,5 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="AGE", help="compare the latest run with the one AGE earlier (7d, 12h, 2w)")
     p.add_argument("--format", choices=("text", "json", "md"), default="text")
     p.add_argument("--database", metavar="FILE", help="history database (default: the user's data dir)")
+    p.add_argument("--config", metavar="FILE", help="read the history database's path from this configuration")
     p.set_defaults(func=cmd_diff)

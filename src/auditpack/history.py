@@ -114,6 +114,14 @@ CREATE TABLE run_summary (
     n INTEGER NOT NULL
 );
 CREATE INDEX run_summary_by_run ON run_summary (run);
+CREATE TABLE resolutions (  -- a failing streak that ended at this run (the finding passed or is gone)
+    run INTEGER NOT NULL,
+    identity INTEGER NOT NULL,
+    fail_since TEXT NOT NULL,
+    name INTEGER,
+    mapping INTEGER,
+    PRIMARY KEY (run, identity)
+) WITHOUT ROWID;
 """
 
 
@@ -177,14 +185,14 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
-class Streak:
-    """One unbroken failing streak of one finding identity."""
+class Resolution:
+    """A failing streak of one finding identity that ended at run ``run``."""
 
+    run: int
     identity: Identity
     measure: str
     clauses: tuple[str, ...]
     since: str  # started_at of its first failing run
-    last_run: int  # seq of its last failing run
     resource_name: str
 
 
@@ -253,7 +261,9 @@ class History:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("DELETE FROM findings WHERE run IN (SELECT seq FROM runs WHERE id = ?)", (run["id"],))
-                conn.execute("DELETE FROM run_summary WHERE run IN (SELECT seq FROM runs WHERE id = ?)", (run["id"],))
+                for table in ("run_summary", "resolutions"):
+                    conn.execute(f"DELETE FROM {table} WHERE run IN (SELECT seq FROM runs WHERE id = ?)",
+                                 (run["id"],))
                 conn.execute("DELETE FROM runs WHERE id = ?", (run["id"],))
                 seq = conn.execute(
                     "INSERT INTO runs (id, started_at, finished_at, complete, exit_code, pass, fail, error, manual,"
@@ -305,7 +315,13 @@ class History:
         text_ids = self._intern(conn, "texts", ("text",), texts)
         ident_ids = self._intern(conn, "identities", ("check_id", "provider", "resource_id", "measure"),
                                  {(f.check, f.provider, f.resource_id, f.measure) for f in unique.values()})
-        since = self._fail_since(conn, run, [f for f in unique.values() if f.status in ("fail", "error")])
+        streaks = self._previous_streaks(conn, run)
+        since = {f.identity: streaks[f.identity][1] if f.identity in streaks else run["started_at"]
+                 for f in unique.values() if f.status == "fail"}
+        since.update({f.identity: streaks[f.identity][1] for f in unique.values()
+                      if f.status == "error" and f.identity in streaks})  # unreadable: not a resolution
+        conn.executemany("INSERT INTO resolutions VALUES (?,?,?,?,?)",
+                         [(seq, *streak) for key, streak in streaks.items() if key not in since])
         rows = []
         summary: Counter[tuple[str, int, int, int]] = Counter()
         for f in unique.values():
@@ -325,12 +341,14 @@ class History:
         old = [r[0] for r in conn.execute("SELECT seq FROM runs WHERE started_at < ?", (cutoff,))]
         if not old:
             return
-        for table in ("findings", "run_summary"):
+        for table in ("findings", "run_summary", "resolutions"):
             conn.executemany(f"DELETE FROM {table} WHERE run = ?", [(s,) for s in old])
         conn.executemany("DELETE FROM runs WHERE seq = ?", [(s,) for s in old])
-        conn.execute("DELETE FROM identities WHERE id NOT IN (SELECT DISTINCT identity FROM findings)")
+        conn.execute("DELETE FROM identities WHERE id NOT IN (SELECT identity FROM findings"
+                     " UNION SELECT identity FROM resolutions)")
         conn.execute("DELETE FROM texts WHERE id NOT IN (SELECT name FROM findings UNION SELECT message FROM findings"
-                     " UNION SELECT mapping FROM findings UNION SELECT mapping FROM run_summary)")
+                     " UNION SELECT mapping FROM findings UNION SELECT mapping FROM run_summary"
+                     " UNION SELECT name FROM resolutions UNION SELECT mapping FROM resolutions)")
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -411,52 +429,40 @@ class History:
                 " WHERE r.id = ? AND f.status = ?", (run_id, STATUS_CODE["fail"])).fetchall()
         return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
 
-    def _fail_since(self, conn: sqlite3.Connection, run: Mapping[str, Any],
-                    failing: Sequence[FindingFact]) -> dict[Identity, str]:
-        """A failure continues the streak of the previous detailed run's failure (an ``error``
-        there carries it on: unreadable evidence does not show a resolution); anything else,
-        or no finding at all, starts a new streak at this run."""
-        own = run["started_at"]
-        out = {f.identity: own for f in failing if f.status == "fail"}
+    def _previous_streaks(self, conn: sqlite3.Connection,
+                          run: Mapping[str, Any]) -> dict[Identity, tuple[int, str, int, int]]:
+        """The open failing streaks of the previous detailed run of the same organisation:
+        identity -> (identity id, fail_since, name id, mapping id). A failure now continues one
+        (an ``error`` carries it on: unreadable evidence does not show a resolution); anything
+        else, or no finding at all, ends it."""
         prev = conn.execute(
             "SELECT seq FROM runs WHERE organisation IS ? AND detailed = 1 AND id != ? AND started_at < ?"
             " ORDER BY started_at DESC, seq DESC LIMIT 1",
-            (run.get("organisation"), run["id"], own)).fetchone()
-        if prev is None or not failing:
-            return out
-        carried = conn.execute(
-            "SELECT i.check_id, i.provider, i.resource_id, f.fail_since FROM findings f"
-            " JOIN identities i ON i.id = f.identity WHERE f.run = ? AND f.fail_since IS NOT NULL",
+            (run.get("organisation"), run["id"], run["started_at"])).fetchone()
+        if prev is None:
+            return {}
+        rows = conn.execute(
+            "SELECT i.check_id, i.provider, i.resource_id, f.identity, f.fail_since, f.name, f.mapping"
+            " FROM findings f JOIN identities i ON i.id = f.identity WHERE f.run = ? AND f.fail_since IS NOT NULL",
             (prev[0],)).fetchall()
-        before = {(r[0], r[1], r[2]): r[3] for r in carried}
-        for fact in failing:
-            if fact.identity in before:
-                out[fact.identity] = before[fact.identity]
-        return out
+        return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
 
-    def fail_streaks(self, runs: Sequence[int]) -> list[Streak]:
-        """Every failing streak seen in ``runs``: identity, clauses, start and its last failing run."""
+    def resolutions(self, runs: Sequence[int]) -> list[Resolution]:
+        """The failing streaks that ended at one of ``runs``."""
+        out: list[Resolution] = []
         if not runs:
-            return []
-        lo, hi = min(runs), max(runs)
-        wanted = set(runs)
+            return out
         with self._reading() as conn:
-            rows = conn.execute(
-                "SELECT i.check_id, i.provider, i.resource_id, i.measure, f.fail_since, max(f.run), m.text"
-                " FROM findings f JOIN identities i ON i.id = f.identity JOIN texts m ON m.id = f.mapping"
-                " WHERE f.status = ? AND f.run BETWEEN ? AND ? AND f.fail_since IS NOT NULL"
-                " GROUP BY f.identity, f.fail_since, f.mapping", (STATUS_CODE["fail"], lo, hi)).fetchall()
-            names = dict(conn.execute(
-                "SELECT i.check_id || char(0) || i.provider || char(0) || i.resource_id, n.text FROM findings f"
-                " JOIN identities i ON i.id = f.identity JOIN texts n ON n.id = f.name WHERE f.run = ?",
-                (hi,)).fetchall())
-        out = []
-        for r in rows:
-            if r[5] not in wanted:
-                continue  # another organisation's run inside the seq range
-            key = "\0".join(r[:3])
-            out.append(Streak((r[0], r[1], r[2]), r[3], tuple(json.loads(r[6]).get("clauses", ())), r[4], r[5],
-                              names.get(key, "")))
+            for start in range(0, len(runs), 500):
+                chunk = list(runs[start:start + 500])
+                marks = ",".join("?" for _ in chunk)
+                for r in conn.execute(
+                        "SELECT x.run, i.check_id, i.provider, i.resource_id, i.measure, x.fail_since, n.text, m.text"
+                        " FROM resolutions x JOIN identities i ON i.id = x.identity"
+                        " LEFT JOIN texts n ON n.id = x.name LEFT JOIN texts m ON m.id = x.mapping"
+                        f" WHERE x.run IN ({marks})", chunk):
+                    clauses = tuple(json.loads(r[7]).get("clauses", ())) if r[7] else ()
+                    out.append(Resolution(r[0], (r[1], r[2], r[3]), r[4], clauses, r[5], r[6] or ""))
         return out
 
     def summaries(self, runs: Sequence[int]) -> list[SummaryRow]:

@@ -73,29 +73,30 @@ def _subjects(profiles: Sequence[Mapping[str, Any]],
     return out
 
 
-def _resolved(history: History, detailed: Sequence[RunRecord], open_since: Mapping[Any, str]) -> list[dict[str, Any]]:
-    """The failing streaks of the period that ended before this run, with the day of the first run
-    that no longer failed (oldest resolution first)."""
-    if not detailed:
-        return []
-    order = {r.seq: n for n, r in enumerate(detailed)}
-    latest: dict[tuple[Any, str], Any] = {}
-    for streak in history.fail_streaks([r.seq for r in detailed]):
-        key = (streak.identity, streak.since)
-        if key not in latest or order.get(streak.last_run, -1) > order.get(latest[key].last_run, -1):
-            latest[key] = streak
+def _resolved(history: History, detailed: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    """The failing streaks that ended inside the period, with the day of the first run that no
+    longer failed (oldest resolution first)."""
+    day_of = {r.seq: _day(r) for r in detailed}
     out = []
-    for (identity, since), streak in latest.items():
-        position = order.get(streak.last_run)
-        if position is None or position + 1 >= len(detailed) or open_since.get(identity) == since:
-            continue  # still failing in this run
-        resolved_on = _day(detailed[position + 1])
-        first = parse_time(since).date()
-        out.append({"check": identity[0], "provider": identity[1], "resource_id": identity[2],
-                    "resource_name": streak.resource_name, "measure": streak.measure, "clauses": streak.clauses,
+    for ended in history.resolutions(list(day_of)):
+        first = parse_time(ended.since).date()
+        resolved_on = day_of[ended.run]
+        out.append({"check": ended.identity[0], "provider": ended.identity[1], "resource_id": ended.identity[2],
+                    "resource_name": ended.resource_name, "measure": ended.measure, "clauses": ended.clauses,
                     "since": first.isoformat(), "resolved": resolved_on.isoformat(),
                     "days": (resolved_on - first).days})
     out.sort(key=lambda r: (r["resolved"], r["since"], r["check"], r["resource_id"]))
+    return out
+
+
+def _statuses_by_run(rows: Sequence[SummaryRow]) -> dict[int, dict[str, set[str]]]:
+    """run -> subject key (a measure, or "profile: clause") -> the statuses seen under it."""
+    out: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in rows:
+        mine = out[row.run]
+        mine[row.measure].add(row.status)
+        for clause in row.clauses:
+            mine[clause].add(row.status)
     return out
 
 
@@ -112,22 +113,23 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
     days = [start + timedelta(days=n) for n in range((end_day - start).days + 1)]
     detailed = [r for r in every if r.detailed]
     rows = history.summaries([r.seq for r in detailed])
-    by_run: dict[int, list[SummaryRow]] = defaultdict(list)
-    for row in rows:
-        by_run[row.run].append(row)
+    statuses = _statuses_by_run(rows)
     current = history.get_run(run["id"])
-    failing = history.facts(run["id"]) if current is not None and current.detailed else []
+    failing = [f for f in history.facts(run["id"]) if f.status == "fail"] \
+        if current is not None and current.detailed else []
     since = history.fail_since(run["id"]) if failing else {}
-    resolved = _resolved(history, detailed, since)
+    resolved_by_subject: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in _resolved(history, detailed):
+        shown = {k: v for k, v in item.items() if k not in ("measure", "clauses")}
+        for key in (item["measure"], *item["clauses"]):
+            resolved_by_subject[key].append(shown)
 
     subjects = []
     for kind, key, heading, profile in _subjects(profiles, rows):
         day_verdicts: dict[date, str] = {}
         for r in every:
             if r.detailed:
-                mine = [s for s in by_run.get(r.seq, ()) if (s.measure == key if kind == "measure"
-                                                              else key in s.clauses)]
-                verdict = verdict_of(s.status for s in mine)
+                verdict = verdict_of(statuses.get(r.seq, {}).get(key, ()))
             else:
                 verdict = NOT_RECORDED
             d = _day(r)
@@ -145,8 +147,7 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
                                   "waived": fact.waived, "since": first_day.isoformat(),
                                   "days": (end_day - first_day).days})
         open_failures.sort(key=lambda f: (f["since"], f["check"], f["resource_id"]))
-        mine_resolved = [{k: v for k, v in r.items() if k not in ("measure", "clauses")} for r in resolved
-                         if (r["measure"] == key if kind == "measure" else key in r["clauses"])]
+        mine_resolved = resolved_by_subject.get(key, [])
         counts = Counter(day_verdicts.get(d, NO_RUN) for d in days)
         subjects.append({
             "kind": kind, "key": key, "heading": heading, "profile": profile,
