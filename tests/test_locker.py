@@ -60,8 +60,8 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
     return private, public
 
 
-def test_a_locked_pack_verifies_from_the_locker_with_its_signature(s3: Any, tmp_path: Path,
-                                                                   keys: tuple[Path, Path]) -> None:
+def test_a_locked_pack_verifies_from_the_locker_with_its_signature(s3: Any, tmp_path: Path, keys: tuple[Path, Path],
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     pack = make_pack(tmp_path / "pack", keys[0])
     locked = upload_pack(pack, settings())
     assert locked.location == f"s3://{BUCKET}/packs/{RUN['id']}" and locked.files == 16
@@ -69,9 +69,15 @@ def test_a_locked_pack_verifies_from_the_locker_with_its_signature(s3: Any, tmp_
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"] > datetime.now(UTC) + timedelta(days=29)
     result = verify_locked(locked.location, checker(keys[1]))
-    assert result.ok and result.signature == "valid", result
+    assert result.ok, result
     assert not (result.changed or result.missing or result.added or result.retention or result.overwritten)
     assert cli.main(["verify", locked.location, "--public-key", str(keys[1])]) == 0
+    out = capsys.readouterr().out
+    assert "signature:  valid: in-toto statement in a DSSE envelope" in out and "locked until" in out
+    other = tmp_path / "other"
+    other.mkdir()
+    generate_keypair(other / "k.pem", other / "k.pub")
+    assert cli.main(["verify", locked.location, "--public-key", str(other / "k.pub")]) == 1
 
 
 def test_an_overwrite_is_refused_and_a_version_written_on_top_is_detected(s3: Any, tmp_path: Path) -> None:
