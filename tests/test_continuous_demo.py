@@ -185,7 +185,8 @@ def test_the_locked_pack_verifies_from_the_locker_and_cannot_be_overwritten(scen
     env = {k: v for k, v in FAKE_AWS.items() if k.startswith("AWS_")}
     proc = run_cli("verify", f"s3://{LOCKER}/packs/{run_id}", "--endpoint-url", scenario.endpoint, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "every file matches the manifest" in proc.stdout and "locked until" in proc.stdout
+    assert "every file matches manifest.json" in proc.stdout and "locked until" in proc.stdout
+    assert ": verified" in proc.stdout
     pack = scenario.packs[10]
     (pack / "report.md").write_text("# a nicer story\n", encoding="utf-8")
     manifest = json.loads((pack / "manifest.json").read_text("utf-8"))
