@@ -19,13 +19,14 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .layout import arrange
+from .layout import Report, arrange
 from .oscal import pack_policy, write_oscal
 from .view import ReportView, load_view
 
@@ -76,7 +77,7 @@ def _environment(markdown: bool) -> Environment:
     return env
 
 
-def render_html(view: ReportView) -> str:
+def render_html(view: ReportView, report: Report | None = None) -> str:
     """One self-contained HTML page: inline CSS and script, a Content-Security-Policy that
     forbids every fetch, and the inline script allowed by its hash only."""
     script = (TEMPLATES / "filter.js").read_text("utf-8")
@@ -85,14 +86,14 @@ def render_html(view: ReportView) -> str:
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
            "base-uri 'none'; form-action 'none'")
     template = _environment(markdown=False).get_template("report.html.j2")
-    report = arrange(view)
+    report = report or arrange(view)
     return template.render(v=view, r=report, s=report.summary, script=Markup(script), style=Markup(style),
                            csp=Markup(csp))
 
 
-def render_markdown(view: ReportView) -> str:
+def render_markdown(view: ReportView, report: Report | None = None) -> str:
     template = _environment(markdown=True).get_template("report.md.j2")
-    report = arrange(view)
+    report = report or arrange(view)
     text = template.render(v=view, r=report, s=report.summary, br=MdSafe("<br>"))
     return re.sub(r"\n{3,}", "\n\n", text)
 
@@ -100,11 +101,11 @@ def render_markdown(view: ReportView) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not execute: text that starts like a formula gets a
+def _cells(values: Iterable[Any]) -> list[str]:
+    """CSV cells a spreadsheet will not execute: text that starts like a formula gets a
     leading apostrophe (OWASP CSV injection advice); everything else is verbatim."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    texts = ("" if v is None else str(v) for v in values)
+    return ["'" + t if t.startswith(_FORMULA_START) else t for t in texts]
 
 
 def render_csv(view: ReportView) -> str:
@@ -113,11 +114,11 @@ def render_csv(view: ReportView) -> str:
     writer.writerow(CSV_COLUMNS)
     for f in sorted(view.findings, key=lambda r: r.id):
         waiver = f.waiver
-        writer.writerow([_cell(v) for v in (
+        writer.writerow(_cells((
             f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
             f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
             "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
-            waiver.expires if waiver else "", "; ".join(f.evidence))])
+            waiver.expires if waiver else "", "; ".join(f.evidence))))
     return buf.getvalue()
 
 
@@ -125,8 +126,9 @@ def render_pack(root: Path) -> None:
     """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
     pack folder ``root``."""
     view = load_view(root)
-    (root / "report.html").write_text(render_html(view), encoding="utf-8", newline="\n")
-    (root / "report.md").write_text(render_markdown(view), encoding="utf-8", newline="\n")
+    report = arrange(view)
+    (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
+    (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
     (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
     write_oscal(root, view, pack_policy(root))
 

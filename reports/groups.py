@@ -21,7 +21,7 @@ from .anchors import check_anchor, open_anchor
 from .view import SEVERITY_ORDER, Counts, FindingRow
 
 PRINT_CAP = 6  # open resources per check named in print and in report.md
-PASSING_CAP = 200  # passing resource names per check listed (collapsed) on screen
+PASSING_CAP = 100  # passing resource names per check listed (collapsed) on screen
 OPEN = ("fail", "error", "manual")
 
 
@@ -46,7 +46,7 @@ class CheckGroup:
     screen_only: tuple[FindingRow, ...]  # the other open findings: on screen, left out of print
     more: int  # len(screen_only)
     more_where: str  # "findings.csv rows where check = …" (for the rows not printed)
-    passing: tuple[FindingRow, ...]  # pass and n/a, listed (collapsed) on screen up to PASSING_CAP
+    passing: tuple[str, ...]  # names of pass and n/a resources, listed (collapsed) on screen up to PASSING_CAP
     passing_more: int
     passing_where: str
     passing_count: int  # pass and n/a
@@ -86,7 +86,8 @@ def _group(check: str, items: Sequence[FindingRow]) -> CheckGroup:
         clauses=tuple(clauses),
         printed=tuple(opened[:PRINT_CAP]), screen_only=tuple(opened[PRINT_CAP:]), more=max(0, len(opened) - PRINT_CAP),
         more_where=f"findings.csv rows where check = {check} and status is fail, error or manual",
-        passing=tuple(passing[:PASSING_CAP]), passing_more=max(0, len(passing) - PASSING_CAP),
+        passing=tuple(r.resource_name or r.resource_id for r in passing[:PASSING_CAP]),
+        passing_more=max(0, len(passing) - PASSING_CAP),
         passing_where=f"findings.csv rows where check = {check} and status is pass or not_applicable",
         passing_count=len(passing),
         waived=sum(1 for r in fails if r.waiver is not None),

@@ -18,6 +18,7 @@ from .summary import ExecutiveSummary, executive_summary
 from .view import AppendixRow, GapRow, ReportView
 
 GAP_PRINT_CAP = 25  # evidence gaps printed (and in report.md); the screen lists every one
+APPENDIX_CAP = 300  # evidence files listed with their hashes on screen; manifest.json has every one
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Report:
     gaps_screen_only: tuple[GapRow, ...]
     gaps_more: int
     evidence_kinds: tuple[EvidenceKind, ...]
+    appendix_shown: tuple[AppendixRow, ...]
+    appendix_more: int
     print_cap: int = PRINT_CAP
 
 
@@ -62,7 +65,9 @@ def arrange(view: ReportView) -> Report:
         gaps_screen_only=view.gaps[GAP_PRINT_CAP:],
         gaps_more=max(0, len(view.gaps) - GAP_PRINT_CAP),
         evidence_kinds=_kinds(view.appendix),
+        appendix_shown=view.appendix[:APPENDIX_CAP],
+        appendix_more=max(0, len(view.appendix) - APPENDIX_CAP),
     )
 
 
-__all__ = ["GAP_PRINT_CAP", "EvidenceKind", "Report", "arrange"]
+__all__ = ["APPENDIX_CAP", "GAP_PRINT_CAP", "EvidenceKind", "Report", "arrange"]

@@ -432,6 +432,8 @@ class ReportView:
 # --- building -------------------------------------------------------------------------------
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case, first: 150,000 findings call this millions of times
+        return value
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
@@ -540,11 +542,15 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
     info = profile["profile"]
     pid = info["id"]
     params = profile.get("parameters", {}) or {}
+    behind_of: dict[str, list[FindingRow]] = {}  # one pass over the findings, not one per clause
+    for r in rows:
+        for ref in r.clauses:
+            behind_of.setdefault(ref, []).append(r)
     clauses = []
     for i, clause in enumerate(profile.get("clauses", ()), 1):
         key = f"{pid}: {clause['ref']}"
         heading = _text(clause.get("heading"))
-        behind = [] if clause.get("manual") else [r for r in rows if key in r.clauses]
+        behind = [] if clause.get("manual") else behind_of.get(key, [])
         measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.get("measures", ()))
         clauses.append(ClauseView(
             anchor=f"p{n}-c{i}",
@@ -693,9 +699,12 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
     rows = _finding_rows(findings_doc.get("findings", ()), titles)
     documents = _documents(context, hashes)
 
+    by_measure: dict[str, list[FindingRow]] = {}
+    for r in rows:
+        by_measure.setdefault(r.measure, []).append(r)
     measures = tuple(
-        MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(r for r in rows if r.measure == m.value),
-                       rollup(r for r in rows if r.measure == m.value))
+        MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(by_measure.get(m.value, ())),
+                       rollup(by_measure.get(m.value, ())))
         for m in Measure
     )
     profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.get("profiles", ()), 1))

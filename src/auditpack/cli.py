@@ -186,17 +186,33 @@ def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) 
     return result.exit_code
 
 
+def _pdf_unavailable(args: argparse.Namespace) -> int | None:
+    """``--pdf`` without the ``pdf`` extra: one line saying how to install it, before any work."""
+    if not getattr(args, "pdf", False):
+        return None
+    from .reports.pdf import PdfUnavailable, check_available
+
+    try:
+        check_available()
+    except PdfUnavailable as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .continuity import complete_run
     from .pack import preflight
 
+    if (code := _pdf_unavailable(args)) is not None:
+        return code
     preflight(Path(args.out), args.replace)
     from .custody import signer_for_run
 
     signer = _signer(args.sign_key)
     result = _execute(args)
     signer = signer_for_run(signer, result.config, result.pack_problems)
-    outcome = complete_run(result, Path(args.out), config_path=args.config, replace=args.replace, sign=signer)
+    outcome = complete_run(result, Path(args.out), config_path=args.config, replace=args.replace, sign=signer,
+                           pdf=args.pdf)
     code = _finish_run(args, result, outcome.pack)
     for problem in outcome.problems:
         print(f"auditpack: incomplete: {problem}", file=sys.stderr)
@@ -241,11 +257,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .pack import read_manifest, write_manifest
     from .reports import render_pack
 
+    if (code := _pdf_unavailable(args)) is not None:
+        return code
     root = Path(args.dir)
     manifest = read_manifest(root)
     before = (root / "manifest.json").read_bytes()
     had_signature = (root / "manifest.sig").exists() or (root / "manifest.intoto.jsonl").exists()
     render_pack(root)
+    if args.pdf:
+        from .reports.pdf import render_pdf
+
+        render_pdf(root)
+    elif (root / "report.pdf").exists():
+        print("auditpack: report.pdf kept as it was (pass --pdf to render it again)")
     sign = _signer(args.sign_key)
     if sign is None and had_signature:
         # keep the signature file: if the reports changed, verify will say it no longer matches
@@ -409,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the pack")
     p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
     p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the manifest")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf (needs the `pdf` extra: WeasyPrint)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal")
@@ -422,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common], help="re-render a pack's reports from its stored evidence")
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--sign-key", metavar="KEY", help="sign the (re-written) manifest")
+    p.add_argument("--pdf", action="store_true", help="also render report.pdf again (needs the `pdf` extra)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", parents=[common], help="check every file of a pack against its manifest")

@@ -69,10 +69,11 @@ class Outcome:
 
 
 def complete_run(result: RunResult, out: Path, *, config_path: str | None = None, replace: bool = False,
-                 sign: PackSigner | None = None, environ: Mapping[str, str] | None = None) -> Outcome:
-    """Everything after evaluation: history, pack, locker, outcome."""
+                 sign: PackSigner | None = None, environ: Mapping[str, str] | None = None,
+                 pdf: bool = False) -> Outcome:
+    """Everything after evaluation: history, pack, locker, outcome. ``pdf``: also report.pdf."""
     continuity = prepare(result, config_path)
-    pack = write(result, out, replace=replace, sign=sign, environ=environ, extras=continuity.documents)
+    pack = write(result, out, replace=replace, sign=sign, environ=environ, extras=continuity.documents, pdf=pdf)
     outcome = Outcome(pack, result.exit_code)
     locker = result.config.core.locker
     if locker is not None and locker.s3_uri:

@@ -159,7 +159,7 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
 
 def write(result: RunResult, out: Path, *, replace: bool = False,
           sign: PackSigner | None = None, environ: Mapping[str, str] | None = None,
-          extras: Mapping[str, Any] | None = None) -> Path:
+          extras: Mapping[str, Any] | None = None, pdf: bool = False) -> Path:
     """Write the audit pack atomically; secrets of the environment are scrubbed from every file.
     ``extras``: further JSON documents by path inside the pack (the history sections)."""
     from auditpack.reports import render_pack
@@ -189,6 +189,10 @@ def write(result: RunResult, out: Path, *, replace: bool = False,
         for rel, document in sorted((extras or {}).items()):
             write_document(root, rel, document, scrubber)
         render_pack(root)
+        if pdf:
+            from auditpack.reports.pdf import render_pdf
+
+            render_pdf(root)
         write_manifest(root, result.run, sign)
         if sign is not None:
             problem = timestamp(root, sign)
