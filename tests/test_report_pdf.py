@@ -24,6 +24,7 @@ from auditpack.reports.pdf import render_pdf
 from helpers import run_cli
 
 PDFTOTEXT = shutil.which("pdftotext")
+PDF_TIMEOUT = 900  # WeasyPrint on a loaded two-core CI machine: generous, never a timing assertion
 pytestmark = [
     pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is not installed (Debian package `poppler-utils`)"),
     pytest.mark.slow,
@@ -83,16 +84,16 @@ def test_the_pdf_is_byte_identical_when_rendered_again(printed: Path, tmp_path: 
 
 def test_report_pdf_is_listed_and_hashed_in_the_manifest(tmp_path: Path) -> None:
     root = build_sample_pack(tmp_path / "pack")
-    proc = run_cli("report", str(root), "--pdf")
+    proc = run_cli("report", str(root), "--pdf", timeout=PDF_TIMEOUT)
     assert proc.returncode == 0, proc.stderr
     files = json.loads((root / "manifest.json").read_text("utf-8"))["files"]
     assert files["report.pdf"] == hashlib.sha256((root / "report.pdf").read_bytes()).hexdigest()
     assert verify_pack(root).ok
     first = (root / "report.pdf").read_bytes()
     # offline re-rendering: with --pdf the same bytes again; without, report.pdf is kept as it is
-    assert run_cli("report", str(root), "--pdf").returncode == 0
+    assert run_cli("report", str(root), "--pdf", timeout=PDF_TIMEOUT).returncode == 0
     assert (root / "report.pdf").read_bytes() == first and verify_pack(root).ok
-    again = run_cli("report", str(root))
+    again = run_cli("report", str(root), timeout=PDF_TIMEOUT)
     assert again.returncode == 0 and "report.pdf kept" in again.stdout
     assert (root / "report.pdf").read_bytes() == first and verify_pack(root).ok
 
@@ -100,7 +101,7 @@ def test_report_pdf_is_listed_and_hashed_in_the_manifest(tmp_path: Path) -> None
 def test_run_with_pdf_writes_it_into_the_pack(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[organisation]\nname = 'Empty Co'\n[run]\nmanual_evidence_only = true\n", encoding="utf-8")
-    proc = run_cli("run", "--config", str(cfg), "--out", str(tmp_path / "pack"), "--pdf")
+    proc = run_cli("run", "--config", str(cfg), "--out", str(tmp_path / "pack"), "--pdf", timeout=PDF_TIMEOUT)
     assert proc.returncode == 0, proc.stderr
     assert "report.pdf" in json.loads((tmp_path / "pack" / "manifest.json").read_text("utf-8"))["files"]
     assert "AUDIT PACK · EXECUTIVE SUMMARY" in _text(tmp_path / "pack" / "report.pdf", 1, 1)
