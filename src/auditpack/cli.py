@@ -220,17 +220,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
-    findings = sorted(result.findings, key=lambda f: (STATUS_ORDER[f.status], f.measure, f.check, f.resource.id))
-    shown = [f for f in findings if args.all or f.status in (Status.FAIL, Status.ERROR)]
-    for f in shown:
-        label = f.status.value.upper() + (" (waived)" if f.waiver else "")
-        where = f.resource.name or f.resource.id
-        _out(args, f"{label:<16} {f.check}  [{f.resource.provider}] {where}")
-        _out(args, f"{'':<16} {f.message}")
-        if f.remediation and f.status in (Status.FAIL, Status.ERROR):
-            _out(args, f"{'':<16} hint: {f.remediation}")
-    if not shown:
-        print("No failing or errored findings." if not args.all else "No findings.")
+    from auditpack.reports.view import build_view
+
+    from .pack import findings_document
+    from .runner import report_context
+    from .terminal import print_check
+
+    view = build_view(findings_document(result.run, result.findings), report_context(result), [], {})
+    print_check(result.findings, view, result.exit_code, args.all, lambda line: _out(args, line))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -429,23 +426,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="collect, check and write the audit pack into DIR")
-    p.add_argument("--config", required=True, metavar="FILE")
+    p.add_argument("--config", required=True, metavar="FILE", help="the configuration (see config.example.toml)")
     p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the pack")
     p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
     p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the manifest")
     p.add_argument("--pdf", action="store_true", help="also write report.pdf (needs the `pdf` extra: WeasyPrint)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal")
-    p.add_argument("--config", required=True, metavar="FILE")
-    p.add_argument("--out", metavar="DIR", help="also write a pack")
-    p.add_argument("--replace", action="store_true")
+    p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal",
+                       description="Collect and check now, and print what needs attention: failing and errored "
+                                   "findings by severity and measure, each with its hint, then the per-measure and "
+                                   "per-DPA summary and what the exit code means (0 complete, nothing failing; 1 "
+                                   "failing findings; 3 incomplete; 4 configuration error).")
+    p.add_argument("--config", required=True, metavar="FILE", help="the configuration (see config.example.toml)")
+    p.add_argument("--out", metavar="DIR", help="also write an audit pack into DIR (a new folder)")
+    p.add_argument("--replace", action="store_true", help="with --out: replace an existing pack at DIR (atomically)")
     p.add_argument("--all", action="store_true", help="show every finding, not only failing and errored ones")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text for a person (default); json: the findings document of findings.json on stdout")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("report", parents=[common], help="re-render a pack's reports from its stored evidence")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", help="the pack folder")
     p.add_argument("--sign-key", metavar="KEY", help="sign the (re-written) manifest")
     p.add_argument("--pdf", action="store_true", help="also render report.pdf again (needs the `pdf` extra)")
     p.set_defaults(func=cmd_report)
@@ -463,17 +465,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_diff(sub, common)
 
-    p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--replace", action="store_true")
-    p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM): sign the demo pack and "
+    p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company",
+                       description="Start an emulated company (AWS in moto, a Hetzner API emulator, TLS endpoints, "
+                                   "an SSH backup server where sshd and borg are installed) and either write an "
+                                   "audit pack of it (--out) or keep it running for auditpack check (--serve).")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--out", metavar="DIR", help="run the full pipeline and write the pack into DIR")
+    mode.add_argument("--serve", metavar="DIR", help="keep the company running, write its configuration (and the "
+                      "files it needs) into DIR, print the auditpack check command; Ctrl-C stops everything")
+    p.add_argument("--replace", action="store_true", help="with --out: replace an existing pack at DIR")
+    p.add_argument("--sign-key", metavar="KEY", help="with --out: Ed25519 private key (PEM): sign the demo pack and "
                    "time-stamp it with an emulated TSA (its CA is written beside the pack)")
     p.set_defaults(func=cmd_demo)
 
     for name, func, helptext in (("collectors", cmd_list_collectors, "list registered collectors"),
                                  ("checks", cmd_list_checks, "list registered checks with measure and controls")):
         p = sub.add_parser(name, parents=[common], help=helptext)
-        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         p.set_defaults(func=func)
 
     p = sub.add_parser("keygen", parents=[common], help="create an Ed25519 key pair for signing packs")
