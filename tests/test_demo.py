@@ -166,3 +166,17 @@ def test_the_demo_pack_carries_valid_oscal(demo: tuple[Path, subprocess.Complete
     assert {f.target.status.state.value for f in findings} <= {"satisfied", "not-satisfied"}
     verdicts = {p.value: f.target.status.state.value for f in findings for p in f.props if p.name == "verdict"}
     assert verdicts.get("nonconformity") == "not-satisfied"  # the demo's failures are never satisfied
+
+
+def test_demo_shows_attested_support_and_an_expired_document(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    from auditpack.reports.view import Verdict, load_view
+
+    pack, _ = demo
+    view = load_view(pack)
+    verdicts = {v.code: n for v, n in view.profiles[0].verdicts}
+    assert verdicts[Verdict.SUPPORTS] >= 2 and verdicts[Verdict.NONCONFORMITY] > 0 and verdicts[Verdict.MANUAL] > 0
+    attested = {c.ref for c in view.profiles[0].clauses if c.verdict.attested}
+    assert attested == {"Subverwerkers, bullet 2", "Technische en organisatorische maatregelen, bullet 2"}
+    assert _has(_findings(pack), "manual_evidence_document_current", "fail", "Penetration test")
+    assert "Evidence supports (attested)" in (pack / "report.html").read_text("utf-8")
