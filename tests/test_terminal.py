@@ -55,3 +55,18 @@ def test_summary_per_measure_and_per_dpa() -> None:
     assert any(x.startswith("Per DPA: dioss (") for x in lines)
     assert any(x.split()[-1] == "1" and "Evidence of non-conformity" in x for x in lines if x.startswith("  Evidence"))
     assert lines[-1] == "exit 1: complete, with failing findings (not covered by an active waiver)"
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    import argparse
+
+    from auditpack.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"auditpack {name}: {'/'.join(action.option_strings) or action.dest} has no help"
+    check = " ".join(commands.choices["check"].format_help().split())
+    assert "what the exit code means" in check and "json: the findings document" in check

@@ -9,6 +9,7 @@ report's own view model) and what the exit code means.
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +34,9 @@ def order(finding: Finding) -> tuple[Any, ...]:
 
 
 def width() -> int:
+    """The terminal's width; into a pipe or a file nothing is wrapped (one greppable line each)."""
+    if not sys.stdout.isatty():
+        return 100_000
     return max(60, min(120, shutil.get_terminal_size((100, 24)).columns))
 
 
