@@ -83,6 +83,8 @@ def test_serve_then_check_then_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert "Per measure" in out and "Per DPA: dioss" in out
         assert "exit 1: complete, with failing findings" in out
         assert "manual_evidence_document_current" in out  # the expired penetration test
+        supports = __import__("re").search(r"^  Evidence supports\s+(\d+)$", out, __import__("re").M)
+        assert supports and int(supports.group(1)) >= 2, out[-2000:]  # the attested clauses, as in the report
 
         ports = sorted({int(p) for p in __import__("re").findall(r"127\.0\.0\.1:(\d+)", printed)})
         assert ports

@@ -226,7 +226,9 @@ def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
     from .runner import report_context
     from .terminal import print_check
 
-    view = build_view(findings_document(result.run, result.findings), report_context(result), [], {})
+    context = report_context(result)
+    read_now = {m["path"]: m["sha256"] for m in context["manual_evidence"]}  # the documents as just read
+    view = build_view(findings_document(result.run, result.findings), context, [], read_now)
     print_check(result.findings, view, result.exit_code, args.all, lambda line: _out(args, line))
 
 
