@@ -180,3 +180,5 @@ def test_demo_shows_attested_support_and_an_expired_document(
     assert attested == {"Subverwerkers, bullet 2", "Technische en organisatorische maatregelen, bullet 2"}
     assert _has(_findings(pack), "manual_evidence_document_current", "fail", "Penetration test")
     assert "Evidence supports (attested)" in (pack / "report.html").read_text("utf-8")
+    oscal = (pack / "oscal" / "assessment-results.json").read_text("utf-8")
+    assert '"name": "basis"' in oscal and '"value": "attested"' in oscal  # OSCAL marks it too
