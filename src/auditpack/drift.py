@@ -274,7 +274,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("old", nargs="?", metavar="OLD", help="a pack folder or a run id from the history")
     p.add_argument("new", nargs="?", metavar="NEW", help="a pack folder or a run id from the history")
     p.add_argument("--since", metavar="AGE", help="compare the latest run with the one AGE earlier (7d, 12h, 2w)")
-    p.add_argument("--format", choices=("text", "json", "md"), default="text")
+    p.add_argument("--format", choices=("text", "json", "md"), default="text",
+                   help="text for a person (default), json or md (Markdown)")
     p.add_argument("--database", metavar="FILE", help="history database (default: the user's data dir)")
     p.add_argument("--config", metavar="FILE", help="read the history database's path from this configuration")
     p.set_defaults(func=cmd_diff)
