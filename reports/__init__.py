@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .display import for_reading, show_bidi
+from .layout import Report, arrange
 from .oscal import pack_policy, write_oscal
 from .view import ReportView, load_view
 
@@ -83,7 +85,7 @@ def _html_value(value: Any) -> Any:
     return value
 
 
-def render_html(view: ReportView) -> str:
+def render_html(view: ReportView, report: Report | None = None) -> str:
     """One self-contained HTML page: inline CSS and script, a Content-Security-Policy that
     forbids every fetch, and the inline script allowed by its hash only."""
     script = (TEMPLATES / "filter.js").read_text("utf-8")
@@ -92,23 +94,26 @@ def render_html(view: ReportView) -> str:
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
            "base-uri 'none'; form-action 'none'")
     template = _environment(markdown=False).get_template("report.html.j2")
-    return template.render(v=view, script=Markup(script), style=Markup(style), csp=Markup(csp))
+    report = report or arrange(view)
+    return template.render(v=view, r=report, s=report.summary, script=Markup(script), style=Markup(style),
+                           csp=Markup(csp))
 
 
-def render_markdown(view: ReportView) -> str:
+def render_markdown(view: ReportView, report: Report | None = None) -> str:
     template = _environment(markdown=True).get_template("report.md.j2")
-    text = template.render(v=view, br=MdSafe("<br>"))
+    report = report or arrange(view)
+    text = template.render(v=view, r=report, s=report.summary, br=MdSafe("<br>"))
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not execute: text that starts like a formula gets a
+def _cells(values: Iterable[Any]) -> list[str]:
+    """CSV cells a spreadsheet will not execute: text that starts like a formula gets a
     leading apostrophe (OWASP CSV injection advice); everything else is verbatim."""
-    text = "" if value is None else show_bidi(str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    texts = ("" if v is None else show_bidi(str(v)) for v in values)
+    return ["'" + t if t.startswith(_FORMULA_START) else t for t in texts]
 
 
 def render_csv(view: ReportView) -> str:
@@ -117,11 +122,11 @@ def render_csv(view: ReportView) -> str:
     writer.writerow(CSV_COLUMNS)
     for f in sorted(view.findings, key=lambda r: r.id):
         waiver = f.waiver
-        writer.writerow([_cell(v) for v in (
+        writer.writerow(_cells((
             f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
             f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
             "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
-            waiver.expires if waiver else "", "; ".join(f.evidence))])
+            waiver.expires if waiver else "", "; ".join(f.evidence))))
     return buf.getvalue()
 
 
@@ -137,8 +142,9 @@ def render_pack(root: Path) -> None:
     """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
     pack folder ``root``."""
     view = load_view(root)
-    (root / "report.html").write_text(render_html(view), encoding="utf-8", newline="\n")
-    (root / "report.md").write_text(render_markdown(view), encoding="utf-8", newline="\n")
+    report = arrange(view)
+    (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
+    (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
     (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
     write_oscal(root, view, pack_policy(root))
 

@@ -276,7 +276,9 @@ def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]])
         "uuid": _uuid("finding", view.cover.run_id, target.control_id),
         "title": _line(target.title),
         "description": description,
-        "props": [_prop("verdict", target.verdict.code), _prop("catalog", target.catalog)],
+        "props": [_prop("verdict", target.verdict.code), _prop("catalog", target.catalog),
+                  # support that rests on a reviewed document, not on observation, says so
+                  *([_prop("basis", "attested")] if target.verdict.attested else [])],
         "target": {"type": "objective-id", "target-id": target.control_id, "status": status},
     }
     if related:

@@ -23,13 +23,17 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from auditpack.catalogs import GDPR_PREFIX, Catalogs, load_catalogs
+from auditpack.catalogs import GDPR_PREFIX, ISO_PREFIX, Catalogs, load_catalogs
 from auditpack.model import Measure
+
+from .anchors import check_anchor, open_anchor
+from .continuity import ContinuityView, load_continuity
 
 STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
 STATUS_LABEL = {"pass": "pass", "fail": "fail", "error": "error", "manual": "manual", "not_applicable": "n/a"}
@@ -68,6 +72,7 @@ PARAMETER_LABEL = {
     "evidence_max_age_hours": "Evidence counts as current for (hours)",
 }
 SCOPE_LABEL = {"aws": "AWS accounts", "hetzner": "Hetzner projects", "ssh": "SSH hosts", "tls": "TLS endpoints"}
+OPEN_CHECKS_SHOWN = 3  # per control row; the findings overview has every check
 LOCATION_LABEL = {"aws": "AWS regions", "hetzner": "Hetzner locations", "ssh": "Declared countries"}
 
 
@@ -92,16 +97,25 @@ class VerdictView:
     code: str  # a Verdict value: also the CSS class
     label: str
     accepted: bool = False  # every fail behind it is under an active waiver
+    attested: bool = False  # support rests (also) on a current attached document, not only on observation
 
     @property
     def text(self) -> str:
-        return f"{self.label} (accepted exception)" if self.accepted else self.label
+        if self.accepted:
+            return f"{self.label} (accepted exception)"
+        return f"{self.label} (attested)" if self.attested else self.label
 
 
-def rollup(findings: Iterable[FindingRow]) -> VerdictView:
-    """The four-verdict roll-up over the findings behind a clause or a control."""
+def rollup(findings: Iterable[FindingRow], attesting: Iterable[Document] = ()) -> VerdictView:
+    """The four-verdict roll-up over the findings behind a clause or a control.
+
+    ``attesting``: the attached documents that name this clause or control. A current one
+    answers what no automated finding can (no findings, or some still ``manual``): the
+    verdict is "supports", marked attested. It never outweighs a fail or an error.
+    """
     items = list(findings)
     statuses = {f.status for f in items}
+    current = [d for d in attesting if d.current]
     if "fail" in statuses:
         fails = [f for f in items if f.status == "fail"]
         accepted = all(f.waiver is not None for f in fails)
@@ -109,7 +123,9 @@ def rollup(findings: Iterable[FindingRow]) -> VerdictView:
     if "error" in statuses:
         return VerdictView(Verdict.INCOMPLETE, VERDICT_LABEL[Verdict.INCOMPLETE])
     if statuses and statuses <= {"pass", "not_applicable"}:
-        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS])
+        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=bool(current))
+    if current:
+        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=True)
     return VerdictView(Verdict.MANUAL, VERDICT_LABEL[Verdict.MANUAL])  # none, or some still manual
 
 
@@ -172,6 +188,12 @@ class FindingRow:
     waiver: Waived | None
 
     @property
+    def evidence_links(self) -> tuple[EvidenceLink, ...]:
+        """Each evidence path as a relative link to the file in the pack and to its appendix row."""
+        return tuple(EvidenceLink(p, quote(p), evidence_anchor(p) if p.startswith("evidence/") else "manual")
+                     for p in self.evidence)
+
+    @property
     def controls_label(self) -> str:
         """Compact: ``ISO A.5.23, A.8.24 · GDPR Art. 32(1)(a)``."""
         iso = [c.split("/", 1)[1] for c in self.controls if c.startswith("ISO27001:2022/")]
@@ -186,11 +208,43 @@ class FindingRow:
         return self.resource_id
 
 
+def evidence_anchor(path: str) -> str:
+    """The id of an evidence file's appendix row (stable, HTML-safe, unique per path)."""
+    return "ev-" + hashlib.sha256(path.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    path: str
+    href: str  # relative to the pack folder: works when the folder is opened or unzipped
+    anchor: str  # the appendix row (or the manual evidence section)
+
+
 @dataclass(frozen=True)
 class CheckSummary:
     check: str
     title: str
     counts: Counts
+
+    @property
+    def anchor(self) -> str:
+        """Its row in the findings overview (where every check has one)."""
+        return check_anchor(self.check)
+
+    @property
+    def open_anchor(self) -> str:
+        """Its list of failing, errored and manual resources (only checks with any have one)."""
+        return open_anchor(self.check)
+
+    @property
+    def is_open(self) -> bool:
+        c = self.counts
+        return bool(c.fail or c.error or c.manual)
+
+    @property
+    def link(self) -> str:
+        """Where a reader goes from a clause or control: the named failing resources if any."""
+        return self.open_anchor if self.is_open else self.anchor
 
 
 @dataclass(frozen=True)
@@ -201,6 +255,23 @@ class Document:
     date: str
     measures: tuple[str, ...]
     integrity: str  # "matches" | "missing" | "changed"
+    clauses: tuple[str, ...] = ()  # "profile: ref" it answers
+    controls: tuple[str, ...] = ()  # catalog refs it answers
+    reviewer: str = ""
+    valid_until: str = ""
+    current: bool = False  # attests only when current and its file matches the pack
+
+    @property
+    def attests(self) -> bool:
+        return bool(self.clauses or self.controls)
+
+    @property
+    def state(self) -> str:
+        if not self.attests:
+            return "attached (answers no clause or control)"
+        if not self.current:
+            return f"EXPIRED {self.valid_until}: supports nothing" if self.valid_until else "supports nothing"
+        return f"attested, valid until {self.valid_until}" if self.valid_until else "attested"
 
 
 @dataclass(frozen=True)
@@ -222,9 +293,18 @@ class ClauseView:
     parameters: tuple[Parameter, ...]
     verdict: VerdictView
     counts: Counts
-    checks: tuple[CheckSummary, ...]
-    open_findings: tuple[FindingRow, ...]  # fail, error, manual: listed one by one
+    checks: tuple[CheckSummary, ...]  # the check groups behind it, worst first
     documents: tuple[Document, ...]
+
+    @property
+    def open_checks(self) -> tuple[CheckSummary, ...]:
+        """Checks with a fail, error or manual finding behind it: printed."""
+        return tuple(s for s in self.checks if s.is_open)
+
+    @property
+    def passing_checks(self) -> tuple[CheckSummary, ...]:
+        """Checks with only passing (or n/a) findings behind it: listed on screen, counted in print."""
+        return tuple(s for s in self.checks if not s.is_open)
 
 
 @dataclass(frozen=True)
@@ -246,6 +326,7 @@ class ProfileView:
     date: str
     language: str
     source: str
+    source_copy: Document | None  # the DPA document itself, copied into the pack (manual/)
     parameters: tuple[Parameter, ...]
     clauses: tuple[ClauseView, ...]
     verdicts: tuple[tuple[VerdictView, int], ...]  # clause count per verdict
@@ -263,8 +344,17 @@ class ControlView:
     verdict: VerdictView
     counts: Counts
     measures: tuple[str, ...]
-    open_findings: tuple[str, ...]  # finding ids behind a fail/error
+    open_checks: tuple[CheckSummary, ...]  # the check groups behind a fail/error, worst first
     documents: tuple[str, ...]
+
+    @property
+    def open_checks_shown(self) -> tuple[CheckSummary, ...]:
+        """The worst few, so a control's row stays a row; the rest are counted."""
+        return self.open_checks[:OPEN_CHECKS_SHOWN]
+
+    @property
+    def open_checks_more(self) -> int:
+        return max(0, len(self.open_checks) - OPEN_CHECKS_SHOWN)
 
 
 @dataclass(frozen=True)
@@ -350,9 +440,15 @@ class WaiverRow:
     state: str
     findings: tuple[str, ...]
 
+    @property
+    def anchor(self) -> str:
+        """The failing resources of its check, where the waived ones are named."""
+        return open_anchor(self.check)
+
 
 @dataclass(frozen=True)
 class AppendixRow:
+    anchor: str
     path: str
     file_sha256: str
     raw_sha256: str
@@ -374,17 +470,19 @@ class ReportView:
     gdpr: CatalogView
     collectors: tuple[CollectorRow, ...]
     gaps: tuple[GapRow, ...]
-    error_findings: tuple[FindingRow, ...]
     findings: tuple[FindingRow, ...]  # detail order: status, severity, measure, check, resource
     documents: tuple[Document, ...]
     waivers: tuple[WaiverRow, ...]
     appendix: tuple[AppendixRow, ...]
     verdict_legend: tuple[VerdictView, ...] = field(default=tuple(VerdictView(v, VERDICT_LABEL[v]) for v in Verdict))
+    continuity: ContinuityView | None = None  # the history sections (reports/continuity.py)
 
 
 # --- building -------------------------------------------------------------------------------
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case, first: 150,000 findings call this millions of times
+        return value
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
@@ -444,8 +542,8 @@ def _check_summaries(rows: Sequence[FindingRow]) -> tuple[CheckSummary, ...]:
     by_check: dict[str, list[FindingRow]] = {}
     for r in rows:
         by_check.setdefault(r.check, []).append(r)
-    return tuple(CheckSummary(check, items[0].check_title, Counts.of(items))
-                 for check, items in sorted(by_check.items()))
+    summaries = (CheckSummary(check, items[0].check_title, Counts.of(items)) for check, items in by_check.items())
+    return tuple(sorted(summaries, key=lambda s: (-s.counts.fail, -s.counts.error, -s.counts.manual, s.check)))
 
 
 def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Document]:
@@ -454,8 +552,12 @@ def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Do
         path = _text(doc.get("path"))
         actual = hashes.get(path)
         integrity = "missing" if actual is None else ("matches" if actual == doc.get("sha256") else "changed")
+        controls = (*(ISO_PREFIX + c for c in doc.get("iso", ())), *(GDPR_PREFIX + a for a in doc.get("gdpr", ())))
         out.append(Document(_text(doc.get("title")), path, _text(doc.get("sha256")), _text(doc.get("date")),
-                            tuple(MEASURE_LABEL.get(m, m) for m in doc.get("measures", ())), integrity))
+                            tuple(MEASURE_LABEL.get(m, m) for m in doc.get("measures", ())), integrity,
+                            clauses=tuple(_text(c) for c in doc.get("clauses", ())), controls=controls,
+                            reviewer=_text(doc.get("reviewer")), valid_until=_text(doc.get("valid_until")),
+                            current=bool(doc.get("current")) and integrity == "matches"))
     return sorted(out, key=lambda d: (d.title, d.path))
 
 
@@ -493,12 +595,17 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
     info = profile["profile"]
     pid = info["id"]
     params = profile.get("parameters", {}) or {}
+    behind_of: dict[str, list[FindingRow]] = {}  # one pass over the findings, not one per clause
+    for r in rows:
+        for ref in r.clauses:
+            behind_of.setdefault(ref, []).append(r)
     clauses = []
     for i, clause in enumerate(profile.get("clauses", ()), 1):
         key = f"{pid}: {clause['ref']}"
         heading = _text(clause.get("heading"))
-        behind = [] if clause.get("manual") else [r for r in rows if key in r.clauses]
+        behind = [] if clause.get("manual") else behind_of.get(key, [])
         measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.get("measures", ()))
+        attesting = [d for d in documents if key in d.clauses]
         clauses.append(ClauseView(
             anchor=f"p{n}-c{i}",
             ref=clause["ref"],
@@ -508,11 +615,10 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
             manual_only=bool(clause.get("manual")),
             measures=measures,
             parameters=tuple(_parameter(k, params.get(k)) for k in clause.get("parameters", ()) if k in params),
-            verdict=rollup(behind),
+            verdict=rollup(behind, attesting),
             counts=Counts.of(behind),
             checks=_check_summaries(behind),
-            open_findings=tuple(sorted((r for r in behind if r.status in ("fail", "error", "manual")), key=_rank)),
-            documents=tuple(d for d in documents if set(d.measures) & set(measures)),
+            documents=tuple(d for d in documents if key in d.clauses or set(d.measures) & set(measures)),
         ))
     return ProfileView(
         id=pid,
@@ -523,6 +629,8 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
         date=_text(info.get("date")),
         language=_text(info.get("language")),
         source=_text(info.get("source")),
+        source_copy=next((d for d in documents if d.path == _text(profile.get("source_copy", {}).get("path"))), None)
+        if isinstance(profile.get("source_copy"), Mapping) else None,
         parameters=tuple(_parameter(k, v) for k, v in sorted(params.items())),
         clauses=tuple(clauses),
         verdicts=_verdict_counts(c.verdict for c in clauses),
@@ -546,12 +654,14 @@ def _catalog_view(title: str, note: str, controls: Sequence[tuple[str, str, str,
     views = []
     for ref, cid, ctitle, group in controls:
         behind = by_ref.get(ref, [])
-        measures = tuple(measures_of.get(ref, ()))
+        # the measures mapped to the control, and those of findings a check-specific mapping adds
+        measures = tuple(dict.fromkeys([*measures_of.get(ref, ()), *(r.measure_label for r in behind)]))
         views.append(ControlView(
-            ref=ref, id=cid, title=ctitle, group=group, verdict=rollup(behind), counts=Counts.of(behind),
+            ref=ref, id=cid, title=ctitle, group=group,
+            verdict=rollup(behind, [d for d in documents if ref in d.controls]), counts=Counts.of(behind),
             measures=measures,
-            open_findings=tuple(r.id for r in sorted(behind, key=_rank) if r.status in ("fail", "error")),
-            documents=tuple(d.title for d in documents if set(d.measures) & set(measures)),
+            open_checks=_check_summaries([r for r in behind if r.status in ("fail", "error")]),
+            documents=tuple(d.title for d in documents if ref in d.controls or set(d.measures) & set(measures)),
         ))
     return CatalogView(title, note, tuple(views), _verdict_counts(v.verdict for v in views))
 
@@ -647,9 +757,12 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
     rows = _finding_rows(findings_doc.get("findings", ()), titles)
     documents = _documents(context, hashes)
 
+    by_measure: dict[str, list[FindingRow]] = {}
+    for r in rows:
+        by_measure.setdefault(r.measure, []).append(r)
     measures = tuple(
-        MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(r for r in rows if r.measure == m.value),
-                       rollup(r for r in rows if r.measure == m.value))
+        MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(by_measure.get(m.value, ())),
+                       rollup(by_measure.get(m.value, ())))
         for m in Measure
     )
     profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.get("profiles", ()), 1))
@@ -678,7 +791,8 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
         key=lambda g: (g.collector, g.scope, g.kind, g.resource, g.path)))
     appendix = tuple(sorted(
         (AppendixRow(
-            path=_text(i.get("path")), file_sha256=hashes.get(_text(i.get("path")), "missing"),
+            anchor=evidence_anchor(_text(i.get("path"))), path=_text(i.get("path")),
+            file_sha256=hashes.get(_text(i.get("path")), "missing"),
             raw_sha256=_text(i.get("raw_sha256")), kind=_text(i.get("kind")), status=_text(i.get("status")),
             collector=_text((i.get("provenance") or {}).get("collector")),
             scope=_text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
@@ -695,7 +809,6 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
         gdpr=gdpr,
         collectors=collectors,
         gaps=gaps,
-        error_findings=tuple(sorted((r for r in rows if r.status == "error"), key=_rank)),
         findings=tuple(sorted(rows, key=_rank)),
         documents=tuple(documents),
         waivers=_waivers(context, rows),
@@ -722,4 +835,5 @@ def load_view(root: Path, catalogs: Catalogs | None = None) -> ReportView:
     context = json.loads(context_path.read_text("utf-8")) if context_path.is_file() else {}
     index_path = root / "evidence" / "index.json"
     index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else []
-    return build_view(findings_doc, context, index, pack_hashes(root), catalogs)
+    view = build_view(findings_doc, context, index, pack_hashes(root), catalogs)
+    return replace(view, continuity=load_continuity(root, MEASURE_LABEL))

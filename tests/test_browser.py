@@ -173,3 +173,60 @@ def test_report_renders_in_chromium_without_outside_requests(tmp_path: Path, pro
     assert _page_requests(netlog) == [] and _page_requests(netlog2) == [] and _page_requests(netlog3) == []
     browser_hosts = {_host(url) for url, _ in _requests(netlog) + _requests(netlog2) + _requests(netlog3)}
     assert _proxy_hosts(proxy) <= browser_hosts, (_proxy_hosts(proxy), browser_hosts)
+
+
+def test_a_large_report_opens_with_its_summary_and_collapsed_passing_lists(tmp_path: Path,
+                                                                           proxy: RecordingProxy) -> None:
+    from auditpack.emulators.synthetic_pack import write_synthetic_pack
+    from auditpack.reports import render_pack
+
+    root = write_synthetic_pack(tmp_path / "pack", 12_000)
+    render_pack(root)
+    netlog = tmp_path / "netlog.json"
+    dom = _chromium((root / "report.html").as_uri(), tmp_path / "profile", proxy, "--dump-dom",
+                    f"--log-net-log={netlog}")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    cover = html.split('<header class="cover" id="cover">', 1)[1].split("</header>", 1)[0]
+    assert "executive summary" in cover and "Most important non-conformities" in cover
+    assert len(re.findall(r"<li><span class=\"sev sev-\w+\">", cover)) == 10
+    assert "Synthetic Estate BV" in cover and "DPA clauses by verdict" in cover
+    # passing resources: in a <details> the browser keeps closed (no `open` attribute after the script ran)
+    passing = re.findall(r"<details class=\"passing\"[^>]*>", html)
+    assert passing and all("open" not in tag for tag in passing)
+    assert '<div class="filter" id="finding-filter">' in html  # our script ran on the large page too
+    assert _page_requests(netlog) == []
+
+
+def test_dpa_review_page_renders_its_highlights_without_outside_requests(tmp_path: Path,
+                                                                           proxy: RecordingProxy) -> None:
+    """`auditpack dpa import --review`: the agreement with every drafted clause highlighted and
+    the left-over promises marked, rendered by Chromium, nothing fetched, hostile text inert."""
+    from dpa_documents import B, build
+    from test_dpa_draft import english_dpa
+
+    from auditpack.dpaimport.draft import draft_profile
+    from auditpack.dpaimport.review import render_review
+
+    blocks = english_dpa() + [B("11.1", "The Processor shall keep <script>alert(1)</script> records.",
+                                ("11. Records <img src=//example.com/x.png>",))]
+    draft = draft_profile(build(blocks, title="ACME DPA"), "acme")
+    page = tmp_path / "review.html"
+    page.write_text(render_review(draft), "utf-8")
+    netlog = tmp_path / "netlog.json"
+    dom = _chromium(page.as_uri(), tmp_path / "profile", proxy, "--dump-dom", f"--log-net-log={netlog}")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    highlighted = re.findall(r'<mark class="clause" id="src-c(\d+)">', html)
+    assert highlighted and len(highlighted) >= len(draft.clauses) - 1
+    assert all(f'id="c{n}"' in html for n in range(1, len(draft.clauses) + 1))
+    assert re.search(r'<mark class="leftover" id="src-l\d+">', html)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<img" not in html
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "dpa-review.png"
+    shot.unlink(missing_ok=True)
+    netlog2 = tmp_path / "netlog2.json"
+    result = _chromium(page.as_uri(), tmp_path / "profile2", proxy, f"--screenshot={shot}",
+                       "--window-size=1280,1400", "--hide-scrollbars", f"--log-net-log={netlog2}")
+    assert result.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _page_requests(netlog) == [] and _page_requests(netlog2) == []

@@ -304,10 +304,15 @@ def test_check_shows_failing_items_first_with_a_hint(tmp_path: Path) -> None:
     proc = run_cli("check", "--config", str(cfg), site=site)
     assert proc.returncode == 3
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("FAIL") and "b" in lines[0]
-    assert any("hint: Turn on widget encryption." in line for line in lines)
+    assert lines[0].split() == ["FAIL", "medium", "Encryption", "at", "rest:",
+                                "encryption_at_rest_acme_widget_encrypted"]
+    assert lines[1] == "      [acme] b (acme:b)"  # the item's details are indented under it
+    assert "      hint: Turn on widget encryption." in lines
     assert any(line.startswith("ERROR") for line in lines)
     assert not any(line.startswith("PASS") for line in lines)
+    # then the summary and what the exit code means
+    assert "Per measure                   fail  error  manual  pass   n/a  verdict" in lines
+    assert lines[-2].startswith("exit 3: INCOMPLETE") and lines[-1].startswith("auditpack: 3 findings")
     assert not list(tmp_path.glob("pack*"))  # no pack unless asked
 
 

@@ -21,6 +21,7 @@ from auditpack.custody import check_pack
 from auditpack.pack import verify_pack, write_manifest
 from auditpack.profiles import load_builtin
 from auditpack.reports import markdown_escape, render_csv, render_html, render_markdown, render_pack
+from auditpack.reports.layout import arrange
 from auditpack.reports.view import Verdict, build_view, load_view, rollup
 from auditpack.signing import generate_keypair, load_public_key, signer
 from helpers import run_cli
@@ -100,16 +101,17 @@ def test_clauses_keep_the_document_order_and_manual_clauses_get_no_findings() ->
     assert sum(n for _, n in profile.verdicts) == len(profile.clauses)
 
 
-def test_open_findings_behind_a_clause_come_worst_first() -> None:
+def test_the_checks_behind_a_clause_come_worst_first_and_link_to_their_group() -> None:
     view = _view([
-        _finding("c", "encryption_at_rest", "pass", "p", clauses=(BULLET7,)),
+        _finding("b", "encryption_at_rest", "pass", "p", clauses=(BULLET7,)),
+        _finding("a", "encryption_at_rest", "pass", "q", clauses=(BULLET7,)),
         _finding("c", "encryption_at_rest", "manual", "m", clauses=(BULLET7,)),
-        _finding("c", "encryption_at_rest", "error", "e", clauses=(BULLET7,)),
-        _finding("c", "encryption_at_rest", "fail", "f", clauses=(BULLET7,), severity="low"),
-        _finding("c", "encryption_at_rest", "fail", "g", clauses=(BULLET7,), severity="critical"),
+        _finding("d", "encryption_at_rest", "error", "e", clauses=(BULLET7,)),
+        _finding("e", "encryption_at_rest", "fail", "f", clauses=(BULLET7,), severity="low"),
     ])
     clause = next(c for c in view.profiles[0].clauses if c.ref == BULLET7[1])
-    assert [f.resource_id for f in clause.open_findings] == ["g", "f", "e", "m"]
+    assert [s.check for s in clause.checks] == ["e", "d", "c", "a", "b"]
+    assert [s.link for s in clause.checks] == ["open-e", "open-d", "open-c", "chk-a", "chk-b"]
     assert [f.id for f in view.findings][:2] == ["F-0005", "F-0004"]  # ids follow findings.json order
 
 
@@ -118,7 +120,9 @@ def test_annex_a_view_lists_all_93_controls_with_evidence_framing() -> None:
                   _finding("c", "backups", "pass", "b", controls=("ISO27001:2022/A.8.13", "ISO27001:2022/A.8.14"))])
     controls = {c.id: c for c in view.iso.controls}
     assert len(controls) == 93
-    assert controls["A.8.13"].verdict.code == Verdict.NONCONFORMITY and controls["A.8.13"].open_findings == ("F-0001",)
+    assert controls["A.8.13"].verdict.code == Verdict.NONCONFORMITY
+    behind = [(s.check, s.counts.text, s.open_anchor) for s in controls["A.8.13"].open_checks]
+    assert behind == [("c", "1 fail", "open-c")]
     assert controls["A.8.14"].verdict.code == Verdict.SUPPORTS
     assert controls["A.5.1"].verdict.code == Verdict.MANUAL and controls["A.5.1"].measures == ()
     assert [g for g, _ in view.iso.groups] == ["Organizational controls", "People controls", "Physical controls",
@@ -139,7 +143,7 @@ def test_coverage_gaps_list_every_error_with_its_reason() -> None:
     view = _view([_finding("c", "backups", "error", "b", reason="permission_denied")], index=index,
                  hashes={"evidence/a.json": "ab" * 32})
     assert [(g.scope, g.reason, g.error) for g in view.gaps] == [("222", "permission_denied", "AccessDenied")]
-    assert [(f.resource_id, f.reason) for f in view.error_findings] == [("b", "permission_denied")]
+    assert [(g.check, g.error_reasons) for g in arrange(view).error_groups] == [("c", "1 permission_denied")]
     cover = view.cover
     assert not cover.complete and "Incomplete" in cover.completeness
     aws = next(line for line in cover.scope if line.label == "AWS accounts")
@@ -219,7 +223,9 @@ def test_html_escapes_outside_strings_and_fetches_nothing(hostile_pack: Path) ->
     parser = _Tags()
     parser.feed(page)
     assert parser.scripts == 1  # ours, allowed by its hash only
-    assert all(u.startswith("#") for u in parser.urls), [u for u in parser.urls if not u.startswith("#")]
+    # in-page anchors, and relative links to the pack's own evidence and manual files (nothing outside it)
+    local = [u for u in parser.urls if not u.startswith("#")]
+    assert all(re.fullmatch(r"(evidence|manual)/[A-Za-z0-9._~%/-]+", u) and ".." not in u for u in local), local
     assert "link" not in parser.tags and "img" not in parser.tags and "iframe" not in parser.tags
     assert not re.search(r"url\(|@import|https?://(?!evil\.example)", page)  # the only URL is the escaped hostile one
     csp = re.search(r'Content-Security-Policy" content="([^"]+)"', page)
@@ -282,11 +288,14 @@ def test_report_sections_in_order(tmp_path: Path) -> None:
     root = build_sample_pack(tmp_path / "pack")
     text = (root / "report.md").read_text("utf-8")
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == ["## 1. Summary", "## 2. DPA profiles, clause by clause", "## 3. ISO/IEC 27001:2022 Annex A",
-                        "## 4. GDPR (Regulation (EU) 2016/679)", "## 5. Coverage gaps", "## 6. Findings",
-                        "## 7. Manual evidence", "## 8. Accepted exceptions", "## 9. Evidence appendix"]
+    assert headings == ["## Executive summary", "## Run", "## 1. Summary", "## 2. DPA profiles, clause by clause",
+                        "## 3. ISO/IEC 27001:2022 Annex A", "## 4. GDPR (Regulation (EU) 2016/679)",
+                        "## 5. Coverage gaps", "## 6. Findings by check",
+                        "## 7. Manual evidence", "## 8. Accepted exceptions", "## 9. Evidence appendix",
+                        "## 10. Since the previous run", "## 11. Over the period"]
     page = (root / "report.html").read_text("utf-8")
-    for section in ("cover", "summary", "dpa", "iso", "gdpr", "gaps", "findings", "manual", "exceptions", "appendix"):
+    for section in ("cover", "contents", "summary", "dpa", "iso", "gdpr", "gaps", "findings", "manual", "exceptions",
+                    "appendix", "since-previous", "period"):
         assert f'id="{section}"' in page
     # the seeds, clause by clause, with the right verdicts for the sample
     assert "**Internationale gegevensoverdrachten, bullet 2** |" in text

@@ -4,11 +4,12 @@
   var table = document.getElementById("findings-table");
   if (!bar || !table) { return; }
   bar.hidden = false;
-  var rows = table.querySelectorAll("tbody tr[data-status]");
+  var rows = table.querySelectorAll("tbody tr[data-statuses]");
   var buttons = bar.querySelectorAll("button[data-show]");
   function show(status) {
     for (var i = 0; i < rows.length; i++) {
-      rows[i].hidden = status !== "all" && rows[i].getAttribute("data-status") !== status;
+      var has = (" " + rows[i].getAttribute("data-statuses") + " ").indexOf(" " + status + " ") >= 0;
+      rows[i].hidden = status !== "all" && !has;
     }
     for (var j = 0; j < buttons.length; j++) {
       buttons[j].setAttribute("aria-pressed", String(buttons[j].getAttribute("data-show") === status));

@@ -13,6 +13,7 @@ import json
 import logging
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from . import __version__
+from .dpaimport.command import add_parser as add_dpa_parser
 from .engine import CollectorRun, ProgressSink
 from .errors import AuditpackError, ConfigError, PackError
 from .model import Status
@@ -174,19 +176,6 @@ def _history(result: RunResult) -> Any:
     return History(default_path(settings.path)) if settings.enabled else None
 
 
-def _expect_history(result: RunResult, out: Path, config_path: str | None) -> None:
-    """Settle runs killed before they recorded themselves, then note this one's pack."""
-    history = _history(result)
-    if history is None:
-        return
-    try:
-        for note in history.recover():
-            log.warning("%s", note)
-        history.expect(result.run["id"], str(out.resolve()), config_path)
-    except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
-        log.warning("the history database %s cannot be used: %s", history.path, exc)
-
-
 def _record_history(result: RunResult, pack: Path | None, config_path: str | None) -> None:
     history = _history(result)
     if history is None:
@@ -211,7 +200,6 @@ def _write_and_record(args: argparse.Namespace, result: RunResult, sign: Any = N
     from .runner import write
 
     out = Path(args.out)
-    _expect_history(result, out, args.config)
     try:
         pack = write(result, out, replace=args.replace, sign=sign)
     except PackConflict as exc:
@@ -241,30 +229,56 @@ def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) 
     return result.exit_code
 
 
+def _pdf_unavailable(args: argparse.Namespace) -> int | None:
+    """``--pdf`` without the ``pdf`` extra: one line saying how to install it, before any work."""
+    if not getattr(args, "pdf", False):
+        return None
+    from .reports.pdf import PdfUnavailable, check_available
+
+    try:
+        check_available()
+    except PdfUnavailable as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from .continuity import complete_run
+
+    if (code := _pdf_unavailable(args)) is not None:
+        return code
     _preflight(args)
     from .custody import signer_for_run
 
     signer = _signer(args.sign_key)
     result = _execute(args)
     signer = signer_for_run(signer, result.config, result.pack_problems)
-    pack, conflict = _write_and_record(args, result, signer)
-    code = _finish_run(args, result, pack)
-    return code if conflict is None else conflict
+    from .pack import PackConflict
+
+    try:
+        outcome = complete_run(result, Path(args.out), config_path=args.config, replace=args.replace,
+                               sign=signer, pdf=args.pdf)
+    except PackConflict as exc:
+        print(f"auditpack: {exc}", file=sys.stderr)
+        _finish_run(args, result, exc.placed)
+        return EXIT_USAGE
+    code = _finish_run(args, result, outcome.pack)
+    for problem in outcome.problems:
+        print(f"auditpack: incomplete: {problem}", file=sys.stderr)
+    return max(code, outcome.exit_code)
 
 
 def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
-    findings = sorted(result.findings, key=lambda f: (STATUS_ORDER[f.status], f.measure, f.check, f.resource.id))
-    shown = [f for f in findings if args.all or f.status in (Status.FAIL, Status.ERROR)]
-    for f in shown:
-        label = f.status.value.upper() + (" (waived)" if f.waiver else "")
-        where = f.resource.name or f.resource.id
-        _out(args, f"{label:<16} {f.check}  [{f.resource.provider}] {where}")
-        _out(args, f"{'':<16} {f.message}")
-        if f.remediation and f.status in (Status.FAIL, Status.ERROR):
-            _out(args, f"{'':<16} hint: {f.remediation}")
-    if not shown:
-        print("No failing or errored findings." if not args.all else "No findings.")
+    from auditpack.reports.view import build_view
+
+    from .pack import findings_document
+    from .runner import report_context
+    from .terminal import print_check
+
+    context = report_context(result)
+    read_now = {m["path"]: m["sha256"] for m in context["manual_evidence"]}  # the documents as just read
+    view = build_view(findings_document(result.run, result.findings), context, [], read_now)
+    print_check(result.findings, view, result.exit_code, args.all, lambda line: _out(args, line))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -287,6 +301,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .pack import read_manifest, verify_pack, write_manifest
     from .reports import render_pack, rendered
 
+    if (code := _pdf_unavailable(args)) is not None:
+        return code
     root = Path(args.dir)
     check = verify_pack(root)
     # the rendered reports are outputs of this command: only its inputs must match
@@ -305,6 +321,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     before = (root / "manifest.json").read_bytes()
     had_signature = (root / "manifest.sig").exists() or (root / "manifest.intoto.jsonl").exists()
     render_pack(root)
+    if args.pdf:
+        from .reports.pdf import render_pdf
+
+        render_pdf(root)
+    elif (root / "report.pdf").exists():
+        print("auditpack: report.pdf kept as it was (pass --pdf to render it again)")
     sign = _signer(args.sign_key)
     if sign is None and had_signature and not broken:
         # keep the signature file: if the reports changed, verify will say it no longer matches
@@ -334,7 +356,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
             tsa_cert = Path(args.tsa_cert).read_bytes()
         except OSError as exc:
             raise ConfigError(args.tsa_cert, "", f"cannot read the TSA certificate: {exc.strerror or exc}") from None
-    report = check_pack(Path(args.dir), public_key, tsa_cert)
+    if args.dir.startswith("s3://"):
+        from .locker import verify_locked
+
+        with tempfile.TemporaryDirectory(prefix="auditpack-locker-") as tmp:
+            locked = verify_locked(args.dir, download=Path(tmp), endpoint_url=args.endpoint_url)
+            report = check_pack(Path(tmp), public_key, tsa_cert)
+        for item in locked.overwritten:
+            print(f"overwritten: {item} (a later version or a delete marker hides the locked original)")
+        for item in locked.retention:
+            print(f"retention: {item}")
+        if locked.retain_until:
+            print(f"retention: every file locked until at least {locked.retain_until}")
+        report.files.missing = sorted(set(report.files.missing) | set(locked.missing))
+        if locked.overwritten or locked.retention:
+            report.problems.append("the evidence locker does not hold this pack write-once (see above)")
+    else:
+        report = check_pack(Path(args.dir), public_key, tsa_cert)
     files = report.files
     for label, items in (("changed", files.changed), ("missing", files.missing), ("added", files.added)):
         for item in items:
@@ -453,46 +491,64 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="collect, check and write the audit pack into DIR")
-    p.add_argument("--config", required=True, metavar="FILE")
+    p.add_argument("--config", required=True, metavar="FILE", help="the configuration (see config.example.toml)")
     p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the pack")
     p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
     p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the manifest")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf (needs the `pdf` extra: WeasyPrint)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal")
-    p.add_argument("--config", required=True, metavar="FILE")
-    p.add_argument("--out", metavar="DIR", help="also write a pack")
-    p.add_argument("--replace", action="store_true")
+    p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal",
+                       description="Collect and check now, and print what needs attention: failing and errored "
+                                   "findings by severity and measure, each with its hint, then the per-measure and "
+                                   "per-DPA summary and what the exit code means (0 complete, nothing failing; 1 "
+                                   "failing findings; 3 incomplete; 4 configuration error).")
+    p.add_argument("--config", required=True, metavar="FILE", help="the configuration (see config.example.toml)")
+    p.add_argument("--out", metavar="DIR", help="also write an audit pack into DIR (a new folder)")
+    p.add_argument("--replace", action="store_true", help="with --out: replace an existing pack at DIR (atomically)")
     p.add_argument("--all", action="store_true", help="show every finding, not only failing and errored ones")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text for a person (default); json: the findings document of findings.json on stdout")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("report", parents=[common], help="re-render a pack's reports from its stored evidence")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", help="the pack folder")
     p.add_argument("--sign-key", metavar="KEY", help="sign the (re-written) manifest")
+    p.add_argument("--pdf", action="store_true", help="also render report.pdf again (needs the `pdf` extra)")
     p.add_argument("--rehash", action="store_true",
                    help="re-render and re-hash even when the pack does not match its manifest")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", parents=[common], help="check every file of a pack against its manifest")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", help="a pack folder, or s3://bucket/prefix/RUN in the evidence locker")
     p.add_argument("--public-key", metavar="KEY", help="Ed25519 public key (PEM) to check the signature; "
                    "given a key, a missing signature is a failure")
     p.add_argument("--tsa-cert", metavar="CERT", help="the time-stamping authority's certificate or CA (PEM) "
                    "to check the trusted time-stamp offline")
+    p.add_argument("--endpoint-url", metavar="URL", help="for s3:// packs: an S3-compatible endpoint")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--replace", action="store_true")
-    p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM): sign the demo pack and "
+    from .drift import add_parser as add_diff
+
+    add_diff(sub, common)
+
+    p = sub.add_parser("demo", parents=[common], help="a full run against a built-in emulated company",
+                       description="Start an emulated company (AWS in moto, a Hetzner API emulator, TLS endpoints, "
+                                   "an SSH backup server where sshd and borg are installed) and either write an "
+                                   "audit pack of it (--out) or keep it running for auditpack check (--serve).")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--out", metavar="DIR", help="run the full pipeline and write the pack into DIR")
+    mode.add_argument("--serve", metavar="DIR", help="keep the company running, write its configuration (and the "
+                      "files it needs) into DIR, print the auditpack check command; Ctrl-C stops everything")
+    p.add_argument("--replace", action="store_true", help="with --out: replace an existing pack at DIR")
+    p.add_argument("--sign-key", metavar="KEY", help="with --out: Ed25519 private key (PEM): sign the demo pack and "
                    "time-stamp it with an emulated TSA (its CA is written beside the pack)")
     p.set_defaults(func=cmd_demo)
 
     for name, func, helptext in (("collectors", cmd_list_collectors, "list registered collectors"),
                                  ("checks", cmd_list_checks, "list registered checks with measure and controls")):
         p = sub.add_parser(name, parents=[common], help=helptext)
-        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         p.set_defaults(func=func)
 
     p = sub.add_parser("keygen", parents=[common], help="create an Ed25519 key pair for signing packs")
@@ -510,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .export import add_parser as add_export
 
     add_export(sub, common)
+
+    add_dpa_parser(sub, common)  # auditpack dpa import (dpaimport/command.py)
     return parser
 
 

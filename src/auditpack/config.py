@@ -120,6 +120,20 @@ class RunSettings(Strict):
 class HistorySettings(Strict):
     enabled: bool = True
     path: ConfigPath | None = Field(None, description="SQLite file; default under the user's data dir")
+    keep_days: int = Field(400, ge=1, description="runs older than this are deleted (a yearly audit period fits)")
+    period_days: int = Field(365, ge=1, description="the audit period the report's \"Over the period\" covers")
+
+
+class LockerSettings(Strict):
+    """The evidence locker: every pack uploaded write-once (S3 Object Lock) after it is written."""
+
+    s3_uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$",
+                        description="s3://bucket/prefix; the bucket must have Object Lock enabled")
+    retention_days: int = Field(ge=1, le=36500, description="how long nobody (in compliance mode) can change a pack")
+    mode: Literal["compliance", "governance"] = "compliance"
+    region: str | None = None
+    endpoint_url: str | None = Field(None, description="an S3-compatible endpoint (emulators, tests)")
+    profile: str | None = Field(None, description="a named profile of the AWS credential chain")
 
 
 class SigningSettings(Strict):
@@ -195,6 +209,7 @@ class CoreConfig(Strict):
     run: RunSettings = RunSettings()
     history: HistorySettings = HistorySettings()
     signing: SigningSettings = SigningSettings()
+    locker: LockerSettings | None = None
     dpa: tuple[DpaRef, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     manual_evidence: tuple[ManualEvidence, ...] = ()

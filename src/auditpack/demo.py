@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -229,11 +230,121 @@ def ssh_part(stack: contextlib.ExitStack, parts: DemoParts, work: Path, now: dat
     parts.notes.append(note)
 
 
+def manual_part(parts: DemoParts, folder: Path, now: datetime) -> None:
+    """Documents a person attaches, so the report shows every verdict: a current ISO
+    certificate and the signed sub-processor agreements support their clauses (attested);
+    last year's penetration test is past its validity, supports nothing and is a finding."""
+    today = now.date()
+    docs = [
+        ("iso27001-certificate.txt", "ISO/IEC 27001:2022 certificate (demo)", "certification",
+         today - timedelta(days=200), ["dioss: Technische en organisatorische maatregelen, bullet 2"],
+         'iso = ["A.5.36"]\n', f"valid_until = {today + timedelta(days=895)}\n"),
+        ("subprocessor-dpas.txt", "Signed DPAs with every sub-processor (demo)", "subprocessor_list",
+         today - timedelta(days=30), ["dioss: Subverwerkers, bullet 2"], 'gdpr = ["28(4)"]\n', "max_age_days = 365\n"),
+        ("pentest-report.txt", "Penetration test report (demo)", "vulnerability_management",
+         today - timedelta(days=430), ["dioss: Technische en organisatorische maatregelen, bullet 11"], "",
+         "max_age_days = 365\n"),
+    ]
+    for name, title, measure, date, clauses, refs, validity in docs:
+        path = folder / name
+        path.write_text(f"{title}\nDemo SaaS B.V. (emulated); dated {date}. A stand-in for the real document.\n")
+        parts.sections.append(
+            f'[[manual_evidence]]\npath = "{path}"\ntitle = "{title}"\nmeasures = ["{measure}"]\ndate = {date}\n'
+            f"clauses = {json.dumps(clauses, ensure_ascii=False)}\n{refs}"
+            f'reviewer = "Compliance officer (demo)"\n{validity}')
+
+
 def demo_config(parts: DemoParts) -> str:
     head = ('[organisation]\nname = "Demo SaaS B.V. (emulated)"\ncontact = "security@demo.invalid"\n\n'
             "[history]\nenabled = false\n\n"
             f'[[dpa]]\nprofile = "{DEMO_PROFILE}"\n\n')
     return head + "\n".join(parts.sections)
+
+
+def start_company(stack: contextlib.ExitStack, parts: DemoParts, work: Path, now: datetime) -> None:
+    """Start every part of the emulated company, saying what it does while it starts."""
+    starters: list[tuple[str, str, Callable[[], None]]] = [
+        ("AWS", "moto server, seeding the demo account", lambda: aws_part(stack, parts)),
+        ("Hetzner", "local Hetzner Cloud API emulator", lambda: hetzner_part(stack, parts, now)),
+        ("TLS", "two endpoints on loopback", lambda: tls_part(stack, parts, work)),
+        ("SSH backup server", "sshd and borg repositories on loopback", lambda: ssh_part(stack, parts, work, now)),
+    ]
+    for name, what, start in starters:
+        begun = time.monotonic()
+        print(f"auditpack demo: starting {name} ({what})...", file=sys.stderr, flush=True)
+        try:
+            start()
+        except SkipPart as why:
+            parts.skipped.append(f"{name}: {why}")
+            print(f"auditpack demo: {name} skipped: {why}", file=sys.stderr, flush=True)
+            continue
+        print(f"auditpack demo: {name} ready ({time.monotonic() - begun:.1f} s)", file=sys.stderr, flush=True)
+    manual_part(parts, work, now)
+
+
+#: variables the printed ``check`` command sets: the demo's secrets and its fake AWS identity
+SERVE_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED")
+
+
+def serve_command(config_path: Path, environ: dict[str, str]) -> str:
+    """The exact command to run against the served company (values of demo secrets only)."""
+    import shlex
+
+    assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(environ.items()))
+    return f"env {assigns} auditpack check --config {shlex.quote(str(config_path))}"
+
+
+def _serve(args: argparse.Namespace, stack: contextlib.ExitStack, parts: DemoParts, folder: Path,
+           now: datetime) -> int:
+    """Write the configuration into ``folder``, print the command, wait for Ctrl-C."""
+    import signal
+
+    config_path = folder / "auditpack.toml"
+    config_path.write_text(_files_into(demo_config(parts), folder))
+    environ = {k: os.environ[k] for k in (*SERVE_ENV, *parts.environ) if os.environ.get(k)}
+    for note in parts.notes:
+        print(f"auditpack demo: {note}")
+    for skipped in parts.skipped:
+        print(f"auditpack demo: skipped {skipped}")
+    print(f"auditpack demo: the emulated company is running; its configuration is {config_path}")
+    print("auditpack demo: in another terminal (secrets are passed as environment variables, never in the file):")
+    print("")
+    print(f"    {serve_command(config_path, environ)}")
+    print("")
+    print("auditpack demo: ready. Press Ctrl-C to stop the company and everything it started.", flush=True)
+    try:
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        print("auditpack demo: stopping...", file=sys.stderr, flush=True)
+    return 0
+
+
+def _files_into(config_text: str, folder: Path) -> str:
+    """Copy the key, known_hosts and CA files the configuration names into ``folder`` and
+    name them relative to it: the served configuration is one self-contained folder."""
+    import re
+    import shutil
+
+    def copy(match: re.Match[str]) -> str:
+        key, source = match.group(1), Path(match.group(2))
+        if not source.is_file() or source.parent == folder:
+            return match.group(0)
+        target = folder / f"{key.replace('_', '-')}-{source.name}"
+        shutil.copyfile(source, target)
+        target.chmod(0o600 if key == "key_file" else 0o644)
+        return f'{key} = "{target.name}"'
+
+    return re.sub(r'^(key_file|known_hosts|ca_bundle) = "([^"]+)"$', copy, config_text, flags=re.M)
+
+
+def _serve_folder(path: Path) -> Path:
+    from .errors import PackError
+
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise PackError(f"{path} exists and is not an empty folder: --serve needs a new or empty folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -245,8 +356,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from .registry import default_registry
     from .runner import execute, write
 
-    out = Path(args.out)
-    preflight(out, args.replace)
+    serve = Path(args.serve) if getattr(args, "serve", None) else None
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        preflight(out, args.replace)
+    folder = _serve_folder(serve) if serve is not None else None
     signer = None
     if getattr(args, "sign_key", None):
         from .signing import signer as load_signer
@@ -255,20 +369,16 @@ def run_demo(args: argparse.Namespace) -> int:
     now = utc_now()
     parts = DemoParts()
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as tmp:
-        work = Path(tmp)
+        work = folder or Path(tmp)
         stack.enter_context(mock.patch.dict(os.environ, {}))  # every variable the demo sets is undone
-        print("auditpack demo: starting the emulated company (no accounts, no network)...", file=sys.stderr)
-        starters: list[tuple[str, Callable[[], None]]] = [
-            ("AWS", lambda: aws_part(stack, parts)),
-            ("Hetzner", lambda: hetzner_part(stack, parts, now)),
-            ("TLS", lambda: tls_part(stack, parts, work)),
-            ("SSH backup server", lambda: ssh_part(stack, parts, work, now)),
-        ]
-        for name, start in starters:
-            try:
-                start()
-            except SkipPart as why:
-                parts.skipped.append(f"{name}: {why}")
+        print("auditpack demo: starting the emulated company (no accounts, no network)...", file=sys.stderr, flush=True)
+        before = dict(os.environ)
+        start_company(stack, parts, work, now)
+        parts.environ.update({k: v for k, v in os.environ.items() if before.get(k) != v and k not in SERVE_ENV
+                              and not k.startswith("MOTO_")})
+        if folder is not None:
+            return _serve(args, stack, parts, folder, now)
+        assert out is not None
         config_text = demo_config(parts)
         (work / "demo-config.toml").write_text(config_text)
         registry = default_registry()
@@ -296,7 +406,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"auditpack demo: signed (in-toto/DSSE){' and time-stamped' if tsa_ca else ''}; check it with: "
               f"{check}{f' --tsa-cert {tsa_ca}' if tsa_ca else ''}")
     print(f"auditpack demo: open {pack / 'report.html'} — the demo company fails some checks on purpose "
-          "(data outside the EEA, an unencrypted volume, a stale backup, TLS 1.0, an unlisted sub-processor).")
+          "(data outside the EEA, an unencrypted volume, a stale backup, TLS 1.0, an unlisted sub-processor, "
+          "an out-of-date penetration test).")
     return 0
 
 

@@ -125,6 +125,11 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
         shutil.copyfile(source, target)
 
 
+def write_document(root: Path, rel: str, document: Any, scrubber: Scrubber | None) -> None:
+    """One more JSON document inside the pack (e.g. ``history/period.json``)."""
+    _write(root / rel, dump_json(document), scrubber)
+
+
 def write_manifest(root: Path, run: Mapping[str, Any], signer: PackSigner | None = None) -> None:
     """Write manifest.json; with a signer, also the in-toto/DSSE envelope over every file.
     Signatures and time-stamps of an earlier manifest are removed: they no longer vouch for it."""

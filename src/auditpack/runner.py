@@ -12,7 +12,7 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,16 @@ from .catalogs import load_catalogs
 from .config import Config
 from .custody import PackSigner, timestamp
 from .engine import Collection, ProgressSink, collect, evaluate
+from .manual_evidence import describe, expired_findings
 from .model import Evidence, Finding, Status, iso_utc, sha256_hex, utc_now
-from .pack import PackContent, manual_name, write_content, write_manifest, write_pack_atomically
+from .pack import (
+    PackContent,
+    manual_name,
+    write_content,
+    write_document,
+    write_manifest,
+    write_pack_atomically,
+)
 from .profiles import Profile, load_profile
 from .registry import Registry
 from .secrets import Scrubber
@@ -115,6 +123,8 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
     collection = collect(config, registry, started, progress, dict(environ) if environ is not None else None)
     findings = evaluate(collection.evidence, registry.sorted_checks(), config.policy, started, load_catalogs(),
                         profiles, config.core.waivers)
+    documents = [(doc, f"manual/{manual_name(Path(doc.path))}") for doc in config.core.manual_evidence]
+    findings += expired_findings(documents, started.date())
     finished = utc_now() if now is None else started
     complete = collection.complete and not registry.broken and not any(f.status is Status.ERROR for f in findings)
     run = {
@@ -130,15 +140,63 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
     return RunResult(run, findings, collection.evidence, collection, profiles, config, registry)
 
 
+def _run_day(result: RunResult) -> date:
+    return datetime.fromisoformat(result.run["started_at"].replace("Z", "+00:00")).date()
+
+
+def manual_documents(result: RunResult) -> tuple[list[tuple[Path, str]], list[dict[str, Any]]]:
+    """The attached documents: (source, name inside manual/) and their context entries."""
+    files: list[tuple[Path, str]] = []
+    entries: list[dict[str, Any]] = []
+    for doc in result.config.core.manual_evidence:
+        source = Path(doc.path)
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            from .errors import ConfigError
+
+            raise ConfigError(result.config.source, "[[manual_evidence]]",
+                              f"path {doc.path!r} cannot be read: {exc.strerror or exc}") from None
+        name = manual_name(source)
+        files.append((source, name))
+        entries.append(describe(doc, f"manual/{name}", sha256_hex(data), _run_day(result)))
+    for source, profile in dpa_sources(result):
+        name = f"dpa-{profile.id}-{manual_name(source)}"
+        files.append((source, name))
+        entries.append({"title": f"The DPA document of profile {profile.id}: {profile.profile.title}",
+                        "path": f"manual/{name}", "sha256": sha256_hex(source.read_bytes()), "measures": [],
+                        "date": profile.profile.date, "profile": profile.id})
+    return files, entries
+
+
+def dpa_sources(result: RunResult) -> list[tuple[Path, Profile]]:
+    """The DPA documents the profiles name and that exist next to their profile file: an
+    auditor then reads the clauses in the signed text, in the pack and hashed."""
+    out = []
+    for ref, profile in zip(result.config.core.dpa, result.profiles, strict=False):
+        source = profile.profile.source
+        if not source or not (ref.profile.endswith(".toml") or "/" in ref.profile):
+            continue  # a built-in profile: its source is named, not shipped
+        path = Path(source) if Path(source).is_absolute() else Path(ref.profile).parent / source
+        if path.is_file():
+            out.append((path, profile))
+    return out
+
+
+def report_context(result: RunResult) -> dict[str, Any]:
+    """What context.json holds, without writing a pack (``check`` prints its roll-up)."""
+    return _context(result, manual_documents(result)[1])
+
+
 def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
     cfg = result.config.core
-    today = datetime.fromisoformat(result.run["started_at"].replace("Z", "+00:00")).date()
+    today = _run_day(result)
     return {
         "schema": "auditpack.context/v1",
         "organisation": cfg.organisation.model_dump(mode="json"),
         "run": result.run,
         "policy": cfg.policy.model_dump(mode="json"),
-        "profiles": [p.model_dump(mode="json") for p in result.profiles],
+        "profiles": [_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
         "checks": [
             {"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
              "remediation": c.remediation, "needs": list(c.needs), "source": c.source}
@@ -151,34 +209,32 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _with_source_copy(profile: dict[str, Any], manual: list[dict[str, Any]]) -> dict[str, Any]:
+    copy = next((m for m in manual if m.get("profile") == profile["profile"]["id"]), None)
+    return {**profile, "source_copy": {"path": copy["path"], "sha256": copy["sha256"]}} if copy else profile
+
+
 def write(result: RunResult, out: Path, *, replace: bool = False,
-          sign: PackSigner | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """Write the audit pack atomically; secrets of the environment are scrubbed from every file."""
+          sign: PackSigner | None = None, environ: Mapping[str, str] | None = None,
+          extras: Mapping[str, Any] | None = None, pdf: bool = False) -> Path:
+    """Write the audit pack atomically; secrets of the environment are scrubbed from every file.
+    ``extras``: further JSON documents by path inside the pack (the history sections)."""
     from auditpack.reports import render_pack
 
     env = os.environ if environ is None else environ
     scrubber = Scrubber.from_env(secret_names(result.config, result.registry), env)
-    manual_files: list[tuple[Path, str]] = []
-    manual: list[dict[str, Any]] = []
-    for doc in result.config.core.manual_evidence:
-        source = Path(doc.path)
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            from .errors import ConfigError
-
-            raise ConfigError(result.config.source, "[[manual_evidence]]",
-                              f"path {doc.path!r} cannot be read: {exc.strerror or exc}") from None
-        name = manual_name(source)
-        manual_files.append((source, name))
-        manual.append({"title": doc.title, "path": f"manual/{name}", "sha256": sha256_hex(data),
-                       "measures": [str(m) for m in doc.measures],
-                       "date": doc.date.isoformat() if doc.date else None})
+    manual_files, manual = manual_documents(result)
     content = PackContent(result.run, result.findings, result.evidence, _context(result, manual), manual_files)
 
     def build(root: Path) -> None:
         write_content(root, content, scrubber)
+        for rel, document in sorted((extras or {}).items()):
+            write_document(root, rel, document, scrubber)
         render_pack(root)
+        if pdf:
+            from auditpack.reports.pdf import render_pdf
+
+            render_pdf(root)
         write_manifest(root, result.run, sign)
         if sign is not None:
             problem = timestamp(root, sign)

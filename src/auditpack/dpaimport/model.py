@@ -40,6 +40,8 @@ class Block:
     header: tuple[str, ...] = ()  # table rows: the table's header cells, when it has a header row
     start: int = 0  # offsets of the block in Document.text, for highlighting on the review page
     end: int = 0
+    parent: str | None = None  # ref of the block this one hangs from ("6.3" for "6.3, bullet 1"), or its heading
+    table: int = 0  # table rows: which table of the document (1, 2, ...) the row belongs to
 
     @property
     def heading(self) -> str | None:

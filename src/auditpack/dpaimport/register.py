@@ -1,0 +1,158 @@
+"""The sub-processor register: from tables (Word, text, tab-separated) and from lists.
+
+A table is a register when its header names a sub-processor column and a service or
+location column, or when it sits under a sub-processor heading ("Bijlage D – Lijst van
+subverwerkers", "Annex III: Sub-processors"). A list item under such a heading that is not
+itself a promise ("Hetzner Online GmbH (Germany) – hosting") is an entry too. Countries are
+read from the stated location only (Dutch and English names, ``[countries]`` in the lexicon
+plus data/geo.json); "EEA"/"EU" sets ``eea``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..model import Measure
+from .lexicon import Lexicon, Patterns, folded_text, load_lexicon
+from .model import Block, Document
+from .tagger import BlockTags
+
+_SEPARATORS = re.compile(r"\s+[–—|-]\s+|\t|\s*;\s*|:\s+")
+_MAX_LIST_WORDS = 25
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    name: str
+    service: str
+    location: str
+    countries: tuple[str, ...]
+    eea: bool
+    ref: str  # the row or item it was read from
+
+
+@dataclass(frozen=True)
+class Register:
+    entries: tuple[RegisterEntry, ...] = ()
+    ref: str | None = None  # the annex or section holding it ("Bijlage D")
+    heading: str | None = None
+    refs: frozenset[str] = frozenset()  # the blocks that are register rows, not clauses
+
+
+def locate(text: str, lex: Lexicon) -> tuple[tuple[str, ...], bool]:
+    """ISO countries named in a stated location, and whether it says EEA/EU."""
+    folded = folded_text(text)
+    codes: list[str] = []
+    for name, code in sorted(lex.countries.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded.folded) and code not in codes:
+            codes.append(code)
+    return tuple(codes), lex.register_eea.any(folded)
+
+
+def _country_patterns(lex: Lexicon) -> Patterns:
+    return Patterns(tuple(lex.countries))
+
+
+def _section_ref(block: Block) -> str:
+    """"Bijlage D, row 3" -> "Bijlage D"; without such a suffix the heading."""
+    m = re.match(r"^(.*?),\s*(?:row|rij|bullet|paragraph|item)\s+[\d.]+$", block.ref)
+    if m and m.group(1):
+        return m.group(1)
+    return block.heading or block.ref
+
+
+def _column(header: Sequence[str], patterns: Patterns, taken: set[int]) -> int | None:
+    for i, cell in enumerate(header):
+        if i not in taken and patterns.any(folded_text(cell)):
+            return i
+    return None
+
+
+def _is_register_section(block: Block, lex: Lexicon) -> bool:
+    sub = next(m for m in lex.measures if m.measure == Measure.SUBPROCESSOR_LIST)
+    return any(sub.heading.any(folded_text(h)) for h in block.headings[-2:])
+
+
+def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
+    cells = [c.strip() for c in block.cells]
+    if not any(cells) or (block.header and tuple(cells) == tuple(c.strip() for c in block.header)):
+        return None
+    name_i = service_i = location_i = None
+    if block.header:
+        taken: set[int] = set()
+        name_i = _column(block.header, lex.register_name, taken)
+        taken |= {name_i} if name_i is not None else set()
+        location_i = _column(block.header, lex.register_location, taken)
+        taken |= {location_i} if location_i is not None else set()
+        service_i = _column(block.header, lex.register_service, taken)
+    if name_i is None:
+        name_i = 0
+    if location_i is None:
+        location_i = next((i for i, c in enumerate(cells) if i != name_i and c and (
+            countries.any(folded_text(c)) or lex.register_eea.any(folded_text(c))) and len(c.split()) <= 8), None)
+    if service_i is None:
+        rest = [i for i, c in enumerate(cells) if i not in (name_i, location_i) and c and "@" not in c
+                and not re.search(r"\d{3}", c)]
+        service_i = rest[0] if rest else None
+    name = cells[name_i] if name_i < len(cells) else ""
+    if not name or len(name.split()) > 8:
+        return None
+    service = cells[service_i] if service_i is not None and service_i < len(cells) else ""
+    location = cells[location_i] if location_i is not None and location_i < len(cells) else ""
+    codes, eea = locate(location, lex)
+    return RegisterEntry(name, service, location, codes, eea, block.ref)
+
+
+def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
+    text = block.text.strip().rstrip(".;,")
+    if not text or len(text.split()) > _MAX_LIST_WORDS:
+        return None
+    parts = [q.strip() for p in _SEPARATORS.split(text) if p for q in p.split(", ") if q.strip()]
+    head = parts[0]
+    location = ""
+    paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
+    if paren and (countries.any(folded_text(paren.group(2))) or lex.register_eea.any(folded_text(paren.group(2)))):
+        head, location = paren.group(1).strip(), paren.group(2).strip()
+    rest = parts[1:]
+    if not location:
+        for p in rest:
+            if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p)):
+                location = p
+                break
+    service = next((p for p in rest if p != location), "")
+    if not head or len(head.split()) > 6 or (not service and not location):
+        return None
+    codes, eea = locate(location, lex)
+    return RegisterEntry(head, service, location, codes, eea, block.ref)
+
+
+def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lexicon | None = None) -> Register:
+    lex = lexicon or load_lexicon()
+    countries = _country_patterns(lex)
+    entries: list[RegisterEntry] = []
+    refs: set[str] = set()
+    where: Block | None = None
+    for t in tags:
+        block = t.block
+        entry: RegisterEntry | None = None
+        if block.kind == "table_row":
+            header = folded_text(" ".join(block.header))
+            by_header = (bool(block.header) and lex.register_name.any(header)
+                         and (lex.register_location.any(header) or lex.register_service.any(header))
+                         and not lex.not_register.any(header))
+            if by_header or (_is_register_section(block, lex) and not lex.not_register.any(header)):
+                entry = _from_row(block, lex, countries)
+                if entry is None and tuple(block.cells) == tuple(block.header):
+                    refs.add(block.ref)
+        elif block.kind in ("bullet", "paragraph") and _is_register_section(block, lex) \
+                and not lex.obligation.any(folded_text(block.text)) and not block.text.rstrip().endswith(":"):
+            entry = _from_item(block, lex, countries)
+        if entry is not None and all(e.name.casefold() != entry.name.casefold() for e in entries):
+            entries.append(entry)
+            refs.add(block.ref)
+            where = where or block
+    if where is None:
+        return Register()
+    return Register(tuple(entries), _section_ref(where), where.heading, frozenset(refs))

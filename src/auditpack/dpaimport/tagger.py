@@ -1,0 +1,314 @@
+"""Which of the 16 measures each block of a DPA promises, and why.
+
+Deterministic and explainable: every tag names the lexicon rules and the words of the
+document that fired them (``data/dpa_lexicon.toml``). The unit is the sentence, so a block
+that mixes the controller's duty with the processor's promise (Voxio 7.1) keeps only the
+promise. A sentence is no promise when it sits under a definitions or boilerplate heading,
+speaks of liability, costs or law, or has the controller as its subject (except for the
+controller's rights, e.g. to audit). A general clause ("appropriate technical and
+organisational measures") promises no measure in particular: only specific words tag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ..model import Measure
+from .lexicon import CompiledRule, FoldedText, Hit, Lexicon, Patterns, folded_text, load_lexicon
+from .model import Block, Document
+
+_ABBREVIATIONS = frozenset({
+    "art", "artikel", "o.a", "oa", "bijv", "e.g", "i.e", "etc", "enz", "nr", "no", "lid", "par", "cf", "vs", "ca",
+    "resp", "incl", "ltd", "inc", "b.v", "n.v", "bv", "nv", "z.g", "m.b.t", "i.v.m", "t.a.v", "jo", "sub", "p",
+})
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text``; a period after a known abbreviation ends nothing."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start:m.start()].rstrip(".!?\"”’)")
+        last = before.rsplit(None, 1)[-1].casefold() if before.split() else ""
+        if last.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"\(?[a-z0-9]{1,2}", last):
+            continue
+        spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+@dataclass(frozen=True)
+class MeasureTag:
+    measure: Measure
+    confidence: float
+    phrases: tuple[str, ...]  # the document's words that fired
+    reasons: tuple[str, ...]  # "lexicon: 'ssl'", "heading 'Audits'"
+
+
+@dataclass(frozen=True)
+class SentenceTag:
+    text: str
+    start: int  # offsets inside the block text
+    end: int
+    measures: tuple[MeasureTag, ...]
+    obligation: bool  # words of commitment ("shall", "zal", "moet", ...)
+    excluded: str | None  # why this sentence is no promise, when it is not
+    general: bool  # a general security clause ("appropriate technical and organisational measures")
+
+
+@dataclass(frozen=True)
+class BlockTags:
+    block: Block
+    sentences: tuple[SentenceTag, ...]
+    measures: tuple[MeasureTag, ...]  # merged over the promising sentences, strongest first
+    excluded: str | None = None  # why the whole block is no promise
+    parent: int | None = None  # index of the lead-in block this one hangs under
+    leftover: tuple[SentenceTag, ...] = field(default_factory=tuple)
+
+    @property
+    def promised(self) -> tuple[Measure, ...]:
+        return tuple(t.measure for t in self.measures)
+
+
+def _heading_text(block: Block) -> str:
+    return block.heading or ""
+
+
+def _block_exclusion(block: Block, lex: Lexicon) -> str | None:
+    inner = folded_text(_heading_text(block))
+    every = folded_text(" / ".join(block.headings))
+    if lex.definitions_heading.any(every):
+        return "definitions"
+    if lex.boilerplate_heading.any(inner):
+        return f"boilerplate section ({block.heading})"
+    return None
+
+
+def _describes_processing(block: Block, lex: Lexicon) -> bool:
+    every = folded_text(" / ".join(block.headings))
+    return (any(lex.description_heading.any(folded_text(h)) for h in block.headings)
+            and not lex.measures_heading.any(every))
+
+
+def _near(groups: list[list[Hit]], near: int | None) -> list[Hit] | None:
+    """One hit per group, all within ``near`` words of each other, or None."""
+    if near is None:
+        return [h for g in groups for h in g]
+    best: list[Hit] | None = None
+    for anchor in groups[0]:
+        picked = [anchor]
+        for g in groups[1:]:
+            close = [h for h in g if abs(h.word - anchor.word) <= near]
+            if not close:
+                break
+            picked.append(min(close, key=lambda h: abs(h.word - anchor.word)))
+        else:
+            if max(h.word for h in picked) - min(h.word for h in picked) <= near:
+                return picked
+            best = best or None
+    return best
+
+
+def _fire(rule: CompiledRule, sentence: FoldedText, context: list[FoldedText]) -> list[Hit] | None:
+    if rule.none.any(sentence):
+        return None
+    if rule.heading is not None and not rule.heading.any(context[1]):
+        return None
+    groups = [g.find(sentence) for g in rule.groups]
+    if any(not g for g in groups):
+        return None
+    picked = _near(groups, rule.near)
+    if picked is None:
+        return None
+    for g in rule.context:
+        found = g.find(sentence) or next((h for h in (g.find(c) for c in context) if h), [])
+        if not found:
+            return None
+        picked.append(found[0])
+    return picked
+
+
+def _leans(lex: Lexicon, heading: FoldedText) -> set[Measure]:
+    return {m.measure for m in lex.measures if m.heading.any(heading)}
+
+
+class Tagger:
+    """Tags a document's blocks with the measures they promise."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lex = lexicon or load_lexicon()
+
+    def tag_document(self, document: Document) -> tuple[BlockTags, ...]:
+        out: list[BlockTags] = []
+        blocks = document.blocks
+        for i, block in enumerate(blocks):
+            parent = self._parent(blocks, i)
+            lead_in = out[parent] if parent is not None else None
+            tags = self.tag_block(block, lead_in)
+            out.append(replace(tags, parent=parent) if parent is not None else tags)
+        return self._annex_references(tuple(out))
+
+    def _annex_references(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
+        """A general clause that points at an annex of measures ("de in Bijlage 2 benoemde
+        beveiligingsmaatregelen", "the measures in Annex II") promises what that annex lists."""
+        out = list(tags)
+        for i, t in enumerate(tags):
+            if t.excluded is not None or t.block.kind == "table_row":
+                continue
+            for s in t.sentences:
+                if s.excluded is not None or s.measures or not (s.general or s.obligation):
+                    continue
+                for name in self._annexes_named(s.text):
+                    listed = [o for o in tags if o is not t and o.excluded is None and o.measures
+                              and any(_same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,))]
+                    if not listed:
+                        continue
+                    merged: dict[Measure, MeasureTag] = {m.measure: m for m in out[i].measures}
+                    for o in listed:
+                        for m in o.measures:
+                            if m.measure not in merged:
+                                merged[m.measure] = MeasureTag(m.measure, round(min(m.confidence, 0.8), 2), (name,),
+                                                               (f"refers to {name}, which lists it",))
+                    out[i] = replace(out[i], measures=tuple(merged.values()),
+                                     leftover=tuple(x for x in out[i].leftover if x is not s))
+        return tuple(out)
+
+    def _annexes_named(self, text: str) -> list[str]:
+        words = "|".join(re.escape(w) for w in self.lex.source.cues.annex)
+        return [f"{m.group(1)} {m.group(2)}" for m in re.finditer(
+            rf"\b({words})\s+([0-9]{{1,2}}|[IVX]{{1,5}}|[A-Z])\b", text, re.IGNORECASE)]
+
+    @staticmethod
+    def _parent(blocks: tuple[Block, ...], i: int) -> int | None:
+        """The nearest earlier block of the same section at a lower level (a lead-in)."""
+        block = blocks[i]
+        if block.kind == "heading" or block.level == 0:
+            return None
+        for j in range(i - 1, -1, -1):
+            other = blocks[j]
+            if other.headings != block.headings or other.kind == "heading":
+                return None
+            if other.level < block.level:
+                return j
+        return None
+
+    def tag_block(self, block: Block, lead_in: BlockTags | None = None) -> BlockTags:
+        lex = self.lex
+        if block.kind == "heading":
+            return BlockTags(block, (), (), excluded="heading")
+        excluded = _block_exclusion(block, lex)
+        if excluded is None and _describes_processing(block, lex) and \
+                len(block.text.split()) < lex.scoring.fragment_words:
+            excluded = f"a service or purpose named under '{block.heading}', not a promise"
+        heading = folded_text(_heading_text(block))
+        leans = _leans(lex, heading)
+        context = [folded_text(block.text), heading]
+        if lead_in is not None:
+            context.append(folded_text(lead_in.block.text))
+        listed = lead_in is not None and (lead_in.excluded is None) and (
+            any(s.obligation for s in lead_in.sentences) or bool(lead_in.measures)
+            or lead_in.block.text.rstrip().endswith(":"))
+        sentences: list[SentenceTag] = []
+        for start, end in split_sentences(block.text):
+            text = block.text[start:end].strip()
+            sentences.append(self._tag_sentence(text, start, end, context, leans, excluded, listed, heading))
+        merged: dict[Measure, MeasureTag] = {}
+        for s in sentences:
+            for t in s.measures:
+                old = merged.get(t.measure)
+                if old is None:
+                    merged[t.measure] = t
+                else:
+                    merged[t.measure] = MeasureTag(
+                        t.measure, max(old.confidence, t.confidence),
+                        tuple(dict.fromkeys(old.phrases + t.phrases)), tuple(dict.fromkeys(old.reasons + t.reasons)))
+        measures = tuple(sorted(merged.values(), key=lambda t: (-t.confidence, list(Measure).index(t.measure))))
+        leftover = tuple(s for s in sentences if s.obligation and s.excluded is None and not s.measures
+                         and not s.general) if excluded is None and not _describes_processing(block, lex) else ()
+        return BlockTags(block, tuple(sentences), measures, excluded, None, leftover)
+
+    def _tag_sentence(self, text: str, start: int, end: int, context: list[FoldedText], leans: set[Measure],
+                      block_excluded: str | None, listed: bool, heading: FoldedText) -> SentenceTag:
+        lex = self.lex
+        folded = folded_text(text)
+        obligation = lex.obligation.any(folded) or listed
+        general = lex.general.any(folded)
+        if block_excluded is not None:
+            return SentenceTag(text, start, end, (), obligation, block_excluded, general)
+        # about liability, costs or law: the words open the sentence ("The Processor's total
+        # liability ...", "De kosten van de audit ..."), not a tail ("..., and remains liable")
+        boiler = [h for h in lex.boilerplate.find(folded) if h.word <= 12]
+        if boiler:
+            return SentenceTag(text, start, end, (), obligation, f"liability, costs or law ('{boiler[0].phrase}')",
+                               general)
+        allowed: set[Measure] | None = None
+        opens_subordinate = any(h.word == 0 for h in lex.subordinate.find(folded))
+        owned = {h.word for h in lex.possessive.find(folded)}  # "Customer Personal Data": a noun, no subject
+        controller = [h for h in lex.controller.find(folded) if h.word <= 1 and not opens_subordinate
+                      and not (owned & {h.word + len(h.phrase.split()), h.word + 1})]
+        controller += self._inverted_controller(text)
+        if controller:
+            if lex.right.any(folded):
+                allowed = set(lex.source.cues.controller_right_measures)
+            else:
+                return SentenceTag(text, start, end, (), obligation,
+                                   f"the controller's own duty ('{controller[0].phrase}')", general)
+        tags: list[MeasureTag] = []
+        for ml in lex.measures:
+            if allowed is not None and ml.measure not in allowed:
+                continue
+            weights: list[float] = []
+            phrases: list[str] = []
+            reasons: list[str] = []
+            for n, rule in enumerate(ml.rules, 1):
+                hits = _fire(rule, folded, context)
+                if hits is None:
+                    continue
+                w = rule.weight + (lex.scoring.heading_boost if ml.measure in leans else 0.0)
+                weights.append(min(w, 0.99))
+                phrases.extend(h.phrase for h in hits)
+                reasons.append(f"rule {n}: " + " + ".join(f"'{h.pattern}'" for h in hits))
+            if weights:
+                miss = 1.0
+                for w in weights:
+                    miss *= 1.0 - w
+                conf = round(min(1.0 - miss, 0.99), 2)
+                if conf >= lex.scoring.threshold:
+                    if ml.measure in leans:
+                        reasons.append(f"heading '{heading.original}'")
+                    tags.append(MeasureTag(ml.measure, conf, tuple(dict.fromkeys(phrases)), tuple(reasons)))
+        if not tags and obligation and not general and leans:
+            for m in sorted(leans, key=list(Measure).index):
+                if allowed is None or m in allowed:
+                    tags.append(MeasureTag(m, lex.scoring.heading_lean, (),
+                                           (f"heading '{heading.original}' leans to it",)))
+        return SentenceTag(text, start, end, tuple(tags), obligation, None, general)
+
+
+    def _inverted_controller(self, text: str) -> list[Hit]:
+        """Dutch inversion after a subordinate clause: "Indien ..., moet de Klant ..." has the
+        controller as its subject although it is not the first word."""
+        out: list[Hit] = []
+        for m in re.finditer(r",\s*(\w+)\s+(.{1,60})", text):
+            verb = folded_text(m.group(1))
+            if not (self.lex.obligation.any(verb) or self.lex.right.any(verb)):
+                continue
+            out += [h for h in self.lex.controller.find(folded_text(m.group(2))) if h.word <= 1]
+        return out
+
+
+def _same_annex(text: str, name: str) -> bool:
+    """"Bijlage 2: Beveiligingsmaatregelen" and "Annex II, row 3" belong to "Bijlage 2" / "Annex II"."""
+    a, b = folded_text(text).folded, folded_text(name).folded
+    return a == b or a.startswith(b + " ")
+
+
+def tag_document(document: Document, lexicon: Lexicon | None = None) -> tuple[BlockTags, ...]:
+    return Tagger(lexicon).tag_document(document)
+
+
+__all__ = ["BlockTags", "MeasureTag", "Patterns", "SentenceTag", "Tagger", "split_sentences", "tag_document"]
