@@ -127,7 +127,7 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
 
 def write_document(root: Path, rel: str, document: Any, scrubber: Scrubber | None) -> None:
     """One more JSON document inside the pack (e.g. ``history/period.json``)."""
-    _write(root / rel, dump_json(document), scrubber)
+    _write(root / rel, document, scrubber)
 
 
 def write_manifest(root: Path, run: Mapping[str, Any], signer: PackSigner | None = None) -> None:
