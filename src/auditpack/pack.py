@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import PackError
-from .model import Evidence, Finding, sha256_hex, slug
+from .model import Finding, SomeEvidence, sha256_hex, slug
 from .secrets import Scrubber
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _write(path: Path, text: str, scrubber: Scrubber | None) -> None:
     path.write_text(scrubber.scrub(text) if scrubber else text, encoding="utf-8")
 
 
-def evidence_index(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+def evidence_index(evidence: Sequence[SomeEvidence]) -> list[dict[str, Any]]:
     """Everything about each piece of evidence except the raw payload (for the appendix)."""
     out = []
     for ev in evidence:
@@ -72,13 +72,13 @@ def file_hashes(root: Path) -> dict[str, str]:
 class PackContent:
     run: dict[str, Any]
     findings: Sequence[Finding]
-    evidence: Sequence[Evidence]
+    evidence: Sequence[SomeEvidence]
     context: dict[str, Any]
     manual_files: Sequence[tuple[Path, str]] = ()  # (source, name inside manual/)
 
 
 def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -> None:
-    groups: dict[str, list[Evidence]] = {}
+    groups: dict[str, list[SomeEvidence]] = {}
     for ev in content.evidence:
         groups.setdefault(ev.path, []).append(ev)
     for rel, items in groups.items():
