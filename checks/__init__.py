@@ -1,14 +1,14 @@
 """The check API: pure functions from typed evidence and parameters to verdicts.
 
 A check never does I/O and never reads a clock: evidence, policy parameters and ``now``
-come in through :class:`CheckContext`. It declares the evidence kinds it needs; the
-engine gives an ``error`` finding for every needed piece of evidence that could not be
-collected and never shows that evidence to the check.
+come in through :class:`CheckContext`. It declares the record classes it needs (from
+:mod:`auditpack.evidence`); the engine gives an ``error`` finding for every needed piece
+of evidence that could not be collected and never shows that evidence to the check.
 
     @check(title="EBS volumes are encrypted", measure=Measure.ENCRYPTION_AT_REST,
-           needs=("aws.ebs_volume",), remediation="Enable EBS encryption by default ...")
+           needs=(EbsVolume,), remediation="Enable EBS encryption by default ...")
     def encryption_at_rest_ebs_volume_encrypted(ctx: CheckContext) -> Iterable[Verdict]:
-        for ev in ctx.evidence.of("aws.ebs_volume"):
+        for ev, volume in ctx.evidence.records(EbsVolume):  # Evidence[EbsVolume], EbsVolume
             ...
 
 Name checks ``<measure>_<resource>_<expected_state>``; the function name is the id.
@@ -16,13 +16,12 @@ Name checks ``<measure>_<resource>_<expected_state>``; the function name is the 
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from auditpack.model import Evidence, Measure, Resource, Severity, Status
+from auditpack.model import Evidence, EvidenceRecord, Measure, Resource, Severity, SomeEvidence, Status
 
 if TYPE_CHECKING:
     from auditpack.config import Policy
@@ -32,6 +31,7 @@ __all__ = [
     "Check",
     "CheckContext",
     "EvidenceView",
+    "SomeEvidence",
     "Verdict",
     "check",
     "errored",
@@ -50,13 +50,13 @@ class Verdict:
     status: Status
     resource: Resource
     message: str
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[SomeEvidence, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     severity: Severity | None = None
     remediation: str | None = None
 
 
-def _verdict(status: Status, subject: Evidence | Resource, message: str, evidence: Iterable[Evidence],
+def _verdict(status: Status, subject: SomeEvidence | Resource, message: str, evidence: Iterable[SomeEvidence],
              details: Mapping[str, Any] | None, severity: Severity | None, remediation: str | None) -> Verdict:
     if isinstance(subject, Evidence):
         resource = subject.resource
@@ -67,55 +67,81 @@ def _verdict(status: Status, subject: Evidence | Resource, message: str, evidenc
     return Verdict(status, resource, message, behind, details or {}, severity, remediation)
 
 
-def passed(subject: Evidence | Resource, message: str, *, evidence: Iterable[Evidence] = (),
+def passed(subject: SomeEvidence | Resource, message: str, *, evidence: Iterable[SomeEvidence] = (),
            details: Mapping[str, Any] | None = None) -> Verdict:
     return _verdict(Status.PASS, subject, message, evidence, details, None, None)
 
 
-def failed(subject: Evidence | Resource, message: str, *, evidence: Iterable[Evidence] = (),
+def failed(subject: SomeEvidence | Resource, message: str, *, evidence: Iterable[SomeEvidence] = (),
            details: Mapping[str, Any] | None = None, severity: Severity | None = None,
            remediation: str | None = None) -> Verdict:
     return _verdict(Status.FAIL, subject, message, evidence, details, severity, remediation)
 
 
-def manual(subject: Evidence | Resource, message: str, *, evidence: Iterable[Evidence] = (),
+def manual(subject: SomeEvidence | Resource, message: str, *, evidence: Iterable[SomeEvidence] = (),
            details: Mapping[str, Any] | None = None, remediation: str | None = None) -> Verdict:
     return _verdict(Status.MANUAL, subject, message, evidence, details, None, remediation)
 
 
-def not_applicable(subject: Evidence | Resource, message: str, *, evidence: Iterable[Evidence] = (),
+def not_applicable(subject: SomeEvidence | Resource, message: str, *, evidence: Iterable[SomeEvidence] = (),
                    details: Mapping[str, Any] | None = None) -> Verdict:
     return _verdict(Status.NOT_APPLICABLE, subject, message, evidence, details, None, None)
 
 
-def errored(subject: Evidence | Resource, message: str, *, evidence: Iterable[Evidence] = (),
+def errored(subject: SomeEvidence | Resource, message: str, *, evidence: Iterable[SomeEvidence] = (),
             details: Mapping[str, Any] | None = None) -> Verdict:
     """The evidence was read but cannot be interpreted (e.g. an unknown location code).
     Never guess: an uninterpretable fact is a gap, not a pass and not a fail."""
     return _verdict(Status.ERROR, subject, message, evidence, details, None, None)
 
 
+A = TypeVar("A", bound=EvidenceRecord)
+B = TypeVar("B", bound=EvidenceRecord)
+C = TypeVar("C", bound=EvidenceRecord)
+
+RecordClasses = tuple[type[EvidenceRecord], ...]
+
+
 class EvidenceView:
-    """Read-only access to the collected evidence a check may see."""
+    """Read-only, typed access to the collected evidence a check may see.
 
-    def __init__(self, items: Iterable[Evidence]) -> None:
+    ``of(S3Bucket)`` gives ``list[Evidence[S3Bucket]]``; ``records(S3Bucket)`` gives
+    ``(evidence, record)`` pairs. Several classes give the union of their types (in
+    collection order), so a check never needs a cast or a kind string.
+    """
+
+    def __init__(self, items: Iterable[SomeEvidence]) -> None:
         self._items = tuple(items)
-        self._by_kind: dict[str, list[Evidence]] = {}
-        for ev in self._items:
-            self._by_kind.setdefault(ev.kind, []).append(ev)
 
-    def of(self, *kinds: str) -> list[Evidence]:
-        """Collected evidence of the given kinds (fnmatch patterns allowed), in collection order."""
-        out: list[Evidence] = []
-        for kind, items in self._by_kind.items():
-            if any(fnmatch.fnmatchcase(kind, pattern) for pattern in kinds):
-                out.extend(items)
-        return out
+    @overload
+    def of(self, first: type[A], /) -> list[Evidence[A]]: ...
+    @overload
+    def of(self, first: type[A], second: type[B], /) -> list[Evidence[A] | Evidence[B]]: ...
+    @overload
+    def of(self, first: type[A], second: type[B], third: type[C], /) -> list[Evidence[A] | Evidence[B] | Evidence[C]]:
+        ...
+    @overload
+    def of(self, *classes: type[EvidenceRecord]) -> list[SomeEvidence]: ...
+
+    def of(self, *classes: type[EvidenceRecord]) -> list[Evidence[Any]]:
+        """Collected evidence whose record is one of ``classes``, in collection order."""
+        return [ev for ev in self._items if isinstance(ev.record, classes)]
+
+    @overload
+    def records(self, first: type[A], /) -> list[tuple[Evidence[A], A]]: ...
+    @overload
+    def records(self, first: type[A], second: type[B], /) -> list[tuple[Evidence[A | B], A | B]]: ...
+    @overload
+    def records(self, *classes: type[EvidenceRecord]) -> list[tuple[SomeEvidence, EvidenceRecord]]: ...
+
+    def records(self, *classes: type[EvidenceRecord]) -> list[tuple[Evidence[Any], Any]]:
+        """``(evidence, record)`` pairs of the given record classes, in collection order."""
+        return [(ev, ev.record) for ev in self._items if isinstance(ev.record, classes)]
 
     def kinds(self) -> list[str]:
-        return sorted(self._by_kind)
+        return sorted({ev.kind for ev in self._items})
 
-    def __iter__(self) -> Iterator[Evidence]:
+    def __iter__(self) -> Iterator[SomeEvidence]:
         return iter(self._items)
 
     def __len__(self) -> int:
@@ -140,38 +166,48 @@ class Check:
     id: str
     title: str
     measure: Measure
-    needs: tuple[str, ...]
+    needs: RecordClasses
     func: CheckFunction
-    optional: tuple[str, ...] = ()
+    optional: RecordClasses = ()
     severity: Severity = Severity.MEDIUM
     remediation: str = ""
     gate: Literal["item", "scope"] = "item"
     source: str = "builtin"
 
+    @property
+    def needed_kinds(self) -> tuple[str, ...]:
+        """The on-disk kind names of ``needs`` (the pack's context lists these)."""
+        return tuple(cls.kind for cls in self.needs)
+
     def needs_kind(self, kind: str) -> bool:
-        return any(fnmatch.fnmatchcase(kind, pattern) for pattern in self.needs)
+        return kind in self.needed_kinds
 
     def sees_kind(self, kind: str) -> bool:
-        return self.needs_kind(kind) or any(fnmatch.fnmatchcase(kind, p) for p in self.optional)
+        return self.needs_kind(kind) or any(cls.kind == kind for cls in self.optional)
 
     def __call__(self, ctx: CheckContext) -> Iterable[Verdict]:
         return self.func(ctx)
 
 
-def check(*, title: str, measure: Measure, needs: Iterable[str], optional: Iterable[str] = (),
+def check(*, title: str, measure: Measure, needs: Iterable[type[EvidenceRecord]],
+          optional: Iterable[type[EvidenceRecord]] = (),
           severity: Severity = Severity.MEDIUM, remediation: str = "",
           gate: Literal["item", "scope"] = "item") -> Callable[[CheckFunction], Check]:
     """Register a function as a check. ``gate="scope"`` withholds all evidence of a scope
     (account, project, host) from the check when any needed evidence in it errored: use it
     for checks whose verdict depends on seeing everything (e.g. "at least one trail")."""
+    needed, seen = tuple(needs), tuple(optional)
+    for cls in (*needed, *seen):
+        if not (isinstance(cls, type) and issubclass(cls, EvidenceRecord) and cls.kind):
+            raise TypeError(f"a check needs evidence record classes with a kind, not {cls!r}")
 
     def wrap(func: CheckFunction) -> Check:
         return Check(
             id=func.__name__,
             title=title,
             measure=Measure(measure),
-            needs=tuple(needs),
-            optional=tuple(optional),
+            needs=needed,
+            optional=seen,
             func=func,
             severity=severity,
             remediation=remediation,

@@ -21,11 +21,11 @@ compliance owner resolves by adding the name to the register entry's ``providers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, manual, not_applicable, passed
-from auditpack.collectors import ProviderUse
+from auditpack.evidence.provider import ProviderUse
 from auditpack.geo import aws_region_country, country_name, hetzner_location_country, is_eea
 from auditpack.model import Evidence, Measure, Resource, Severity
 from auditpack.profiles import Profile, Subprocessor
@@ -33,10 +33,8 @@ from auditpack.profiles import Profile, Subprocessor
 _SCOPE_LABEL = {"aws": "AWS account", "hetzner": "Hetzner Cloud project", "ssh": "SSH host"}
 
 
-def _uses(ctx: CheckContext) -> Iterator[tuple[Evidence, ProviderUse]]:
-    for ev in ctx.evidence.of("provider.use"):
-        if isinstance(ev.record, ProviderUse):
-            yield ev, ev.record
+def _uses(ctx: CheckContext) -> list[tuple[Evidence[ProviderUse], ProviderUse]]:
+    return ctx.evidence.records(ProviderUse)
 
 
 def _who(use: ProviderUse) -> str:
@@ -62,7 +60,7 @@ def _promising_clauses(profile: Profile) -> str:
 @check(
     title="Every provider in use is listed in the DPA's sub-processor register",
     measure=Measure.SUBPROCESSOR_LIST,
-    needs=("provider.use",),
+    needs=(ProviderUse,),
     severity=Severity.HIGH,
     remediation="Add the provider to the DPA's sub-processor register (and notify the customer as the DPA "
                 "requires) or stop using it; if it is listed under another name, add that name to the "
@@ -145,7 +143,7 @@ def _place(code: str, country: str) -> str:
 @check(
     title="Every location a listed provider uses is inside the location its register entry declares",
     measure=Measure.SUBPROCESSOR_LIST,
-    needs=("provider.use",),
+    needs=(ProviderUse,),
     severity=Severity.HIGH,
     remediation="Move the resources to a declared location, or update the register (and notify the customer as "
                 "the DPA requires) before using the new location.",

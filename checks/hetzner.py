@@ -12,11 +12,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from auditpack.checks import (
     CheckContext,
+    SomeEvidence,
     Verdict,
     check,
     errored,
@@ -25,22 +25,22 @@ from auditpack.checks import (
     not_applicable,
     passed,
 )
-from auditpack.collectors.hetzner.records import (
+from auditpack.evidence.hetzner import (
     HetznerCertificate,
     HetznerFirewall,
+    HetznerFloatingIp,
     HetznerImage,
     HetznerLoadBalancer,
+    HetznerPrimaryIp,
     HetznerServer,
     HetznerStorageBox,
     HetznerVolume,
 )
+from auditpack.evidence.ssh import BlockDevice, BlockDevices, SshHostRecord
 from auditpack.geo import Placement, hetzner_location_country, residency
 from auditpack.model import Evidence, Measure, Severity
 
-LOCATED_KINDS = ("hetzner.server", "hetzner.volume", "hetzner.primary_ip", "hetzner.floating_ip",
-                 "hetzner.load_balancer", "hetzner.storage_box")
-SSH_BLOCK_DEVICES = "ssh.block_devices"
-SSH_HOST = "ssh.host"
+LOCATED = (HetznerServer, HetznerVolume, HetznerPrimaryIp, HetznerFloatingIp, HetznerLoadBalancer, HetznerStorageBox)
 PORT_NAMES = {22: "SSH", 3389: "RDP", 1433: "SQL Server", 1521: "Oracle", 3306: "MySQL", 5432: "PostgreSQL",
               5984: "CouchDB", 6379: "Redis", 9042: "Cassandra", 9200: "Elasticsearch", 11211: "memcached",
               27017: "MongoDB"}
@@ -48,24 +48,26 @@ _TYPE_LABEL = {"server": "Server", "volume": "Volume", "primary_ip": "Primary IP
                "load_balancer": "Load balancer", "storage_box": "Storage Box"}
 
 
-def _label(ev: Evidence) -> str:
+def _label(ev: SomeEvidence) -> str:
     return f"{_TYPE_LABEL.get(ev.resource.type, ev.resource.type)} {ev.resource.name or ev.resource.id}"
 
 
-def _key(ev: Evidence, rid: str | None) -> tuple[str, str]:
+def _key(ev: SomeEvidence, rid: str | None) -> tuple[str, str]:
     return (ev.resource.scope or "", rid or "")
 
 
 # --- residency ------------------------------------------------------------------------------
 
 @check(title="Hetzner resources are in an allowed location", measure=Measure.EEA_RESIDENCY,
-       needs=LOCATED_KINDS, severity=Severity.HIGH,
+       needs=LOCATED, severity=Severity.HIGH,
        remediation="Move the resource to an EEA location (fsn1, nbg1, hel1) or change the DPA's allowed "
                    "locations; for conditional adequacy attach the provider's certification.")
 def eea_residency_hetzner_resource_location_allowed(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev in ctx.evidence.of(*LOCATED_KINDS):
-        code = cast(Any, ev.record).location
-        country = cast(Any, ev.record).country or hetzner_location_country(code)
+    for ev, rec in ctx.evidence.records(*LOCATED):
+        if not isinstance(rec, LOCATED):
+            continue
+        code = rec.location
+        country = rec.country or hetzner_location_country(code)
         where = f"location {code}" if code else "an unreported location"
         details = {"location": code, "country": country, "policy": ctx.policy.residency}
         if not country:
@@ -86,13 +88,12 @@ def eea_residency_hetzner_resource_location_allowed(ctx: CheckContext) -> Iterat
 
 # --- backups ----------------------------------------------------------------------------------
 
-@check(title="Hetzner server backups are enabled", measure=Measure.BACKUPS, needs=("hetzner.server",),
+@check(title="Hetzner server backups are enabled", measure=Measure.BACKUPS, needs=(HetznerServer,),
        severity=Severity.HIGH,
        remediation="Enable backups for the server (Hetzner Console > Server > Backups, or `hcloud server "
                    "enable-backup`), or document the host-level backup that replaces them.")
 def backups_hetzner_server_backups_enabled(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev in ctx.evidence.of("hetzner.server"):
-        rec = cast(HetznerServer, ev.record)
+    for ev, rec in ctx.evidence.records(HetznerServer):
         if rec.backup_window:
             yield passed(ev, f"Server {rec.name} has Hetzner backups enabled (window {rec.backup_window} UTC).")
         else:
@@ -105,28 +106,26 @@ def _hours(delta_seconds: float) -> str:
 
 
 @check(title="Hetzner server has a recent backup image", measure=Measure.BACKUPS,
-       needs=("hetzner.server", "hetzner.image"), severity=Severity.HIGH, gate="scope",
+       needs=(HetznerServer, HetznerImage), severity=Severity.HIGH, gate="scope",
        remediation="Enable server backups and check why no new backup image was created within the "
                    "allowed age (a failed or locked server stops the daily backup).")
 def backups_hetzner_server_backup_recent(ctx: CheckContext) -> Iterator[Verdict]:
-    images: dict[tuple[str, str], list[Evidence]] = {}
-    for ev in ctx.evidence.of("hetzner.image"):
-        img = cast(HetznerImage, ev.record)
+    images: dict[tuple[str, str], list[Evidence[HetznerImage]]] = {}
+    for image, img in ctx.evidence.records(HetznerImage):
         if img.type != "backup" or img.created is None or img.status not in (None, "available"):
             continue
         owner = img.bound_to or img.created_from_id
-        images.setdefault(_key(ev, owner), []).append(ev)
+        images.setdefault(_key(image, owner), []).append(image)
     limit = ctx.policy.backup_max_age_hours
-    for ev in ctx.evidence.of("hetzner.server"):
-        rec = cast(HetznerServer, ev.record)
+    for ev, rec in ctx.evidence.records(HetznerServer):
         mine = images.get(_key(ev, rec.id), [])
         details: dict[str, Any] = {"max_age_hours": limit, "backup_images": len(mine)}
         if not mine:
             why = " (backups are disabled)" if not rec.backup_window else ""
             yield failed(ev, f"Server {rec.name} has no available backup image{why}.", details=details)
             continue
-        newest = max(mine, key=lambda e: cast(datetime, cast(HetznerImage, e.record).created))
-        created = cast(datetime, cast(HetznerImage, newest.record).created)
+        dated = [(img.fact.created, img) for img in mine if img.fact.created is not None]
+        created, newest = max(dated, key=lambda pair: pair[0])
         age = (ctx.now - created).total_seconds()
         details.update(newest_backup=created.isoformat(), age_hours=round(age / 3600, 2))
         if age <= limit * 3600:
@@ -138,12 +137,11 @@ def backups_hetzner_server_backup_recent(ctx: CheckContext) -> Iterator[Verdict]
 
 
 @check(title="Hetzner Storage Box has a snapshot plan", measure=Measure.BACKUPS,
-       needs=("hetzner.storage_box",), severity=Severity.MEDIUM,
+       needs=(HetznerStorageBox,), severity=Severity.MEDIUM,
        remediation="Configure an automatic snapshot plan for the Storage Box (Hetzner Console > Storage Box > "
                    "Snapshots), so that deleted or overwritten backups can be recovered.")
 def backups_hetzner_storage_box_snapshot_plan_enabled(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev in ctx.evidence.of("hetzner.storage_box"):
-        rec = cast(HetznerStorageBox, ev.record)
+    for ev, rec in ctx.evidence.records(HetznerStorageBox):
         plan = rec.snapshot_plan
         if plan is not None and (plan.max_snapshots or 0) > 0:
             yield passed(ev, f"Storage Box {rec.name} has an automatic snapshot plan keeping "
@@ -155,12 +153,11 @@ def backups_hetzner_storage_box_snapshot_plan_enabled(ctx: CheckContext) -> Iter
 # --- encryption in transit ---------------------------------------------------------------
 
 @check(title="Hetzner load balancers do not serve plain HTTP", measure=Measure.ENCRYPTION_IN_TRANSIT,
-       needs=("hetzner.load_balancer",), severity=Severity.HIGH,
+       needs=(HetznerLoadBalancer,), severity=Severity.HIGH,
        remediation="Replace the http service by an https service with a certificate and enable "
                    "'Redirect HTTP to HTTPS' (http.redirect_http) on it.")
 def encryption_in_transit_hetzner_load_balancer_http_redirected(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev in ctx.evidence.of("hetzner.load_balancer"):
-        lb = cast(HetznerLoadBalancer, ev.record)
+    for ev, lb in ctx.evidence.records(HetznerLoadBalancer):
         if not lb.services:
             yield not_applicable(ev, f"Load balancer {lb.name} has no services.")
             continue
@@ -181,20 +178,19 @@ def encryption_in_transit_hetzner_load_balancer_http_redirected(ctx: CheckContex
 
 
 @check(title="Hetzner load balancer certificates are valid", measure=Measure.ENCRYPTION_IN_TRANSIT,
-       needs=("hetzner.load_balancer", "hetzner.certificate"), severity=Severity.HIGH, gate="scope",
+       needs=(HetznerLoadBalancer, HetznerCertificate), severity=Severity.HIGH, gate="scope",
        remediation="Renew or replace the certificate (managed certificates renew themselves unless their "
                    "DNS no longer points at the load balancer).")
 def encryption_in_transit_hetzner_load_balancer_certificate_valid(ctx: CheckContext) -> Iterator[Verdict]:
-    certs = {_key(ev, cast(HetznerCertificate, ev.record).id): ev for ev in ctx.evidence.of("hetzner.certificate")}
+    certs = {_key(ev, ev.fact.id): ev for ev in ctx.evidence.of(HetznerCertificate)}
     min_days = ctx.policy.certificate_min_days
-    for ev in ctx.evidence.of("hetzner.load_balancer"):
-        lb = cast(HetznerLoadBalancer, ev.record)
+    for ev, lb in ctx.evidence.records(HetznerLoadBalancer):
         https = [s for s in lb.services if s.protocol == "https"]
         if not https:
             continue
         problems: list[str] = []
         unknown: list[str] = []
-        linked: list[Evidence] = []
+        linked: list[Evidence[HetznerCertificate]] = []
         shortest: float | None = None
         for svc in https:
             if not svc.certificate_ids:
@@ -205,7 +201,7 @@ def encryption_in_transit_hetzner_load_balancer_certificate_valid(ctx: CheckCont
                     unknown.append(f"certificate {cid} is not in the project's certificate listing")
                     continue
                 linked.append(cert_ev)
-                cert = cast(HetznerCertificate, cert_ev.record)
+                cert = cert_ev.fact
                 if cert.not_valid_after is None:
                     if cert.issuance_status == "failed":
                         problems.append(f"certificate {cert.name} could not be issued")
@@ -319,16 +315,20 @@ def _exposures(fw: HetznerFirewall, admin: Sequence[int], database: Sequence[int
     return exposed, unreadable
 
 
-def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[Evidence]],
-                                               dict[str, list[Evidence]], dict[tuple[str, str], Evidence]]:
+FirewallEvidence = Evidence[HetznerFirewall]
+
+
+def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[FirewallEvidence]],
+                                               dict[str, list[FirewallEvidence]],
+                                               dict[tuple[str, str], FirewallEvidence]]:
     """Which firewalls reach which servers: (server key -> firewalls, project -> firewalls whose
     label selector could not be evaluated, firewall key -> firewall evidence)."""
-    servers = {_key(ev, cast(HetznerServer, ev.record).id): ev for ev in ctx.evidence.of("hetzner.server")}
-    firewalls = {_key(ev, cast(HetznerFirewall, ev.record).id): ev for ev in ctx.evidence.of("hetzner.firewall")}
-    reach: dict[tuple[str, str], dict[str, Evidence]] = {key: {} for key in servers}
-    undecided: dict[str, list[Evidence]] = {}
+    servers = {_key(ev, ev.fact.id): ev for ev in ctx.evidence.of(HetznerServer)}
+    firewalls = {_key(ev, ev.fact.id): ev for ev in ctx.evidence.of(HetznerFirewall)}
+    reach: dict[tuple[str, str], dict[str, FirewallEvidence]] = {key: {} for key in servers}
+    undecided: dict[str, list[FirewallEvidence]] = {}
     for fkey, fev in firewalls.items():
-        fw = cast(HetznerFirewall, fev.record)
+        fw = fev.fact
         targets = {_key(fev, sid) for sid in fw.server_ids}
         for sel in fw.selectors:
             if sel.server_ids is not None:
@@ -337,7 +337,7 @@ def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[Evide
             for skey, sev in servers.items():
                 if skey[0] != fkey[0]:
                     continue
-                match = selector_matches(sel.selector, cast(HetznerServer, sev.record).labels)
+                match = selector_matches(sel.selector, sev.fact.labels)
                 if match is None:
                     undecided.setdefault(fkey[0], []).append(fev)
                     break
@@ -347,23 +347,22 @@ def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[Evide
             if skey in reach:
                 reach[skey][fw.id] = fev
     for skey, sev in servers.items():
-        for fid in cast(HetznerServer, sev.record).firewall_ids:
-            fev = firewalls.get((skey[0], fid))
-            if fev is not None:
-                reach[skey][fid] = fev
+        for fid in sev.fact.firewall_ids:
+            attached = firewalls.get((skey[0], fid))
+            if attached is not None:
+                reach[skey][fid] = attached
     return {k: list(v.values()) for k, v in reach.items()}, undecided, firewalls
 
 
 @check(title="Hetzner firewalls keep admin and database ports closed to the internet",
-       measure=Measure.NETWORK_SECURITY, needs=("hetzner.server", "hetzner.firewall"), severity=Severity.HIGH,
+       measure=Measure.NETWORK_SECURITY, needs=(HetznerServer, HetznerFirewall), severity=Severity.HIGH,
        gate="scope",
        remediation="Restrict the firewall rule's source IPs to the administrators' networks or a VPN, or reach "
                    "the service over the private network only.")
 def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Iterator[Verdict]:
     reach, undecided, firewalls = _firewall_reach(ctx)
     admin, database = ctx.policy.admin_ports, ctx.policy.database_ports
-    for ev in ctx.evidence.of("hetzner.server"):
-        rec = cast(HetznerServer, ev.record)
+    for ev, rec in ctx.evidence.records(HetznerServer):
         if not rec.public:
             yield not_applicable(ev, f"Server {rec.name} has no public IP, and Hetzner firewalls only filter "
                                      "public interfaces.")
@@ -372,19 +371,19 @@ def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Ite
         exposed: list[str] = []
         unreadable: list[str] = []
         for fev in fws:
-            fw = cast(HetznerFirewall, fev.record)
+            fw = fev.fact
             found, odd = _exposures(fw, admin, database)
             exposed += [f"firewall {fw.name} opens {e}" for e in found]
             unreadable += [f"firewall {fw.name} has an unreadable rule ({o})" for o in odd]
         missing = [fid for fid in rec.firewall_ids if (ev.resource.scope or "", fid) not in firewalls]
         maybe = [f for f in undecided.get(ev.resource.scope or "", []) if f not in fws
-                 and _exposures(cast(HetznerFirewall, f.record), admin, database)[0]]
-        details = {"firewalls": sorted(cast(HetznerFirewall, f.record).name for f in fws)}
+                 and _exposures(f.fact, admin, database)[0]]
+        details = {"firewalls": sorted(f.fact.name for f in fws)}
         if exposed:
             yield failed(ev, f"Server {rec.name} is exposed: {'; '.join(exposed)}.", evidence=fws, details=details)
         elif missing or unreadable or maybe:
             gaps = unreadable + [f"firewall {fid} is not in the firewall listing" for fid in missing]
-            gaps += [f"the label selector of firewall {cast(HetznerFirewall, f.record).name} could not be "
+            gaps += [f"the label selector of firewall {f.fact.name} could not be "
                      "evaluated" for f in maybe]
             yield errored(ev, f"Server {rec.name}: {'; '.join(gaps)}.", evidence=[*fws, *maybe], details=details)
         elif not fws:
@@ -396,19 +395,18 @@ def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Ite
 
 
 @check(title="Public Hetzner servers are behind a firewall", measure=Measure.NETWORK_SECURITY,
-       needs=("hetzner.server", "hetzner.firewall"), severity=Severity.HIGH, gate="scope",
+       needs=(HetznerServer, HetznerFirewall), severity=Severity.HIGH, gate="scope",
        remediation="Apply a Hetzner Cloud firewall to the server (directly or by label selector) that allows "
                    "only the ports the service needs.")
 def network_security_hetzner_server_firewall_attached(ctx: CheckContext) -> Iterator[Verdict]:
     reach, undecided, _ = _firewall_reach(ctx)
-    for ev in ctx.evidence.of("hetzner.server"):
-        rec = cast(HetznerServer, ev.record)
+    for ev, rec in ctx.evidence.records(HetznerServer):
         if not rec.public:
             yield not_applicable(ev, f"Server {rec.name} has no public IP.")
             continue
         fws = reach.get(_key(ev, rec.id), [])
         if fws:
-            names = ", ".join(sorted(cast(HetznerFirewall, f.record).name for f in fws))
+            names = ", ".join(sorted(f.fact.name for f in fws))
             yield passed(ev, f"Server {rec.name} is behind the firewall(s) {names}.", evidence=fws)
         elif rec.firewall_ids:
             yield passed(ev, f"Server {rec.name} has firewall(s) {', '.join(rec.firewall_ids)} applied.")
@@ -421,22 +419,12 @@ def network_security_hetzner_server_firewall_attached(ctx: CheckContext) -> Iter
 
 # --- encryption at rest (joined with SSH host evidence) -------------------------------------
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _devices(ev: Evidence) -> list[Any]:
-    return list(_get(ev.record, "devices", ()) or ())
-
-
-def _host_address(ev: Evidence, addresses: Mapping[str, str]) -> str | None:
+def _host_address(ev: Evidence[BlockDevices], addresses: Mapping[str, str]) -> str | None:
     """The host's address: from its ``ssh.host`` record, else the address part of the SSH
     resource id (``user@host:port/path``)."""
-    address = _get(ev.record, "address") or addresses.get(str(_get(ev.record, "host") or ""))
+    address = addresses.get(ev.fact.host)
     if address:
-        return str(address)
+        return address
     rid = ev.resource.id
     rest = rid.split("@", 1)[1] if "@" in rid else rid
     rest = rest.split("/", 1)[0]
@@ -445,12 +433,10 @@ def _host_address(ev: Evidence, addresses: Mapping[str, str]) -> str | None:
     return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
 
 
-def _same_host(server: HetznerServer, ev: Evidence, addresses: Mapping[str, str]) -> bool:
-    """Server <-> SSH host: the host's configured name equals the server name, or the
-    host says it is this Hetzner server, or its address is one of the server's public IPs."""
-    if _get(ev.record, "host") == server.name or ev.resource.scope == server.name:
-        return True
-    if str(_get(ev.record, "hetzner_server_id") or "") == server.id:
+def _same_host(server: HetznerServer, ev: Evidence[BlockDevices], addresses: Mapping[str, str]) -> bool:
+    """Server <-> SSH host: the host's configured name equals the server name, or its
+    address is one of the server's public IPs."""
+    if ev.fact.host == server.name or ev.resource.scope == server.name:
         return True
     address = _host_address(ev, addresses)
     if not address:
@@ -474,28 +460,25 @@ def _same_host(server: HetznerServer, ev: Evidence, addresses: Mapping[str, str]
 _CONTAINERS = ("LVM2_member", "linux_raid_member")
 
 
-def _holds_plain_data(dev: Any) -> bool:
-    fstype = _get(dev, "fstype")
-    return not _get(dev, "encrypted", False) and (
-        (fstype not in (None, "", "crypto_LUKS", *_CONTAINERS)) or bool(_get(dev, "mountpoints", ())))
+def _holds_plain_data(dev: BlockDevice) -> bool:
+    return not dev.encrypted and ((dev.fstype not in (None, "", "crypto_LUKS", *_CONTAINERS)) or bool(dev.mountpoints))
 
 
-def _layers(devices: Iterable[Any]) -> str:
-    return ", ".join(f"{_get(d, 'name')} ({_get(d, 'type')}, {_get(d, 'fstype') or 'no filesystem'}"
-                     f"{', encrypted' if _get(d, 'encrypted', False) else ''})" for d in devices)
+def _layers(devices: Iterable[BlockDevice]) -> str:
+    return ", ".join(f"{d.name} ({d.type}, {d.fstype or 'no filesystem'}{', encrypted' if d.encrypted else ''})"
+                     for d in devices)
 
 
 @check(title="Hetzner volumes are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=("hetzner.volume",), optional=(SSH_BLOCK_DEVICES,), severity=Severity.HIGH,
+       needs=(HetznerVolume,), optional=(BlockDevices,), severity=Severity.HIGH,
        remediation="Hetzner does not encrypt volumes: format the volume as LUKS (cryptsetup luksFormat) and "
                    "mount the opened mapping; add the server under [[ssh.hosts]] so the tool can see it.")
 def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
-    hosts = ctx.evidence.of(SSH_BLOCK_DEVICES)
-    for ev in ctx.evidence.of("hetzner.volume"):
-        vol = cast(HetznerVolume, ev.record)
-        seen: list[tuple[Evidence, list[Any]]] = []
+    hosts = ctx.evidence.of(BlockDevices)
+    for ev, vol in ctx.evidence.records(HetznerVolume):
+        seen: list[tuple[Evidence[BlockDevices], list[BlockDevice]]] = []
         for host in hosts:
-            devs = [d for d in _devices(host) if str(_get(d, "hetzner_volume_id") or "") == vol.id]
+            devs = [d for d in host.fact.devices if (d.hetzner_volume_id or "") == vol.id]
             if devs:
                 seen.append((host, devs))
         if not seen:
@@ -504,11 +487,11 @@ def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[V
             continue
         devices = [d for _, devs in seen for d in devs]
         linked = [h for h, _ in seen]
-        hostnames = ", ".join(str(_get(h.record, "host") or h.resource.name) for h in linked)
+        hostnames = ", ".join(str(h.fact.host or h.resource.name) for h in linked)
         details = {"hosts": hostnames, "devices": _layers(devices)}
         plain = any(_holds_plain_data(d) for d in devices)
-        encrypted = any(_get(d, "encrypted", False) for d in devices)
-        if not plain and not encrypted and any(_get(d, "fstype") in _CONTAINERS for d in devices):
+        encrypted = any(d.encrypted for d in devices)
+        if not plain and not encrypted and any(d.fstype in _CONTAINERS for d in devices):
             yield manual(ev, f"Volume {vol.name} is an LVM or RAID member on {hostnames}; whether the layers above "
                              "it are encrypted cannot be tied to the volume.", evidence=linked, details=details)
         elif plain or not encrypted:
@@ -520,18 +503,17 @@ def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[V
 
 
 @check(title="Hetzner server root disks are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=("hetzner.server",), optional=(SSH_BLOCK_DEVICES, SSH_HOST), severity=Severity.MEDIUM,
+       needs=(HetznerServer,), optional=(BlockDevices, SshHostRecord), severity=Severity.MEDIUM,
        remediation="Hetzner does not encrypt server disks: install the server with an encrypted root "
                    "(LUKS, e.g. installimage with CRYPTPASSWORD) or keep personal data only on encrypted "
                    "volumes; add the server under [[ssh.hosts]] so the tool can see it.")
 def encryption_at_rest_hetzner_server_disk_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
-    hosts = ctx.evidence.of(SSH_BLOCK_DEVICES)
-    addresses = {str(_get(h.record, "host")): str(_get(h.record, "address")) for h in ctx.evidence.of(SSH_HOST)
-                 if _get(h.record, "host") and _get(h.record, "address")}
-    for ev in ctx.evidence.of("hetzner.server"):
-        rec = cast(HetznerServer, ev.record)
+    hosts = ctx.evidence.of(BlockDevices)
+    addresses = {host.host: host.address for _, host in ctx.evidence.records(SshHostRecord)
+                 if host.host and host.address}
+    for ev, rec in ctx.evidence.records(HetznerServer):
         matched = [h for h in hosts if _same_host(rec, h, addresses)]
-        roots = [(h, d) for h in matched for d in _devices(h) if _get(d, "is_root", False)]
+        roots = [(h, d) for h in matched for d in h.fact.devices if d.is_root]
         if not matched:
             yield manual(ev, f"Server {rec.name}'s disk is not encrypted by Hetzner and no SSH host evidence "
                              "matches this server.")
@@ -539,12 +521,12 @@ def encryption_at_rest_hetzner_server_disk_encrypted(ctx: CheckContext) -> Itera
             yield manual(ev, f"Server {rec.name}'s SSH host evidence does not show which device backs '/'.",
                          evidence=matched)
         else:
-            linked: list[Evidence] = []
+            linked: list[Evidence[BlockDevices]] = []
             for host, _ in roots:  # Evidence holds dicts (raw): dedupe by identity, not hash
                 if not any(host is seen for seen in linked):
                     linked.append(host)
             layers = _layers(d for _, d in roots)
-            if all(_get(d, "encrypted", False) for _, d in roots):
+            if all(d.encrypted for _, d in roots):
                 yield passed(ev, f"Server {rec.name}'s root filesystem sits on LUKS: {layers}.", evidence=linked)
             else:
                 yield failed(ev, f"Server {rec.name}'s root filesystem is not encrypted: {layers}.", evidence=linked)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from auditpack.checks import CheckContext, Verdict, check, errored, failed, manual, not_applicable, passed
-from auditpack.collectors.ssh.records import (
+from auditpack.checks import CheckContext, SomeEvidence, Verdict, check, errored, failed, manual, not_applicable, passed
+from auditpack.evidence.ssh import (
     Archive,
     BackupTest,
     BlockDevices,
@@ -25,9 +25,9 @@ from auditpack.collectors.ssh.records import (
     TimeSync,
 )
 from auditpack.geo import Placement, residency
-from auditpack.model import Evidence, Measure, Severity
+from auditpack.model import Measure, Severity
 
-ARCHIVE_KINDS = ("ssh.borg_archives", "ssh.restic_snapshots", "ssh.directory_backup")
+ARCHIVES = (BorgArchives, ResticSnapshots, DirectoryBackup)
 #: borg modes that encrypt (``none`` and ``authenticated*`` only sign, they do not encrypt)
 BORG_ENCRYPTING = frozenset({"repokey", "repokey-blake2", "keyfile", "keyfile-blake2",
                              "repokey-aes-ocb", "repokey-chacha20-poly1305", "repokey-blake2-aes-ocb",
@@ -44,31 +44,29 @@ def _age(now: datetime, then: datetime) -> str:
     return f"{hours:.1f} h" if abs(hours) < 72 else f"{hours / 24:.1f} days"
 
 
-def _what(ev: Evidence) -> str:
+def _what(ev: SomeEvidence) -> str:
     return f"{ev.resource.name or ev.resource.id} on {ev.resource.scope}"
 
 
-def _newest_oldest(ev: Evidence) -> tuple[datetime | None, datetime | None, int, str]:
-    """(newest, oldest, count, noun) for any of the archive-like kinds."""
-    rec = ev.record
-    if isinstance(rec, (BorgArchives, ResticSnapshots)):
-        newest: Archive | None = rec.newest
-        oldest: Archive | None = rec.oldest
-        noun = "archive" if isinstance(rec, BorgArchives) else "snapshot"
-        return (newest.time if newest else None, oldest.time if oldest else None, len(rec.archives), noun)
-    assert isinstance(rec, DirectoryBackup)
-    return rec.newest_mtime, rec.oldest_mtime, rec.file_count, "file"
+def _newest_oldest(rec: BorgArchives | ResticSnapshots | DirectoryBackup) -> tuple[
+        datetime | None, datetime | None, int, str]:
+    """(newest, oldest, count, noun) for any of the archive-like records."""
+    if isinstance(rec, DirectoryBackup):
+        return rec.newest_mtime, rec.oldest_mtime, rec.file_count, "file"
+    newest: Archive | None = rec.newest
+    oldest: Archive | None = rec.oldest
+    noun = "archive" if isinstance(rec, BorgArchives) else "snapshot"
+    return (newest.time if newest else None, oldest.time if oldest else None, len(rec.archives), noun)
 
 
-@check(title="Backups on SSH backup servers are recent", measure=Measure.BACKUPS, needs=ARCHIVE_KINDS,
+@check(title="Backups on SSH backup servers are recent", measure=Measure.BACKUPS, needs=ARCHIVES,
        severity=Severity.HIGH,
        remediation="Find out why the backup job stopped (cron/systemd timer, borg/restic logs, disk space) and "
                    "run it; alert on backup failures.")
 def backups_ssh_backup_recent(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of(*ARCHIVE_KINDS):
-        rec = ev.record
-        assert isinstance(rec, (BorgArchives, ResticSnapshots, DirectoryBackup))
-        newest, _oldest, count, noun = _newest_oldest(ev)
+    for ev in ctx.evidence.of(*ARCHIVES):
+        rec = ev.fact
+        newest, _oldest, count, noun = _newest_oldest(rec)
         limit = rec.max_age_hours or ctx.policy.backup_max_age_hours
         details = {"count": count, "newest": newest.isoformat() if newest else None, "max_age_hours": limit}
         if newest is None:
@@ -85,17 +83,15 @@ def backups_ssh_backup_recent(ctx: CheckContext) -> Iterable[Verdict]:
 
 
 @check(title="Backup repositories on SSH backup servers are encrypted", measure=Measure.ENCRYPTION_AT_REST,
-       needs=("ssh.borg_repository", "ssh.restic_repository"), severity=Severity.HIGH,
+       needs=(BorgRepository, ResticRepository), severity=Severity.HIGH,
        remediation="Create a new encrypted repository (borg init --encryption repokey-blake2 or keyfile-blake2), "
                    "move the backup job to it and delete the unencrypted one after its retention.")
 def encryption_at_rest_ssh_backup_repository_encrypted(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.borg_repository", "ssh.restic_repository"):
-        rec = ev.record
+    for ev, rec in ctx.evidence.records(BorgRepository, ResticRepository):
         if isinstance(rec, ResticRepository):
             yield passed(ev, f"The restic repository {_what(ev)} is encrypted (restic always encrypts; "
                              f"repository version {rec.version}).", details={"version": rec.version})
             continue
-        assert isinstance(rec, BorgRepository)
         mode = rec.encryption_mode
         if mode in BORG_ENCRYPTING:
             yield passed(ev, f"The borg repository {_what(ev)} is encrypted (mode {mode}).", details={"mode": mode})
@@ -109,13 +105,11 @@ def encryption_at_rest_ssh_backup_repository_encrypted(ctx: CheckContext) -> Ite
 
 
 @check(title="Data disks of SSH hosts are encrypted (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=("ssh.block_devices",), severity=Severity.HIGH,
+       needs=(BlockDevices,), severity=Severity.HIGH,
        remediation="Put the data on a LUKS (dm-crypt) volume: cryptsetup luksFormat a new volume, move the data, "
                    "wipe the old disk.")
 def encryption_at_rest_ssh_host_data_disks_encrypted(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.block_devices"):
-        rec = ev.record
-        assert isinstance(rec, BlockDevices)
+    for ev, rec in ctx.evidence.records(BlockDevices):
         data = [d for d in rec.devices if d.type not in NOT_DATA_TYPES
                 and any(m not in NOT_DATA_MOUNTS for m in d.mountpoints)]
         details = {"devices": [{"name": d.name, "mountpoints": list(d.mountpoints), "encrypted": d.encrypted,
@@ -135,14 +129,12 @@ def encryption_at_rest_ssh_host_data_disks_encrypted(ctx: CheckContext) -> Itera
             yield failed(ev, f"{rec.host} has mounted data devices without encryption: {shown}.", details=details)
 
 
-@check(title="Backups on SSH backup servers are tested", measure=Measure.BACKUP_TESTING, needs=("ssh.backup_test",),
+@check(title="Backups on SSH backup servers are tested", measure=Measure.BACKUP_TESTING, needs=(BackupTest,),
        remediation="Set verify = true for the backup (borg extract --dry-run / restic check at every run), or "
                    "let the restore-test job touch a test_record file after each successful test.")
 def backup_testing_ssh_backup_tested_recently(ctx: CheckContext) -> Iterable[Verdict]:
     limit = ctx.policy.backup_test_max_age_days
-    for ev in ctx.evidence.of("ssh.backup_test"):
-        rec = ev.record
-        assert isinstance(rec, BackupTest)
+    for ev, rec in ctx.evidence.records(BackupTest):
         details = {"method": rec.method, "tested_at": rec.tested_at.isoformat() if rec.tested_at else None,
                    "max_age_days": limit}
         if rec.method is None or rec.tested_at is None:
@@ -159,14 +151,12 @@ def backup_testing_ssh_backup_tested_recently(ctx: CheckContext) -> Iterable[Ver
                              f"longer than {limit} days.", details=details)
 
 
-@check(title="sshd does not accept passwords", measure=Measure.ACCESS_CONTROL, needs=("ssh.sshd_config",),
+@check(title="sshd does not accept passwords", measure=Measure.ACCESS_CONTROL, needs=(SshdSettings,),
        severity=Severity.HIGH,
        remediation="Set 'PasswordAuthentication no' and 'KbdInteractiveAuthentication no' in sshd_config and "
                    "reload sshd; use keys.")
 def access_control_sshd_password_authentication_disabled(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.sshd_config"):
-        rec = ev.record
-        assert isinstance(rec, SshdSettings)
+    for ev, rec in ctx.evidence.records(SshdSettings):
         details = {"source": rec.source, "passwordauthentication": rec.password_authentication,
                    "kbdinteractiveauthentication": rec.kbd_interactive_authentication, "usepam": rec.use_pam,
                    "defaults_assumed": list(rec.defaults_assumed)}
@@ -189,12 +179,10 @@ def access_control_sshd_password_authentication_disabled(ctx: CheckContext) -> I
 
 
 @check(title="sshd does not let root log in with a password", measure=Measure.ACCESS_CONTROL,
-       needs=("ssh.sshd_config",), severity=Severity.HIGH,
+       needs=(SshdSettings,), severity=Severity.HIGH,
        remediation="Set 'PermitRootLogin prohibit-password' (or 'no') in sshd_config and reload sshd.")
 def access_control_sshd_root_login_restricted(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.sshd_config"):
-        rec = ev.record
-        assert isinstance(rec, SshdSettings)
+    for ev, rec in ctx.evidence.records(SshdSettings):
         value = rec.permit_root_login
         details = {"source": rec.source, "permitrootlogin": value,
                    "assumed_default": "permitrootlogin" in rec.defaults_assumed,
@@ -217,13 +205,11 @@ def _active(state: str | None) -> bool:
     return state == "active"
 
 
-@check(title="SSH hosts keep their logs persistently", measure=Measure.ACCESS_LOGGING, needs=("ssh.logging",),
+@check(title="SSH hosts keep their logs persistently", measure=Measure.ACCESS_LOGGING, needs=(HostLogging,),
        remediation="Make the journal persistent (mkdir /var/log/journal, Storage=persistent in journald.conf) or "
                    "run auditd/rsyslog, and forward logs off the host.")
 def access_logging_ssh_host_logs_persistent(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.logging"):
-        rec = ev.record
-        assert isinstance(rec, HostLogging)
+    for ev, rec in ctx.evidence.records(HostLogging):
         storage = rec.journald_storage or "auto"
         journal_persistent = _active(rec.journald) and (
             storage == "persistent" or (storage == "auto" and rec.journal_directory))
@@ -244,12 +230,10 @@ def access_logging_ssh_host_logs_persistent(ctx: CheckContext) -> Iterable[Verdi
                          details=details)
 
 
-@check(title="SSH hosts synchronise their clocks", measure=Measure.ACCESS_LOGGING, needs=("ssh.time_sync",),
+@check(title="SSH hosts synchronise their clocks", measure=Measure.ACCESS_LOGGING, needs=(TimeSync,),
        remediation="Enable time synchronisation (timedatectl set-ntp true, or install chrony).")
 def access_logging_ssh_host_time_synchronised(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.time_sync"):
-        rec = ev.record
-        assert isinstance(rec, TimeSync)
+    for ev, rec in ctx.evidence.records(TimeSync):
         active = sorted(name for name, state in rec.services.items() if state == "active")
         details = {"ntp_synchronized": rec.ntp_synchronized, "ntp_enabled": rec.ntp_enabled, "active": active}
         if rec.ntp_synchronized is True:
@@ -267,14 +251,12 @@ def access_logging_ssh_host_time_synchronised(ctx: CheckContext) -> Iterable[Ver
                              "show how its clock is synchronised.", details=details)
 
 
-@check(title="SSH hosts are declared in an allowed country", measure=Measure.EEA_RESIDENCY, needs=("ssh.host",),
+@check(title="SSH hosts are declared in an allowed country", measure=Measure.EEA_RESIDENCY, needs=(SshHostRecord,),
        severity=Severity.HIGH,
        remediation="Declare the host's country (country = \"DE\") from the provider's contract, or move the "
                    "data to a host inside the allowed area.")
 def eea_residency_ssh_host_declared_country_allowed(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("ssh.host"):
-        rec = ev.record
-        assert isinstance(rec, SshHostRecord)
+    for ev, rec in ctx.evidence.records(SshHostRecord):
         if rec.country is None:
             yield manual(ev, f"No country is declared for {rec.host}: the tool cannot see where a host is; "
                              "declare it and keep the provider's contract as evidence.")
@@ -295,15 +277,15 @@ def eea_residency_ssh_host_declared_country_allowed(ctx: CheckContext) -> Iterab
 
 
 @check(title="Backups are not kept longer than the DPA's deletion deadline", measure=Measure.DELETION_ON_TERMINATION,
-       needs=ARCHIVE_KINDS,
+       needs=ARCHIVES,
        remediation="Prune older archives (borg prune / restic forget --prune / delete old files) so nothing is "
                    "kept longer than the deletion deadline.")
 def deletion_on_termination_ssh_backup_retention_within_deadline(ctx: CheckContext) -> Iterable[Verdict]:
     days = ctx.policy.deletion_days
     if days is None:
         return  # no DPA sets a deadline: nothing to judge
-    for ev in ctx.evidence.of(*ARCHIVE_KINDS):
-        _newest, oldest, count, noun = _newest_oldest(ev)
+    for ev in ctx.evidence.of(*ARCHIVES):
+        _newest, oldest, count, noun = _newest_oldest(ev.fact)
         details = {"deletion_days": days, "oldest": oldest.isoformat() if oldest else None, "count": count}
         if oldest is None:
             yield not_applicable(ev, f"{_what(ev)} holds no {noun}: nothing is retained.", details=details)

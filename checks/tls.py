@@ -6,29 +6,18 @@ Pure: no sockets, no clock. Expiry is computed from ``ctx.now`` and the certific
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, passed
-from auditpack.collectors.tls.records import (
+from auditpack.evidence.tls import (
     PROTOCOL_ORDER,
     TlsCertificateRecord,
     TlsEndpointRecord,
     TlsHstsRecord,
     TlsHttpRedirectRecord,
 )
-from auditpack.model import Evidence, EvidenceRecord, Measure, Severity
-
-R = TypeVar("R", bound=EvidenceRecord)
-
-
-def _records(ctx: CheckContext, record_type: type[R]) -> Iterator[tuple[Evidence, R]]:
-    """The collected records of one kind, typed."""
-    for ev in ctx.evidence.of(record_type.kind):
-        rec = ev.record
-        assert isinstance(rec, record_type), f"{ev.kind} evidence holds {type(rec).__name__}"
-        yield ev, rec
+from auditpack.model import Measure, Severity
 
 
 def _label(version: str) -> str:
@@ -42,7 +31,7 @@ def _labels(versions: Iterable[str]) -> str:
 @check(
     title="TLS endpoints refuse protocol versions below the policy minimum",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
-    needs=("tls.endpoint",),
+    needs=(TlsEndpointRecord,),
     severity=Severity.HIGH,
     remediation="Disable SSLv3, TLS 1.0 and TLS 1.1 (and anything below policy.tls_min_version) on the server or "
                 "load balancer, e.g. nginx `ssl_protocols TLSv1.2 TLSv1.3;` or an ELB policy "
@@ -51,7 +40,7 @@ def _labels(versions: Iterable[str]) -> str:
 def encryption_in_transit_tls_endpoint_min_version(ctx: CheckContext) -> Iterable[Verdict]:
     minimum = ctx.policy.tls_min_version
     below = PROTOCOL_ORDER[: PROTOCOL_ORDER.index(minimum)]
-    for ev, rec in _records(ctx, TlsEndpointRecord):
+    for ev, rec in ctx.evidence.records(TlsEndpointRecord):
         where = f"{rec.host}:{rec.port}"
         probes = [p for p in (rec.probe(v) for v in below) if p is not None]
         accepted = [p.version for p in probes if p.status == "accepted"]
@@ -92,13 +81,13 @@ def _validity(rec: TlsCertificateRecord, now: datetime) -> str | None:
 @check(
     title="TLS certificates are valid, trusted and match the host name",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
-    needs=("tls.certificate",),
+    needs=(TlsCertificateRecord,),
     severity=Severity.HIGH,
     remediation="Serve a certificate from a trusted CA (or add the private CA to [tls].ca_bundle), include the "
                 "intermediate chain, make sure the host name is in subjectAltName and renew it before it expires.",
 )
 def encryption_in_transit_tls_certificate_valid(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev, rec in _records(ctx, TlsCertificateRecord):
+    for ev, rec in ctx.evidence.records(TlsCertificateRecord):
         where = f"{rec.host}:{rec.port}"
         details = {"subject": rec.subject, "issuer": rec.issuer, "san_dns": list(rec.san_dns),
                    "verify_status": rec.verify_status, "verify_error": rec.verify_error,
@@ -127,12 +116,12 @@ def encryption_in_transit_tls_certificate_valid(ctx: CheckContext) -> Iterable[V
 @check(
     title="TLS certificates do not expire within the policy's minimum days",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
-    needs=("tls.certificate",),
+    needs=(TlsCertificateRecord,),
     remediation="Renew the certificate (or fix automatic renewal, e.g. certbot/ACM) well before it expires.",
 )
 def encryption_in_transit_tls_certificate_not_expiring(ctx: CheckContext) -> Iterable[Verdict]:
     minimum = ctx.policy.certificate_min_days
-    for ev, rec in _records(ctx, TlsCertificateRecord):
+    for ev, rec in ctx.evidence.records(TlsCertificateRecord):
         where = f"{rec.host}:{rec.port}"
         left = rec.not_valid_after - ctx.now
         days = left.days  # whole days, rounded down
@@ -151,11 +140,11 @@ def encryption_in_transit_tls_certificate_not_expiring(ctx: CheckContext) -> Ite
 @check(
     title="HTTPS endpoints send Strict-Transport-Security",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
-    needs=("tls.hsts",),
+    needs=(TlsHstsRecord,),
     remediation="Send `Strict-Transport-Security: max-age=31536000; includeSubDomains` on every HTTPS response.",
 )
 def encryption_in_transit_tls_endpoint_hsts(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev, rec in _records(ctx, TlsHstsRecord):
+    for ev, rec in ctx.evidence.records(TlsHstsRecord):
         where = f"{rec.host}:{rec.port}"
         details = {"status_code": rec.status_code, "header": rec.header, "max_age": rec.max_age}
         if rec.header is None:
@@ -171,11 +160,11 @@ def encryption_in_transit_tls_endpoint_hsts(ctx: CheckContext) -> Iterable[Verdi
 @check(
     title="Plain HTTP redirects to HTTPS",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
-    needs=("tls.http_redirect",),
+    needs=(TlsHttpRedirectRecord,),
     remediation="Answer every plain-HTTP request with a 301/308 redirect to the https:// URL, or close port 80.",
 )
 def encryption_in_transit_tls_http_redirects(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev, rec in _records(ctx, TlsHttpRedirectRecord):
+    for ev, rec in ctx.evidence.records(TlsHttpRedirectRecord):
         where = f"{rec.host}:{rec.http_port}"
         details = {"listening": rec.listening, "status_code": rec.status_code, "location": rec.location}
         if not rec.listening:

@@ -1,14 +1,15 @@
 """The collector API: turn the world into evidence, never judge it.
 
 A collector is a class with identity and declarations (``id``, the config section it
-reads, the evidence kinds it produces, the permissions it needs) and one method,
+reads, the record classes it produces from :mod:`auditpack.evidence`, the permissions it needs) and one method,
 :meth:`Collector.collect`, which reads and emits :class:`~auditpack.model.Evidence`
 through the :class:`CollectContext`. Clients (boto3, hcloud, paramiko) are built inside
 ``collect`` from the settings, never at import time.
 
 Every failure to read something is emitted as ``error`` evidence for exactly the
 resources or scopes affected (``ctx.failed``). An exception escaping ``collect`` is
-contained by the engine: every kind the collector declares becomes ``error`` evidence.
+contained by the engine: every record class the collector declares becomes ``error``
+evidence.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -36,28 +37,11 @@ from auditpack.model import (
     utc_now,
 )
 
-__all__ = ["CollectContext", "Collector", "fan_out", "Outcome", "ProviderUse"]
-
-class ProviderUse(EvidenceRecord, kind="provider.use"):
-    """One sub-processor in use, as one collector saw it in one scope: the input of the
-    sub-processor reconciliation. Every provider collector emits one per scope.
-
-    ``locations`` are the provider's own location codes where resources were actually
-    found (AWS regions, Hetzner locations); ``declared_country`` is set instead where the
-    location cannot be observed (SSH hosts: the country the configuration declares).
-    """
-
-    provider: str  # collector provider id: "aws", "hetzner", "ssh"
-    provider_name: str  # as the world knows it: "Amazon Web Services", or the declared name
-    scope: str  # account id, project name, host name
-    location_type: Literal["aws_region", "hetzner_location", "country"]
-    locations: tuple[str, ...] = ()
-    declared_country: str | None = None
-    declared: bool = False  # True when provider and location come from the configuration
-
+__all__ = ["CollectContext", "Collector", "fan_out", "Outcome"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+RecordT = TypeVar("RecordT", bound=EvidenceRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +85,7 @@ class CollectContext:
 
     def __init__(self, collector_id: str, tool_version: str, now: datetime,
                  on_progress: Callable[[str, int, int | None, str], None] | None = None,
-                 prior_evidence: Sequence[Evidence] = (),
+                 prior_evidence: Sequence[Evidence[EvidenceRecord]] = (),
                  environ: Mapping[str, str] | None = None) -> None:
         self.collector_id = collector_id
         self.tool_version = tool_version
@@ -111,7 +95,7 @@ class CollectContext:
         self._prior = tuple(prior_evidence)
         self._on_progress = on_progress
         self._lock = threading.Lock()
-        self._items: list[Evidence] = []
+        self._items: list[Evidence[EvidenceRecord]] = []
         self._closed = False
         self._done = 0
         self._total: int | None = None
@@ -126,37 +110,37 @@ class CollectContext:
             source=source,
         )
 
-    def emit(self, evidence: Evidence) -> None:
+    def emit(self, evidence: Evidence[EvidenceRecord]) -> None:
         with self._lock:
             if not self._closed:
                 self._items.append(evidence)
 
-    def collected(self, record: EvidenceRecord, resource: Resource, *, raw: Any, source: str) -> Evidence:
+    def collected(self, record: RecordT, resource: Resource, *, raw: Any, source: str) -> Evidence[RecordT]:
         """Emit a successful read: the typed record plus the raw response it came from."""
         ev = Evidence(kind=record.kind, resource=resource, status=AttemptStatus.COLLECTED,
                       provenance=self._provenance(resource, source), record=record, raw=raw)
         self.emit(ev)
         return ev
 
-    def failed(self, kind: str, resource: Resource, *, error: str, reason: ErrorReason, source: str,
-               raw: Any = None) -> Evidence:
-        """Emit a failed read for exactly the resource or scope it concerns."""
-        ev = Evidence(kind=kind, resource=resource, status=AttemptStatus.ERROR,
+    def failed(self, record: type[EvidenceRecord], resource: Resource, *, error: str, reason: ErrorReason,
+               source: str, raw: Any = None) -> Evidence[EvidenceRecord]:
+        """Emit a failed read of a ``record`` for exactly the resource or scope it concerns."""
+        ev: Evidence[EvidenceRecord] = Evidence(kind=record.kind, resource=resource, status=AttemptStatus.ERROR,
                       provenance=self._provenance(resource, source), error=error, reason=reason, raw=raw)
         self.emit(ev)
         return ev
 
-    def skipped(self, kind: str, resource: Resource, *, why: str, source: str,
-                reason: ErrorReason = ErrorReason.CONFIGURATION) -> Evidence:
+    def skipped(self, record: type[EvidenceRecord], resource: Resource, *, why: str, source: str,
+                reason: ErrorReason = ErrorReason.CONFIGURATION) -> Evidence[EvidenceRecord]:
         """Emit a deliberate non-read (not configured, not permitted by choice)."""
-        ev = Evidence(kind=kind, resource=resource, status=AttemptStatus.SKIPPED,
+        ev: Evidence[EvidenceRecord] = Evidence(kind=record.kind, resource=resource, status=AttemptStatus.SKIPPED,
                       provenance=self._provenance(resource, source), error=why, reason=reason)
         self.emit(ev)
         return ev
 
-    def prior(self, *kinds: str) -> list[Evidence]:
-        """Evidence from collectors that ran before this one (see ``Collector.after``)."""
-        return [ev for ev in self._prior if ev.kind in kinds and ev.ok]
+    def prior(self, *records: type[EvidenceRecord]) -> list[Evidence[EvidenceRecord]]:
+        """Collected evidence of ``records`` from collectors that ran before this one (see ``Collector.after``)."""
+        return [ev for ev in self._prior if isinstance(ev.record, records)]
 
     # -- progress ----------------------------------------------------------------------
     def set_total(self, total: int) -> None:
@@ -181,7 +165,7 @@ class CollectContext:
             return self._closed
 
     # -- engine side -------------------------------------------------------------------
-    def close(self) -> list[Evidence]:
+    def close(self) -> list[Evidence[EvidenceRecord]]:
         """Stop accepting evidence (a timed-out collector's late output is dropped)."""
         with self._lock:
             self._closed = True
@@ -198,8 +182,8 @@ class Collector(ABC):
     config_section: ClassVar[str | None] = None
     #: strict pydantic model of that section (``extra="forbid"``)
     config_model: ClassVar[type[BaseModel] | None] = None
-    #: evidence kinds this collector can emit (records subclass EvidenceRecord)
-    produces: ClassVar[tuple[str, ...]] = ()
+    #: the record classes this collector can emit (from :mod:`auditpack.evidence`)
+    produces: ClassVar[tuple[type[EvidenceRecord], ...]] = ()
     #: declared permissions by system, e.g. {"aws_iam": ("s3:ListAllMyBuckets", ...),
     #: "ssh_commands": ("borg list --json", ...)}; meta-tests check them
     permissions: ClassVar[Mapping[str, tuple[str, ...]]] = {}

@@ -15,8 +15,12 @@ import textwrap
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditpack.model import Finding, Status
+
+if TYPE_CHECKING:
+    from auditpack.checks import Check
 
 SEEN: set[tuple[str, str]] = set()
 FIXED_NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
@@ -74,7 +78,7 @@ class WidgetCollector(Collector):
     provider = "acme"
     config_section = "acme"
     config_model = WidgetSettings
-    produces = ("acme.widget",)
+    produces = (Widget,)
     permissions = {"acme_api": ("widgets:list",)}
 
     def scopes(self):
@@ -95,7 +99,7 @@ class WidgetCollector(Collector):
             detail = f" (sent token {secret})" if s.leak else ""  # a careless SDK error message
             if s.leak:
                 ctx.log.warning("widget %s refused the token %s", name, secret)
-            ctx.failed("acme.widget", Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
+            ctx.failed(Widget, Resource("acme", "widget", f"acme:{name}", name, "DE", "acme-tenant"),
                        error="403 Forbidden" + detail, reason=ErrorReason.PERMISSION_DENIED,
                        source="GET /widgets/" + name)
         for i in range(s.bulk):
@@ -107,14 +111,14 @@ class WidgetCollector(Collector):
             time.sleep(s.sleep_after_marker)
 
 
-@check(title="ACME widgets are encrypted", measure=Measure.ENCRYPTION_AT_REST, needs=("acme.widget",),
+@check(title="ACME widgets are encrypted", measure=Measure.ENCRYPTION_AT_REST, needs=(Widget,),
        remediation="Turn on widget encryption.")
 def encryption_at_rest_acme_widget_encrypted(ctx):
-    for ev in ctx.evidence.of("acme.widget"):
-        if ev.record.encrypted:
-            yield passed(ev, f"Widget {ev.record.name} is encrypted.")
+    for ev, widget in ctx.evidence.records(Widget):
+        if widget.encrypted:
+            yield passed(ev, f"Widget {widget.name} is encrypted.")
         else:
-            yield failed(ev, f"Widget {ev.record.name} is not encrypted.")
+            yield failed(ev, f"Widget {widget.name} is not encrypted.")
 '''
 
 
@@ -142,3 +146,11 @@ def run_cli(*args: str, site: Path | None = None, env: dict[str, str] | None = N
     full_env.setdefault("AUDITPACK_HISTORY", str(scratch / "auditpack-test-history.sqlite"))
     return subprocess.run([sys.executable, "-m", "auditpack.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)
+
+
+def checks_from(plugin: str) -> list[Check]:
+    """The registered checks of one built-in check package (``"aws"`` covers checks/aws/*.py)."""
+    from auditpack.registry import default_registry
+
+    module = f"auditpack.checks.{plugin}"
+    return [c for c in default_registry().sorted_checks() if c.source == module or c.source.startswith(module + ".")]

@@ -30,15 +30,14 @@ from auditpack.collectors.aws import AwsCollector, AwsSettings, emulator
 from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding
-from auditpack.registry import default_registry
-from helpers import expect
+from helpers import checks_from, expect
 
 ACCOUNT_A = "123456789012"
 ACCOUNT_B = "210987654321"
 ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/auditpack-read-only"
 REGIONS = ("eu-central-1", "eu-west-1", "eu-west-2", "eu-central-2", "us-east-1", "eu-north-1")
 HOME = "eu-central-1"
-AWS_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".aws")]
+AWS_CHECKS = checks_from("aws")
 
 
 # --- environment and helpers ----------------------------------------------------------------

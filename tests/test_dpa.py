@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from auditpack.catalogs import load_catalogs
-from auditpack.collectors import CollectContext, ProviderUse
+from auditpack.collectors import CollectContext
 from auditpack.config import Policy
 from auditpack.engine import evaluate
+from auditpack.evidence.provider import ProviderUse
 from auditpack.model import ClauseRef, ErrorReason, Evidence, Finding, Resource, Status
 from auditpack.profiles import Profile, load_builtin
-from auditpack.registry import default_registry
 from conftest import FIXED_NOW, expect
+from helpers import checks_from
 
-DPA_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".dpa")]
+DPA_CHECKS = checks_from("dpa")
 
 
 def _use(ctx: CollectContext, provider: str, name: str, scope: str, location_type: str,
@@ -91,7 +92,7 @@ def test_an_unknown_location_code_is_an_error_not_a_guess() -> None:
 
 def test_uncollectable_provider_use_is_an_error_tied_to_the_clause() -> None:
     ctx = CollectContext("test", "test", FIXED_NOW)
-    ctx.failed("provider.use", Resource("hetzner", "provider_scope", "hetzner:production", scope="production"),
+    ctx.failed(ProviderUse, Resource("hetzner", "provider_scope", "hetzner:production", scope="production"),
                error="401 unauthorized", reason=ErrorReason.AUTHENTICATION, source="GET /servers")
     _use(ctx, "aws", "Amazon Web Services", "123456789012", "aws_region", ("eu-west-1",))
     findings = _run(ctx.close(), load_builtin("dioss"))

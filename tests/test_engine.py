@@ -37,7 +37,7 @@ class GadgetCollector(Collector):
     provider = "test"
     config_section = "gadgets"
     config_model = Settings
-    produces = ("test.gadget",)
+    produces = (Gadget,)
     permissions: ClassVar = {"test": ("list",)}
 
     def scopes(self) -> list[str]:
@@ -53,45 +53,45 @@ class GadgetCollector(Collector):
             ctx.collected(Gadget(name=name, country=country), Resource("test", "gadget", name, name, country, scope),
                           raw={"n": name}, source="List")
         if mode == "partial":
-            ctx.failed("test.gadget", Resource("test", "scope", "s1/*", "s1", None, "s1"), error="denied",
+            ctx.failed(Gadget, Resource("test", "scope", "s1/*", "s1", None, "s1"), error="denied",
                        reason=ErrorReason.PERMISSION_DENIED, source="List")
-
-
-class OtherCollector(GadgetCollector):
-    id = "other"
-    config_section = "other"
-    produces = ("test.other",)
-
-    def collect(self, ctx: CollectContext) -> None:
-        ctx.collected(Other(), Resource("test", "other", "o1", "o1", None, "s1"), raw={}, source="List")
 
 
 class Other(EvidenceRecord, kind="test.other"):
     pass
 
 
+class OtherCollector(GadgetCollector):
+    id = "other"
+    config_section = "other"
+    produces = (Other,)
+
+    def collect(self, ctx: CollectContext) -> None:
+        ctx.collected(Other(), Resource("test", "other", "o1", "o1", None, "s1"), raw={}, source="List")
+
+
 SEEN_BY_CHECK: list[str] = []
 
 
-@check(title="Gadgets stay in the EEA", measure=Measure.EEA_RESIDENCY, needs=("test.gadget",),
+@check(title="Gadgets stay in the EEA", measure=Measure.EEA_RESIDENCY, needs=(Gadget,),
        remediation="Move it.")
 def eea_residency_gadget_in_allowed_country(ctx: CheckContext) -> Iterable[Verdict]:
     from auditpack.geo import residency
 
-    for ev in ctx.evidence.of("test.gadget"):
+    for ev, gadget in ctx.evidence.records(Gadget):
         SEEN_BY_CHECK.append(ev.resource.id)
-        verdict = residency(ev.record.country, ctx.policy.residency)  # type: ignore[union-attr]
+        verdict = residency(gadget.country, ctx.policy.residency)
         yield (passed if verdict.allowed else failed)(ev, f"Gadget {ev.resource.id}: {verdict.explanation}.")
 
 
-@check(title="At least one gadget exists per scope", measure=Measure.BACKUPS, needs=("test.gadget",),
+@check(title="At least one gadget exists per scope", measure=Measure.BACKUPS, needs=(Gadget,),
        remediation="Add one.", gate="scope")
 def backups_gadget_present(ctx: CheckContext) -> Iterable[Verdict]:
-    for ev in ctx.evidence.of("test.gadget"):
+    for ev in ctx.evidence.of(Gadget):
         yield passed(ev, "present")
 
 
-@check(title="Crashes", measure=Measure.BACKUPS, needs=("test.gadget",), remediation="Fix the check.")
+@check(title="Crashes", measure=Measure.BACKUPS, needs=(Gadget,), remediation="Fix the check.")
 def backups_gadget_crashes(ctx: CheckContext) -> Iterable[Verdict]:
     raise KeyError("bug")
 

@@ -12,7 +12,6 @@ import pytest
 from test_hetzner_support import TOKEN, TOKEN_ENV, collect, of, project, settings
 
 from auditpack.collectors.hetzner import SPECS, HetznerCollector
-from auditpack.collectors.hetzner.records import HetznerFirewall, HetznerServer, HetznerStorageBox, HetznerVolume
 from auditpack.emulators.hetzner import (
     HetznerEmulator,
     ProjectSeed,
@@ -22,6 +21,7 @@ from auditpack.emulators.hetzner import (
     primary_ip,
     server,
 )
+from auditpack.evidence.hetzner import HetznerFirewall, HetznerServer, HetznerStorageBox, HetznerVolume
 from auditpack.model import AttemptStatus, ErrorReason
 from helpers import FIXED_NOW
 

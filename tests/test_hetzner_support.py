@@ -13,8 +13,7 @@ from auditpack.collectors.hetzner.config import HetznerSettings
 from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding, Resource
-from auditpack.registry import default_registry
-from helpers import FIXED_NOW
+from helpers import FIXED_NOW, checks_from
 
 TOKEN = "hz-test-token-0123456789abcdef"  # what the emulator accepts; must never appear in evidence
 TOKEN_ENV = "AUDITPACK_TEST_HCLOUD_TOKEN"
@@ -40,7 +39,7 @@ def collect(config: HetznerSettings,
 
 
 def hetzner_checks() -> list[Any]:
-    return [c for c in default_registry().sorted_checks() if c.source.endswith(".hetzner")]
+    return checks_from("hetzner")
 
 
 def evaluate_hetzner(evidence: Sequence[Evidence], policy: Policy | None = None) -> list[Finding]:
@@ -55,7 +54,7 @@ def ssh_block_devices(host: str, devices: Sequence[Mapping[str, Any]], address: 
                       resource_id: str | None = None) -> list[Evidence]:
     """SSH host evidence as the SSH collector emits it (its real record classes); with
     ``address``, also the ``ssh.host`` record that declares the host's address."""
-    from auditpack.collectors.ssh.records import BlockDevice, BlockDevices, SshHostRecord
+    from auditpack.evidence.ssh import BlockDevice, BlockDevices, SshHostRecord
 
     ctx = CollectContext("ssh", "test", FIXED_NOW)
     resource = Resource(provider="ssh", type="host", id=resource_id or f"audit@{host}:22", name=host, scope=host)

@@ -152,19 +152,19 @@ def test_profile_residency_decides_per_dpa_with_the_real_engine() -> None:
     transfer clauses, XIS 3.3 ("landen met een passend beschermingsniveau") a pass."""
     from auditpack.catalogs import load_catalogs
     from auditpack.checks import CheckContext, check, failed, passed
-    from auditpack.collectors import CollectContext, ProviderUse
+    from auditpack.collectors import CollectContext
     from auditpack.engine import evaluate
+    from auditpack.evidence.provider import ProviderUse
     from auditpack.geo import aws_region_country, residency
     from auditpack.model import Resource, Status
     from helpers import FIXED_NOW
 
-    @check(title="test: regions allowed by the policy", measure=Measure.EEA_RESIDENCY, needs=("provider.use",))
+    @check(title="test: regions allowed by the policy", measure=Measure.EEA_RESIDENCY, needs=(ProviderUse,))
     def eea_residency_test_region_allowed(ctx: CheckContext):  # type: ignore[no-untyped-def]
-        for ev in ctx.evidence.of("provider.use"):
-            assert isinstance(ev.record, ProviderUse)
-            for region in ev.record.locations:
+        for _, use in ctx.evidence.records(ProviderUse):
+            for region in use.locations:
                 verdict = residency(aws_region_country(region), ctx.policy.residency)
-                subject = Resource("aws", "region", region, scope=ev.record.scope)
+                subject = Resource("aws", "region", region, scope=use.scope)
                 yield (passed if verdict.allowed else failed)(subject, f"{region}: {verdict.explanation}")
 
     ctx = CollectContext("aws", "test", FIXED_NOW)

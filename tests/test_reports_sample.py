@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from auditpack.catalogs import load_catalogs
-from auditpack.collectors import CollectContext, ProviderUse
+from auditpack.collectors import CollectContext
 from auditpack.config import Policy
 from auditpack.engine import evaluate
+from auditpack.evidence.provider import ProviderUse
 from auditpack.model import (
     ClauseRef,
     ErrorReason,
@@ -34,7 +35,7 @@ from auditpack.pack import PackContent, write_content, write_manifest
 from auditpack.profiles import Profile, load_builtin
 from auditpack.registry import default_registry
 from auditpack.reports import render_pack
-from helpers import FIXED_NOW
+from helpers import FIXED_NOW, checks_from
 
 HOSTILE = "<script>alert('x')</script> | `rm -rf` *bold* _it_ [link](http://evil.example)\nsecond line"
 PROFILES = ("dioss", "xis-smstools", "voxio")
@@ -108,12 +109,12 @@ def build_sample_pack(root: Path, *, hostile: bool = False) -> Path:
     frankfurt = fact(aws, "s3_bucket", "arn:aws:s3:::customer-uploads", "customer-uploads", "eu-central-1", acct,
                      "eu-central-1", "aws")
     root_mfa = fact(aws, "account", acct, acct, None, acct, "mfa", "aws")
-    trail = aws.failed("sample.fact", Resource("aws", "cloudtrail", f"arn:aws:cloudtrail:eu-central-1:{acct}:trail/*",
+    trail = aws.failed(SampleFact, Resource("aws", "cloudtrail", f"arn:aws:cloudtrail:eu-central-1:{acct}:trail/*",
                                                "trails", "eu-central-1", acct),
                        error="AccessDenied: cloudtrail:DescribeTrails", reason=ErrorReason.PERMISSION_DENIED,
                        source="cloudtrail:DescribeTrails")
     firewall = fact(hetzner, "firewall", "4711", "web-fw", "fsn1", "production", "22 closed", "hetzner")
-    fw_gap = hetzner.failed("sample.fact", Resource("hetzner", "firewall", "hetzner:production:firewalls",
+    fw_gap = hetzner.failed(SampleFact, Resource("hetzner", "firewall", "hetzner:production:firewalls",
                                                     "firewalls", None, "production"),
                             error="timed out after 30 s", reason=ErrorReason.TIMEOUT, source="GET /firewalls")
     borg_lt = fact(ssh, "borg_repository", "audit@backup-lt:22/srv/borg/app", "app", "LT", "backup-lt", "6h",
@@ -167,7 +168,7 @@ def build_sample_pack(root: Path, *, hostile: bool = False) -> Path:
               "app.example.eu:443 serves no HTTP (HSTS applies to HTTPS responses only).")
 
     # real reconciliation findings from the engine
-    dpa_checks = [c for c in default_registry().sorted_checks() if c.source.endswith(".dpa")]
+    dpa_checks = checks_from("dpa")
     m.findings.extend(evaluate(m.evidence, dpa_checks, Policy(), FIXED_NOW, load_catalogs(), profiles))
     m.findings.sort(key=lambda f: (f.measure, f.check, f.resource.provider, f.resource.scope or "", f.resource.id,
                                    f.status, f.message))
@@ -210,7 +211,7 @@ def build_sample_pack(root: Path, *, hostile: bool = False) -> Path:
         "policy": Policy().model_dump(mode="json"),
         "profiles": [p.model_dump(mode="json") for p in profiles],
         "checks": [{"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
-                    "remediation": c.remediation, "needs": list(c.needs)} for c in registry.sorted_checks()] + [
+                    "remediation": c.remediation, "needs": list(c.needed_kinds)} for c in registry.sorted_checks()] + [
             {"id": "encryption_at_rest_ebs_volume_encrypted", "title": "EBS volumes are encrypted",
              "measure": "encryption_at_rest", "severity": "high", "remediation": "", "needs": ["aws.ebs_volume"]}],
         "waivers": [

@@ -27,15 +27,14 @@ from auditpack.config import Policy
 from auditpack.emulators.sshd import LocalSshd, free_port, hold_borg_lock, sshd_available
 from auditpack.engine import evaluate
 from auditpack.model import AttemptStatus, ErrorReason, Evidence, Finding
-from auditpack.registry import default_registry
-from helpers import FIXED_NOW, expect
+from helpers import FIXED_NOW, checks_from, expect
 
 OK, WHY = sshd_available("borg", "restic")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not OK, reason=WHY)]
 
 PASS = "correct horse battery staple"
 ENV = {"APP_PASS": PASS, "WRONG_PASS": "not the passphrase", "RESTIC_PASS": PASS}
-SSH_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".ssh")]
+SSH_CHECKS = checks_from("ssh")
 
 
 def evaluate_ssh(evidence: list[Evidence], policy: Policy | None = None) -> list[Finding]:

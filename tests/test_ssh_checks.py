@@ -12,7 +12,9 @@ import pytest
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
 from auditpack.collectors.ssh import commands, parse
-from auditpack.collectors.ssh.records import (
+from auditpack.config import Policy
+from auditpack.engine import evaluate
+from auditpack.evidence.ssh import (
     Archive,
     BackupTest,
     BlockDevices,
@@ -23,13 +25,10 @@ from auditpack.collectors.ssh.records import (
     SshHostRecord,
     TimeSync,
 )
-from auditpack.config import Policy
-from auditpack.engine import evaluate
 from auditpack.model import ErrorReason, EvidenceRecord, Finding, Resource
-from auditpack.registry import default_registry
-from helpers import FIXED_NOW, expect
+from helpers import FIXED_NOW, checks_from, expect
 
-SSH_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".ssh")]
+SSH_CHECKS = checks_from("ssh")
 
 # lsblk --json -b -o NAME,KNAME,TYPE,FSTYPE,MOUNTPOINTS,SIZE of a Hetzner server: root disk plain,
 # volume sdb LUKS (directly) with LVM on top, volume sdc partitioned with a plain partition.

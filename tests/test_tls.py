@@ -18,15 +18,14 @@ import pytest
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
 from auditpack.collectors.tls import TlsCollector, TlsSettings
-from auditpack.collectors.tls.records import TlsCertificateRecord, TlsEndpointRecord, TlsHttpRedirectRecord
 from auditpack.config import Policy
 from auditpack.emulators.tls import EmulatorCA, LocalTlsServer, SilentTcpServer, closed_port
 from auditpack.engine import evaluate
+from auditpack.evidence.tls import TlsCertificateRecord, TlsEndpointRecord, TlsHttpRedirectRecord
 from auditpack.model import AttemptStatus, ErrorReason, Evidence, Finding, Status
-from auditpack.registry import default_registry
-from helpers import expect
+from helpers import checks_from, expect
 
-TLS_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith(".tls")]
+TLS_CHECKS = checks_from("tls")
 MIN_VERSION = "encryption_in_transit_tls_endpoint_min_version"
 CERT_VALID = "encryption_in_transit_tls_certificate_valid"
 NOT_EXPIRING = "encryption_in_transit_tls_certificate_not_expiring"
@@ -246,7 +245,7 @@ def test_tls10_only_server_still_gives_certificate_evidence() -> None:
 
 
 def test_a_failing_read_errors_only_its_own_fact(monkeypatch: pytest.MonkeyPatch) -> None:
-    import auditpack.collectors.tls as tls_collector
+    import auditpack.collectors.tls.collector as tls_collector
 
     def broken(*args: object) -> None:
         raise RuntimeError("parser exploded")

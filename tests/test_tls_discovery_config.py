@@ -15,17 +15,17 @@ from auditpack.collectors.tls import TlsCollector, TlsSettings
 from auditpack.collectors.tls.config import TlsEndpoint, parse_endpoint
 from auditpack.collectors.tls.discovery import discovered, targets
 from auditpack.collectors.tls.probe import hostname_matches, local_limitation, parse_hsts
-from auditpack.collectors.tls.records import TlsCertificateRecord, TlsEndpointRecord
 from auditpack.config import Policy, validate_config
 from auditpack.emulators.tls import EmulatorCA, LocalTlsServer
 from auditpack.engine import evaluate
 from auditpack.errors import ConfigError
+from auditpack.evidence.tls import TlsCertificateRecord, TlsEndpointRecord
 from auditpack.model import AttemptStatus, Evidence, EvidenceRecord, Provenance, Resource, record_type
 from auditpack.registry import default_registry
-from helpers import FIXED_NOW, expect
+from helpers import FIXED_NOW, checks_from, expect
 
 REGISTRY = default_registry()  # loads the AWS/Hetzner record classes before record_type() is asked
-TLS_CHECKS = [c for c in REGISTRY.sorted_checks() if c.source.endswith(".tls")]
+TLS_CHECKS = checks_from("tls")
 
 
 # --- configuration ---------------------------------------------------------------------------

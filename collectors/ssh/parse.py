@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from auditpack.evidence.ssh import Archive, BlockDevice
 from auditpack.model import ErrorReason
-
-from .records import Archive, BlockDevice
 
 
 class ParseError(ValueError):
@@ -114,8 +113,10 @@ def borg_archives(data: Any) -> tuple[tuple[Archive, ...], str | None, str | Non
             continue  # a partial archive of an interrupted run (borg < 1.2 lists them): not a backup
         archives.append(Archive(name=str(item["name"]), time=utc_time(item.get("time", item.get("start")),
                                                                      "borg list --json")))
-    repo = data.get("repository") if isinstance(data.get("repository"), dict) else {}
-    enc = data.get("encryption") if isinstance(data.get("encryption"), dict) else {}
+    repo = data.get("repository")
+    enc = data.get("encryption")
+    repo = repo if isinstance(repo, dict) else {}
+    enc = enc if isinstance(enc, dict) else {}
     archives.sort(key=lambda a: (a.time, a.name))
     return tuple(archives), _str(repo.get("id")), _str(enc.get("mode"))
 

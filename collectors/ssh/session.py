@@ -60,7 +60,7 @@ def known_hosts_name(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-class _RefuseUnknownKeys(paramiko.MissingHostKeyPolicy):
+class _RefuseUnknownKeys(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]  # paramiko is untyped
     """Never trust a key that known_hosts does not hold: say which key it was."""
 
     def __init__(self, known_hosts: str, keys: paramiko.HostKeys) -> None:

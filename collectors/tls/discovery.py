@@ -3,7 +3,7 @@
 The contract read here (defensively: a record attribute first, else the raw API object;
 a record without a usable name is skipped, never an error):
 
-``aws.elb_load_balancer`` (also accepted as ``aws.elbv2_load_balancer``)
+``aws.elb_load_balancer``
     ``dns_name`` / raw ``DNSName``; skipped when ``scheme`` / ``Scheme`` is set and is not
     ``internet-facing``. Ports: the ``port`` of every ``aws.elb_listener`` whose
     ``load_balancer_arn`` is the load balancer's resource id and whose ``protocol`` is HTTPS
@@ -26,15 +26,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from auditpack.model import Evidence
+from auditpack.evidence.aws import CloudFrontDistribution, ElbListener, ElbLoadBalancer
+from auditpack.evidence.hetzner import HetznerLoadBalancer
+from auditpack.model import Evidence, EvidenceRecord
 
 from .config import TlsEndpoint
 
-ELB_KINDS = ("aws.elb_load_balancer", "aws.elbv2_load_balancer")
-ELB_LISTENER = "aws.elb_listener"
-CLOUDFRONT = "aws.cloudfront_distribution"
-HETZNER_LB = "hetzner.load_balancer"
-DISCOVERY_KINDS = (*ELB_KINDS, ELB_LISTENER, CLOUDFRONT, HETZNER_LB)
+DISCOVERY_RECORDS = (ElbLoadBalancer, ElbListener, CloudFrontDistribution, HetznerLoadBalancer)
 _TLS_LISTENERS = ("HTTPS", "TLS")
 
 
@@ -50,7 +48,7 @@ def _get(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def _field(ev: Evidence, name: str, raw_path: Sequence[str]) -> Any:
+def _field(ev: Evidence[EvidenceRecord], name: str, raw_path: Sequence[str]) -> Any:
     value = _get(ev.record, name) if ev.record is not None else None
     if value is not None:
         return value
@@ -72,11 +70,11 @@ def _port(value: Any) -> int | None:
     return value if isinstance(value, int) and 0 < value < 65536 else None
 
 
-def _elb_ports(prior: Sequence[Evidence]) -> dict[str, set[int]]:
+def _elb_ports(prior: Sequence[Evidence[EvidenceRecord]]) -> dict[str, set[int]]:
     """Load balancer ARN -> ports of its TLS listeners (an empty set: listeners known, none TLS)."""
     ports: dict[str, set[int]] = {}
     for ev in prior:
-        if ev.kind != ELB_LISTENER:
+        if not isinstance(ev.record, ElbListener):
             continue
         arn = _field(ev, "load_balancer_arn", ("LoadBalancerArn",))
         if not isinstance(arn, str):
@@ -89,7 +87,7 @@ def _elb_ports(prior: Sequence[Evidence]) -> dict[str, set[int]]:
     return ports
 
 
-def _hetzner_ports(ev: Evidence) -> list[int]:
+def _hetzner_ports(ev: Evidence[EvidenceRecord]) -> list[int]:
     services = _field(ev, "services", ("services",))
     if not isinstance(services, (list, tuple)):
         return [443]
@@ -102,20 +100,20 @@ def _hetzner_ports(ev: Evidence) -> list[int]:
     return ports
 
 
-def _found(ev: Evidence, elb_ports: dict[str, set[int]]) -> list[TlsEndpoint]:
-    if ev.kind in ELB_KINDS:
+def _found(ev: Evidence[EvidenceRecord], elb_ports: dict[str, set[int]]) -> list[TlsEndpoint]:
+    if isinstance(ev.record, ElbLoadBalancer):
         scheme = _text(_field(ev, "scheme", ("Scheme",)))
         name = _text(_field(ev, "dns_name", ("DNSName",)))
         if not name or scheme not in (None, "internet-facing"):
             return []
         ports = elb_ports.get(ev.resource.id, {443})
         return [TlsEndpoint(host=name, port=port) for port in sorted(ports)]
-    if ev.kind == CLOUDFRONT:
+    if isinstance(ev.record, CloudFrontDistribution):
         name = _text(_field(ev, "domain_name", ("DomainName",)))
         if not name or _field(ev, "enabled", ("Enabled",)) is False:
             return []
         return [TlsEndpoint(host=name)]
-    if ev.kind == HETZNER_LB:
+    if isinstance(ev.record, HetznerLoadBalancer):
         ip = _text(_field(ev, "public_ipv4", ("public_net", "ipv4", "ip")))
         if not ip or _field(ev, "public", ("public_net", "enabled")) is False:
             return []
@@ -123,7 +121,7 @@ def _found(ev: Evidence, elb_ports: dict[str, set[int]]) -> list[TlsEndpoint]:
     return []
 
 
-def discovered(prior: Iterable[Evidence]) -> list[Target]:
+def discovered(prior: Iterable[Evidence[EvidenceRecord]]) -> list[Target]:
     """Targets named by load balancer and CDN evidence, in evidence order, without repeats."""
     evidence = [ev for ev in prior if ev.ok]
     elb_ports = _elb_ports(evidence)
@@ -138,7 +136,7 @@ def discovered(prior: Iterable[Evidence]) -> list[Target]:
     return list(out.values())
 
 
-def targets(configured: Iterable[TlsEndpoint], prior: Iterable[Evidence] | None) -> list[Target]:
+def targets(configured: Iterable[TlsEndpoint], prior: Iterable[Evidence[EvidenceRecord]] | None) -> list[Target]:
     """Configured endpoints first, then discovered ones not already configured."""
     out = [Target(ep) for ep in configured]
     known = {t.endpoint.id for t in out}

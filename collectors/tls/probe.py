@@ -21,9 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
+from auditpack.evidence.tls import PROTOCOL_ORDER, ProtocolProbe, ProtocolVersion
 from auditpack.model import ErrorReason
-
-from .records import PROTOCOL_ORDER, ProtocolProbe, ProtocolVersion
 
 #: ssl.TLSVersion member names of our protocol labels
 _SSL_NAMES: dict[str, str] = {"SSLv3": "SSLv3", "1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}

@@ -405,10 +405,11 @@ def cmd_list_collectors(args: argparse.Namespace) -> int:
     from .registry import default_registry
 
     reg = default_registry()
-    rows = [{"id": cid, "title": cls.title, "section": cls.config_section, "produces": list(cls.produces),
+    rows = [{"id": cid, "title": cls.title, "section": cls.config_section, "produces": [r.kind for r in cls.produces],
              "permissions": {k: list(v) for k, v in cls.permissions.items()}}
             for cid, cls in sorted(reg.collectors.items())]
-    text = [f"{r['id']:<10} [{r['section'] or '-'}] {r['title']}: {len(r['produces'])} evidence kind(s)" for r in rows]
+    text = [f"{cid:<10} [{cls.config_section or '-'}] {cls.title}: {len(cls.produces)} evidence kind(s)"
+            for cid, cls in sorted(reg.collectors.items())]
     return _print_registry(args, "collectors", rows, text)
 
 

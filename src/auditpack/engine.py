@@ -33,6 +33,7 @@ from .model import (
     Finding,
     Provenance,
     Resource,
+    SomeEvidence,
     Status,
     utc_now,
 )
@@ -68,7 +69,7 @@ class CollectorRun:
 
 @dataclass
 class Collection:
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[SomeEvidence] = field(default_factory=list)
     collectors: list[CollectorRun] = field(default_factory=list)
 
     @property
@@ -104,13 +105,13 @@ def _waves(collectors: Sequence[Collector]) -> list[list[Collector]]:
     return waves
 
 
-def _failure_evidence(collector: Collector, version: str, error: str, reason: ErrorReason) -> list[Evidence]:
+def _failure_evidence(collector: Collector, version: str, error: str, reason: ErrorReason) -> list[SomeEvidence]:
     """Error evidence for every kind a failed collector declares, in every scope it covers."""
-    out = []
+    out: list[SomeEvidence] = []
     now = utc_now()
     provider = collector.provider or collector.id
     for scope in collector.scopes() or ["global"]:
-        for kind in collector.produces or (f"{collector.id}.collector",):
+        for kind in [cls.kind for cls in collector.produces] or [f"{collector.id}.collector"]:
             resource = Resource(provider=provider, type="collector_scope", id=f"{collector.id}:{scope}",
                                 name=scope, scope=scope)
             out.append(Evidence(kind=kind, resource=resource, status=AttemptStatus.ERROR,
@@ -149,7 +150,7 @@ def collect(config: Config, registry: Registry, now: datetime, progress: Progres
     limit = threading.BoundedSemaphore(settings.max_parallel_collectors)
     lock = threading.Lock()
 
-    def run_one(collector: Collector, prior: list[Evidence]) -> None:
+    def run_one(collector: Collector, prior: list[SomeEvidence]) -> None:
         from auditpack.collectors import tool_version
 
         version = tool_version()
@@ -208,7 +209,7 @@ def collect(config: Config, registry: Registry, now: datetime, progress: Progres
 
 # --- evaluation ---------------------------------------------------------------------------
 
-def _error_finding(chk: Check, ev: Evidence) -> Finding:
+def _error_finding(chk: Check, ev: SomeEvidence) -> Finding:
     what = ev.resource.name or ev.resource.id
     return Finding(
         check=chk.id,
@@ -240,7 +241,7 @@ def _to_finding(chk: Check, verdict: Verdict) -> Finding:
     )
 
 
-def _run_check(chk: Check, evidence: Sequence[Evidence], policy: Policy, now: datetime,
+def _run_check(chk: Check, evidence: Sequence[SomeEvidence], policy: Policy, now: datetime,
                profile: Profile | None) -> list[Finding]:
     seen = [ev for ev in evidence if chk.sees_kind(ev.kind)]
     errored = [ev for ev in seen if chk.needs_kind(ev.kind) and ev.status is AttemptStatus.ERROR]
@@ -301,7 +302,7 @@ def _waiver_applies(waiver: Waiver, finding: Finding, now: datetime) -> bool:
             and fnmatch.fnmatchcase(finding.resource.id, waiver.resource))
 
 
-def evaluate(evidence: Sequence[Evidence], checks: Iterable[Check], policy: Policy, now: datetime,
+def evaluate(evidence: Sequence[SomeEvidence], checks: Iterable[Check], policy: Policy, now: datetime,
              catalogs: Catalogs, profiles: Sequence[Profile] = (), waivers: Sequence[Waiver] = ()) -> list[Finding]:
     groups: list[tuple[Policy, Profile | None]] = [(policy, None)]
     groups += [(p.policy(policy), p) for p in profiles]

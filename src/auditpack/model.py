@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeGuard, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -218,20 +218,24 @@ def slug(text: str, limit: int = 60) -> str:
     return cleaned[:limit]
 
 
+RecordT = TypeVar("RecordT", bound=EvidenceRecord, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Generic[RecordT]):
     """The attempt envelope: one read of one fact about one resource (or one scope).
 
     ``status`` says whether the read worked. When it did, ``record`` is the typed,
     normalised fact and ``raw`` the provider's response as received (kept for the
     auditor). When it did not, ``error`` and ``reason`` say why and ``record`` is None.
+    ``Evidence[S3Bucket]`` is evidence whose record, when collected, is an ``S3Bucket``.
     """
 
     kind: str
     resource: Resource
     status: AttemptStatus
     provenance: Provenance
-    record: EvidenceRecord | None = None
+    record: RecordT | None = None
     raw: Any = None
     error: str | None = None
     reason: ErrorReason | None = None
@@ -248,6 +252,13 @@ class Evidence:
     @property
     def ok(self) -> bool:
         return self.status is AttemptStatus.COLLECTED
+
+    @property
+    def fact(self) -> RecordT:
+        """The record of collected evidence (what checks read); a read that failed has none."""
+        if self.record is None:
+            raise ValueError(f"{self.status} evidence {self.kind} for {self.resource.id} has no record")
+        return self.record
 
     @property
     def raw_sha256(self) -> str:
@@ -276,7 +287,7 @@ class Evidence:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Evidence:
+    def from_json(cls, data: Mapping[str, Any]) -> Evidence[EvidenceRecord]:
         """Rebuild stored evidence (``auditpack report``). Unknown kinds need their plugin."""
         status = AttemptStatus(data["status"])
         record = None
@@ -285,7 +296,7 @@ class Evidence:
             if model is None:
                 raise LookupError(f"evidence kind {data['kind']!r} is not known (is its plugin installed?)")
             record = model.model_validate(data["record"])
-        return cls(
+        return Evidence(
             kind=data["kind"],
             resource=Resource.from_json(data["resource"]),
             status=status,
@@ -295,6 +306,17 @@ class Evidence:
             error=data.get("error"),
             reason=ErrorReason(data["reason"]) if data.get("reason") else None,
         )
+
+
+#: evidence of any record class: every ``Evidence[X]`` is one
+SomeEvidence = Evidence[EvidenceRecord]
+
+R = TypeVar("R", bound=EvidenceRecord)
+
+
+def holds(evidence: Evidence[EvidenceRecord], record: type[R]) -> TypeGuard[Evidence[R]]:
+    """Whether ``evidence`` was collected and holds a ``record`` (narrows its type)."""
+    return isinstance(evidence.record, record)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import fsatomic
 from .errors import PackError
-from .model import Evidence, Finding, sha256_hex, slug
+from .model import Finding, SomeEvidence, sha256_hex, slug
 from .secrets import Scrubber
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def safe_evidence_path(path: str, scrubber: Scrubber | None) -> str:
     return "/".join(parts)
 
 
-def evidence_index(evidence: Sequence[Evidence], paths: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Everything about each piece of evidence except the raw payload (for the appendix)."""
     out = []
     for ev in evidence:
@@ -103,14 +103,14 @@ def file_hashes(root: Path) -> dict[str, str]:
 class PackContent:
     run: dict[str, Any]
     findings: Sequence[Finding]
-    evidence: Sequence[Evidence]
+    evidence: Sequence[SomeEvidence]
     context: dict[str, Any]
     manual_files: Sequence[tuple[Path, str]] = ()  # (source, name inside manual/)
 
 
 def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -> None:
     paths = {ev.path: safe_evidence_path(ev.path, scrubber) for ev in content.evidence}
-    groups: dict[str, list[Evidence]] = {}
+    groups: dict[str, list[SomeEvidence]] = {}
     for ev in content.evidence:
         groups.setdefault(paths[ev.path], []).append(ev)
     for rel, items in groups.items():

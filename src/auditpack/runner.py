@@ -22,7 +22,7 @@ from .config import Config
 from .custody import PackSigner, timestamp
 from .engine import Collection, ProgressSink, collect, evaluate
 from .manual_evidence import describe, expired_findings
-from .model import Evidence, Finding, Status, iso_utc, sha256_hex, utc_now
+from .model import Finding, SomeEvidence, Status, iso_utc, sha256_hex, utc_now
 from .pack import (
     PackContent,
     manual_name,
@@ -49,7 +49,7 @@ EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: an unexpected error, i.e. a bug
 class RunResult:
     run: dict[str, Any]
     findings: list[Finding]
-    evidence: list[Evidence]
+    evidence: list[SomeEvidence]
     collection: Collection
     profiles: list[Profile]
     config: Config
@@ -199,7 +199,7 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
         "profiles": [_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
         "checks": [
             {"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
-             "remediation": c.remediation, "needs": list(c.needs), "source": c.source}
+             "remediation": c.remediation, "needs": list(c.needed_kinds), "source": c.source}
             for c in result.registry.sorted_checks()
         ],
         "waivers": [

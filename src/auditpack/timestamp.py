@@ -27,7 +27,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from .pack import TIMESTAMP_TOKEN
 
 TOKEN = TIMESTAMP_TOKEN
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {
+    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 class TimestampError(Exception):

@@ -51,7 +51,7 @@ def write_synthetic_pack(root: Path, findings: int, *, seed: int = 14, accounts:
     per_check = max(1, findings // len(checks))
     for n in range(findings):
         check = checks[min(n // per_check, len(checks) - 1)]
-        kind = check.needs[0]
+        kind = check.needs[0].kind
         provider, _, rtype = kind.partition(".")
         scope = scopes[n % len(scopes)]
         region = REGIONS[(n // len(scopes)) % len(REGIONS)]
@@ -97,7 +97,7 @@ def write_synthetic_pack(root: Path, findings: int, *, seed: int = 14, accounts:
         "schema": "auditpack.context/v1", "organisation": {"name": "Synthetic Estate BV", "contact": "dpo@example.eu"},
         "run": run, "policy": {}, "profiles": [p.model_dump(mode="json") for p in profiles],
         "checks": [{"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
-                    "remediation": c.remediation, "needs": list(c.needs)} for c in checks],
+                    "remediation": c.remediation, "needs": list(c.needed_kinds)} for c in checks],
         "waivers": [], "manual_evidence": [],
     }
     (root / "findings.json").write_text(_dump({"schema": "auditpack.findings/v1", "run": run, "findings": rows}),

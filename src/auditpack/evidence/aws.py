@@ -7,7 +7,7 @@ exactly that fact. Times are ISO 8601 strings in UTC (or None when AWS gave none
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from auditpack.model import EvidenceRecord
 
@@ -53,8 +53,10 @@ class S3BucketEncryption(EvidenceRecord, kind="aws.s3_bucket_encryption"):
 
 
 class S3BucketPolicy(EvidenceRecord, kind="aws.s3_bucket_policy"):
+    """The bucket policy as S3 returned it (parsed JSON); the checks judge it."""
+
     has_policy: bool
-    denies_insecure_transport: bool  # a Deny on aws:SecureTransport=false for every principal and action
+    document: dict[str, JsonValue] | None = None  # None when the bucket has no policy
 
 
 class S3BucketLogging(EvidenceRecord, kind="aws.s3_bucket_logging"):

@@ -1,0 +1,78 @@
+"""Residency: where AWS resources are, and where their data is copied to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditpack.checks import CheckContext, Verdict, check, errored
+from auditpack.evidence.aws import (
+    BackupPlan,
+    BackupVault,
+    DynamoDbTable,
+    EbsSnapshot,
+    EbsVolume,
+    Ec2Image,
+    Ec2Instance,
+    EfsFileSystem,
+    ElbLoadBalancer,
+    RdsCluster,
+    RdsInstance,
+    RdsSnapshot,
+    S3Bucket,
+    S3BucketReplication,
+)
+from auditpack.model import Measure, Severity
+
+from .common import arn_region, region_verdict, what
+
+M = Measure
+
+
+LOCATED = (S3Bucket, Ec2Instance, Ec2Image, EbsVolume, EbsSnapshot,
+                 RdsInstance, RdsCluster, RdsSnapshot, DynamoDbTable, EfsFileSystem,
+                 BackupVault, ElbLoadBalancer)
+
+
+@check(title="AWS resources are in allowed regions", measure=M.EEA_RESIDENCY, needs=LOCATED,
+       severity=Severity.HIGH,
+       remediation="Move the resource (or its data) to an allowed region and delete the copy outside it, or "
+                   "record the transfer and its safeguards in the DPA's sub-processor annex.")
+def eea_residency_aws_resource_in_allowed_region(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev in ctx.evidence.of(*LOCATED):
+        if isinstance(ev.record, Ec2Instance) and ev.record.state == "terminated":
+            continue
+        yield region_verdict(ev, what(ev), ev.resource.location, ctx)
+
+
+@check(title="Data copied out of a region stays in allowed regions", measure=M.EEA_RESIDENCY,
+       needs=(S3BucketReplication, BackupPlan, RdsInstance, RdsCluster,
+              DynamoDbTable), severity=Severity.HIGH,
+       remediation="Point replication rules, Backup copy actions, read replicas and global-table replicas at "
+                   "allowed regions only.")
+def eea_residency_aws_data_copy_destination_allowed(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev in ctx.evidence.of(S3BucketReplication):
+        for rule in ev.fact.rules:
+            if rule.status != "Enabled":
+                continue
+            label = (f"S3 bucket {ev.resource.name} replicates (rule {rule.id or '?'}) to bucket "
+                     f"{rule.destination_bucket.split(':::')[-1]}, which")
+            if rule.destination_region is None:
+                yield errored(ev, f"S3 bucket {ev.resource.name} replicates to {rule.destination_bucket}, whose "
+                                  "region could not be read: residency cannot be decided.")
+            else:
+                yield region_verdict(ev, label, rule.destination_region, ctx)
+    for plan, rec in ctx.evidence.records(BackupPlan):
+        for backup_rule in rec.rules:
+            for dest in backup_rule.copy_destinations:
+                label = (f"Backup plan {plan.resource.name} (rule {backup_rule.name}) copies recovery points to "
+                         f"vault {dest}, which")
+                yield region_verdict(plan, label, arn_region(dest), ctx)
+    for db, database in ctx.evidence.records(RdsInstance, RdsCluster):
+        for replica in database.read_replicas:
+            region = arn_region(replica) or db.resource.location  # a bare identifier is in the same region
+            yield region_verdict(db, f"{what(db)} has a read replica {replica}, which", region, ctx)
+    for table, table_rec in ctx.evidence.records(DynamoDbTable):
+        for replica_region in table_rec.replica_regions:
+            if replica_region != table.resource.location:
+                yield region_verdict(table, f"DynamoDB table {table.resource.name} has a global-table replica, "
+                                            "which", replica_region, ctx)
