@@ -26,7 +26,9 @@ from auditpack.engine import evaluate
 from auditpack.model import AttemptStatus, ErrorReason, Evidence, Finding, Status
 from auditpack.registry import default_registry
 
-HOME, WEST = "eu-central-1", "eu-west-1"
+# Regions no other test module seeds: moto's in-process backends are shared by every server in
+# this interpreter, so volumes created by other modules in eu-west-1 would show up here.
+HOME, WEST = "eu-west-3", "eu-south-1"
 NOW = datetime.now(UTC)
 
 
