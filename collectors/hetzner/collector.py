@@ -360,7 +360,7 @@ class HetznerCollector(Collector):
             if listing.problem:  # what was read is kept; the listing itself is an error
                 with lock:
                     failures[spec.kind] = (listing.problem, ErrorReason.INVALID_RESPONSE)
-                ctx.failed(spec.kind, scope, error=listing.problem, reason=ErrorReason.INVALID_RESPONSE,
+                ctx.failed(spec.record, scope, error=listing.problem, reason=ErrorReason.INVALID_RESPONSE,
                            source=f"GET {spec.path}")
 
         first, rest = specs[0], specs[1:]

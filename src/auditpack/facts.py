@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackError
-from .model import Evidence, Finding
+from .model import Finding, SomeEvidence
 
 Identity = tuple[str, str, str]  # (check, provider, resource id)
 
@@ -85,7 +85,7 @@ def facts_from_documents(findings: Sequence[Mapping[str, Any]],
     return [_fact(f, digests) for f in findings]
 
 
-def facts_from_run(findings: Sequence[Finding], evidence: Sequence[Evidence]) -> list[FindingFact]:
+def facts_from_run(findings: Sequence[Finding], evidence: Sequence[SomeEvidence]) -> list[FindingFact]:
     """From a run in memory: the same facts a pack of that run yields."""
     digests: dict[str, list[str]] = {}
     for ev in evidence:
