@@ -616,6 +616,25 @@ def _moment(value: Any) -> str:
     return f"{match.group(1)} {match.group(2)}" if match else text
 
 
+def _organisation_lines(index: Sequence[Mapping[str, Any]]) -> list[ScopeLine]:
+    """An AWS Organization's accounts: which were collected, which failed, which were skipped and why."""
+    collected, failed, skipped = [], [], []
+    for item in index:
+        if item.get("kind") != "aws.organization_account":
+            continue
+        account = _text((item.get("resource") or {}).get("id"))
+        if item.get("status") == "collected":
+            collected.append(account)
+        elif item.get("status") == "skipped":
+            skipped.append(f"{account} ({_text(item.get('error'))})")
+        else:
+            failed.append(account)
+    if not (collected or failed or skipped):
+        return []
+    return [ScopeLine("AWS organisation accounts", tuple(sorted(collected)), tuple(sorted(failed))),
+            ScopeLine("AWS organisation accounts skipped", tuple(sorted(skipped)), ())]
+
+
 def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
            rows: Sequence[FindingRow]) -> Cover:
     org = context.get("organisation") or {}
@@ -627,6 +646,8 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
         collector = _text(prov.get("collector"))
         res = item.get("resource") or {}
         scope = _text(res.get("scope") or prov.get("scope"))
+        if item.get("status") == "skipped":  # a deliberate non-read (said why), not a missing scope
+            continue
         seen_scopes.setdefault(collector, set()).add(scope)
         if item.get("status") == "collected":
             covered.setdefault(collector, set()).add(scope)
@@ -647,6 +668,7 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
                                tuple(sorted(missing - {"global", ""}))))
         if locations.get(cid):
             lines.append(ScopeLine(LOCATION_LABEL.get(cid, f"{cid} locations"), tuple(sorted(locations[cid])), ()))
+    lines += _organisation_lines(index)
     complete = bool(run.get("complete"))
     errors = sum(1 for r in rows if r.status == "error")
     completeness = ("Complete: every configured source was read." if complete else

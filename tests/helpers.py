@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from auditpack.model import Finding, Status
 
 SEEN: set[tuple[str, str]] = set()
@@ -142,3 +144,16 @@ def run_cli(*args: str, site: Path | None = None, env: dict[str, str] | None = N
     full_env.setdefault("AUDITPACK_HISTORY", str(scratch / "auditpack-test-history.sqlite"))
     return subprocess.run([sys.executable, "-m", "auditpack.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)
+
+
+def fake_aws_environment(region: str) -> pytest.MonkeyPatch:
+    """Fake credentials and a home region for moto; no profile or session token of the
+    user's leaks in. Undo the returned MonkeyPatch when done."""
+    mp = pytest.MonkeyPatch()
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": region, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+                       "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        mp.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        mp.delenv(key, raising=False)
+    return mp

@@ -31,7 +31,7 @@ from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding
 from auditpack.registry import default_registry
-from helpers import expect
+from helpers import expect, fake_aws_environment
 
 ACCOUNT_A = "123456789012"
 ACCOUNT_B = "210987654321"
@@ -45,13 +45,7 @@ AWS_CHECKS = [c for c in default_registry().sorted_checks() if c.source.endswith
 
 @pytest.fixture(scope="module")
 def aws_env() -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": HOME, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-                       "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        mp.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        mp.delenv(key, raising=False)
+    mp = fake_aws_environment(HOME)
     yield
     mp.undo()
 
