@@ -674,6 +674,15 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
     completeness = ("Complete: every configured source was read." if complete else
                     f"Incomplete: some evidence could not be collected ({errors} finding(s) with status error); "
                     "see Coverage gaps.")
+    shard = run.get("shard")
+    if isinstance(shard, Mapping):
+        completeness = (f"Partial pack: shard {_text(shard.get('index'))}/{_text(shard.get('count'))} of plan "
+                        f"{_text(shard.get('plan'))[:12]}. It holds evidence only; the findings are computed over "
+                        "every part by auditpack merge. " + ("Its evidence is complete." if complete else
+                                                             "Some of its evidence could not be collected."))
+    merged = run.get("merged_from")
+    if isinstance(merged, list) and merged:
+        completeness += f" Merged from {len(merged)} partial packs (their manifests are in parts/)."
     return Cover(
         organisation=_text(org.get("name") or run.get("organisation")),
         contact=_text(org.get("contact")),

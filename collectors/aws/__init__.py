@@ -95,6 +95,15 @@ class AwsCollector(Collector):
         out += [_role_account(spec) for spec in self.aws.accounts]
         return out + (["organization"] if self.aws.organization else [])
 
+    def use_shard(self, owns: Callable[[str], bool]) -> bool:
+        """Scopes: ``default`` (the default chain), each role's account id, each organisation
+        account id, and ``organization`` (its account list). Organisation accounts are known
+        only once listed, so every shard lists them and keeps its own."""
+        self.owns = owns
+        return ((self.aws.use_default_credentials and owns("default"))
+                or any(owns(_role_account(spec)) for spec in self.aws.accounts)
+                or self.aws.organization is not None)
+
     def collect(self, ctx: CollectContext) -> None:
         settings = self.aws
         pool = TaskPool(settings.max_workers, lambda: ctx.stopped, per_key=settings.max_workers_per_account)
@@ -104,10 +113,12 @@ class AwsCollector(Collector):
             base = new_session(settings, self.session_hook)
             caller = Account(session=base, settings=settings, reached_by="default credential chain",
                              account_id="default", home_region=_home_region(base, settings))
-            if settings.use_default_credentials:
+            if settings.use_default_credentials and self.owns("default"):
                 accounts.append(caller)
                 pool.submit(self._reach_default, run, caller)
             for spec in settings.accounts:
+                if not self.owns(_role_account(spec)):
+                    continue
                 acct = Account(session=base, settings=settings, reached_by=f"assumed role {spec.role_arn}",
                                account_id=_role_account(spec), home_region=_home_region(base, settings))
                 accounts.append(acct)
@@ -182,7 +193,7 @@ class AwsCollector(Collector):
                 covered[str(ident["Account"])] = "the default credential chain"
             source = "organizations:ListAccounts"
             client = caller.global_client("organizations")
-            chosen = select(run.paginate, client, org, covered, self.owns)
+            chosen = select(run.paginate, client, org, covered)
         except EXPECTED_ERRORS as exc:
             reason, message = classify(exc)
             where = Resource(provider="aws", type="organization", id="organization", name="AWS Organization",
@@ -191,17 +202,24 @@ class AwsCollector(Collector):
                            error=f"the organisation's accounts could not be listed: {message}")
             return
         listed_by = str(ident["Account"])
-        run.ctx.collected(
-            r.AwsOrganization(listed_by=caller_arn, account_ids=tuple(a.id for a in chosen.listed),
-                              include=org.include, exclude=org.exclude,
-                              selected=tuple(a.id for a in chosen.selected)),
-            Resource(provider="aws", type="organization", id=f"{listed_by}/organization", name="AWS Organization",
-                     scope=listed_by),
-            raw=jsonable(chosen.responses), source="organizations:ListAccounts")
+        if not self.owns("organization"):  # another shard records the list itself
+            listed_by = ""
+        if listed_by:
+            run.ctx.collected(
+                r.AwsOrganization(listed_by=caller_arn, account_ids=tuple(a.id for a in chosen.listed),
+                                  include=org.include, exclude=org.exclude,
+                                  selected=tuple(a.id for a in chosen.selected)),
+                Resource(provider="aws", type="organization", id=f"{listed_by}/organization",
+                         name="AWS Organization", scope=listed_by),
+                raw=jsonable(chosen.responses), source="organizations:ListAccounts")
         for member, why in chosen.skipped:
+            if not self.owns(member.id):  # another shard's account: it reports it
+                continue
             run.ctx.skipped("aws.organization_account", _member_resource(member), why=why,
                             source="organizations:ListAccounts")
         for member in chosen.selected:
+            if not self.owns(member.id):
+                continue
             role = f"arn:{partition}:iam::{member.id}:role/{org.role_name}"
             spec = AwsAccount(role_arn=role, external_id=org.external_id, name=member.name or None,
                               session_name=org.session_name)

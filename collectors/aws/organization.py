@@ -59,12 +59,11 @@ def _below(paginate: Paginate, client: Any, target: str, responses: dict[str, An
 
 
 def select(paginate: Paginate, client: Any, settings: AwsOrganization,
-           covered_elsewhere: Mapping[str, str], owns: Callable[[str], bool] = lambda _: True) -> Selection:
+           covered_elsewhere: Mapping[str, str]) -> Selection:
     """List the organisation and decide, for every account, collect or skip (and why).
 
     ``covered_elsewhere``: account id -> how this run already collects it (the default
-    chain, an ``[[aws.accounts]]`` entry). ``owns``: whether an account belongs to this
-    shard of a sharded run; accounts of other shards are left to them, not reported here.
+    chain, an ``[[aws.accounts]]`` entry).
     """
     out = Selection()
     listed = paginate(client, "list_accounts", "Accounts")
@@ -80,8 +79,6 @@ def select(paginate: Paginate, client: Any, settings: AwsOrganization,
     for target in settings.exclude:
         excluded |= _below(paginate, client, target, out.responses)
     for account in out.listed:
-        if not owns(account.id):
-            continue
         if account.id in covered_elsewhere:
             out.skipped.append((account, f"collected with {covered_elsewhere[account.id]}"))
         elif account.id in excluded:

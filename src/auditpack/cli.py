@@ -159,10 +159,11 @@ def _execute(args: argparse.Namespace) -> RunResult:
     config, registry = _load(args)
     _guard_secrets(args, config, registry)
     sink = _progress(args)
+    shard = getattr(args, "shard", None)
     if isinstance(sink, RichProgress):
         with sink:
-            return execute(config, registry, progress=sink)
-    return execute(config, registry, progress=sink)
+            return execute(config, registry, progress=sink, shard=shard)
+    return execute(config, registry, progress=sink, shard=shard)
 
 
 def _record_history(result: RunResult, pack: Path | None, config_path: str | None) -> None:
@@ -208,7 +209,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = _execute(args)
     signer = signer_for_run(signer, result.config, result.pack_problems)
     pack = write(result, Path(args.out), replace=args.replace, sign=signer)
-    _record_history(result, pack, args.config)
+    if args.shard is None:  # a partial run is recorded once, by auditpack merge
+        _record_history(result, pack, args.config)
     return _finish_run(args, result, pack)
 
 
@@ -244,6 +246,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         _print_check_table(args, result)
     return _finish_run(args, result, pack)
+
+
+def _shard(text: str) -> Any:
+    from .shard import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .merge import cmd_merge as merge
+
+    return merge(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -402,7 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the pack")
     p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
     p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the manifest")
+    p.add_argument("--shard", metavar="K/N", type=_shard, help="collect shard K (0..N-1) of N only: a partial pack "
+                   "for auditpack merge")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("merge", parents=[common], help="verify the partial packs of a sharded run and write one pack")
+    p.add_argument("packs", nargs="+", metavar="PACK", help="every partial pack of the run (--shard 0/N … N-1/N)")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the merged pack")
+    p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
+    p.add_argument("--public-key", metavar="KEY", help="check the parts' signatures (required when they are signed)")
+    p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the merged manifest")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal")
     p.add_argument("--config", required=True, metavar="FILE")
