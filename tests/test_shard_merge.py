@@ -25,7 +25,7 @@ from auditpack import runner
 from auditpack.cli import main
 from auditpack.collectors.aws import emulator
 from auditpack.config import validate_config
-from auditpack.pack import file_hashes, read_manifest, verify_pack
+from auditpack.pack import file_hashes, read_manifest, verify_pack, write_manifest
 from auditpack.registry import default_registry
 from auditpack.shard import Shard, owner
 from helpers import fake_aws_environment
@@ -172,7 +172,7 @@ def test_merge_refuses_an_altered_part_an_incomplete_set_and_mixed_plans(
     args = ["merge", *parts(root)[:2], str(altered), parts(root)[3], "--out", str(tmp_path / "e")]
     assert main(args) == runner.EXIT_USAGE
     err = capsys.readouterr().err.strip()
-    assert "does not match its manifest" in err and "changed evidence/" in err and len(err.splitlines()) == 1
+    assert "does not verify" in err and "changed evidence/" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "e").exists()
 
 
@@ -188,7 +188,7 @@ def test_signed_parts_need_the_public_key_and_a_valid_signature(estate: dict[str
     for k in range(4):
         target = tmp_path / f"signed-{k}"
         shutil.copytree(root / f"part-{k}", target)
-        (target / "manifest.sig").write_bytes(signer(tmp_path / "k.pem")((target / "manifest.json").read_bytes()))
+        write_manifest(target, read_manifest(target)["run"], signer(tmp_path / "k.pem"))
         signed.append(str(target))
     assert main(["merge", *signed, "--out", str(tmp_path / "m1")]) == runner.EXIT_USAGE
     assert "pass --public-key" in capsys.readouterr().err
@@ -196,9 +196,12 @@ def test_signed_parts_need_the_public_key_and_a_valid_signature(estate: dict[str
     assert main(["merge", *signed, "--public-key", str(tmp_path / "other.pub"),
                  "--out", str(tmp_path / "m2")]) == runner.EXIT_USAGE
     assert "signature INVALID" in capsys.readouterr().err
+    assert main(["merge", *parts(root), "--public-key", str(tmp_path / "k.pub"),
+                 "--out", str(tmp_path / "m4")]) == runner.EXIT_USAGE  # a key given, but the parts are unsigned
+    assert "not signed" in capsys.readouterr().err
     assert main(["merge", *signed, "--public-key", str(tmp_path / "k.pub"), "--sign-key", str(tmp_path / "k.pem"),
                  "--out", str(tmp_path / "m3")]) == runner.EXIT_INCOMPLETE
-    assert (tmp_path / "m3" / "parts" / "0-of-4" / "manifest.sig").exists()
+    assert (tmp_path / "m3" / "parts" / "0-of-4" / "manifest.intoto.jsonl").exists()
     assert main(["verify", str(tmp_path / "m3"), "--public-key", str(tmp_path / "k.pub")]) == 0
 
 

@@ -17,11 +17,11 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .catalogs import load_catalogs
@@ -29,11 +29,25 @@ from .config import Policy, Waiver
 from .engine import evaluate
 from .errors import PackError
 from .model import Evidence, Finding, Status, iso_utc, sha256_hex
-from .pack import MANIFEST, SIGNATURE, PackContent, read_manifest, verify_pack, write_content, write_manifest
+from .pack import (
+    ENVELOPE,
+    MANIFEST,
+    SIGNATURE,
+    TIMESTAMP_TOKEN,
+    PackContent,
+    read_manifest,
+    write_content,
+    write_manifest,
+)
 from .pack import write_pack_atomically as write_atomically
 from .profiles import Profile
 from .registry import default_registry
 from .runner import EXIT_CONFIG, EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from .custody import PackSigner
 
 log = logging.getLogger("auditpack.merge")
 
@@ -71,22 +85,25 @@ def _json(path: Path) -> Any:
         raise MergeRefused(EXIT_USAGE, f"{path} cannot be read: {exc}") from None
 
 
-def read_part(root: Path, check_signature: Callable[[bytes, bytes], bool] | None) -> Part:
-    """Verify one partial pack, then read its run, context and evidence."""
+def read_part(root: Path, public_key: Ed25519PublicKey | None) -> Part:
+    """Verify one partial pack (files, and signature when signed), then read its run, context and evidence."""
+    from .custody import check_pack
+
     try:
-        verification = verify_pack(root, check_signature)
+        report = check_pack(root, public_key)
         manifest = read_manifest(root)
     except PackError as exc:
         raise MergeRefused(EXIT_USAGE, str(exc)) from None
-    if verification.signature == "unchecked":
+    if report.signature == "unchecked":
         raise MergeRefused(EXIT_USAGE, f"{root}: the part is signed: pass --public-key to check its signature")
-    if not verification.ok:
-        problems = [f"{label} {item}" for label, items in (("changed", verification.changed),
-                                                           ("missing", verification.missing),
-                                                           ("added", verification.added)) for item in items]
-        if verification.signature == "invalid":
-            problems.insert(0, "signature INVALID")
-        raise MergeRefused(EXIT_USAGE, f"{root}: the part does not match its manifest ({', '.join(problems[:3])}"
+    if not report.ok:
+        files = report.files
+        problems = [f"{label} {item}" for label, items in (("changed", files.changed), ("missing", files.missing),
+                                                           ("added", files.added)) for item in items]
+        if report.signature in ("invalid", "unreadable"):
+            problems.insert(0, f"signature {report.signature.upper()}")
+        problems += [*files.problems, *report.problems]
+        raise MergeRefused(EXIT_USAGE, f"{root}: the part does not verify ({', '.join(problems[:3])}"
                                        f"{', …' if len(problems) > 3 else ''}); refusing to merge")
     run = manifest["run"]
     shard = run.get("shard")
@@ -233,7 +250,7 @@ def _part_dir(part: Part) -> str:
 
 
 def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: bool = False,
-                 sign: Callable[[bytes], bytes] | None = None) -> Path:
+                 sign: PackSigner | None = None) -> Path:
     from auditpack.reports import render_pack
 
     first = min(parts, key=lambda p: p.index)
@@ -248,7 +265,7 @@ def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: b
         for part in parts:
             target = root / "parts" / _part_dir(part)
             target.mkdir(parents=True)
-            for name in (MANIFEST, SIGNATURE):
+            for name in (MANIFEST, SIGNATURE, ENVELOPE, TIMESTAMP_TOKEN):
                 if (part.root / name).exists():
                     shutil.copyfile(part.root / name, target / name)
         render_pack(root)
@@ -259,11 +276,11 @@ def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: b
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """The ``auditpack merge`` command: one line and exit 2/3/4 when refused."""
-    check = None
+    public_key = None
     if args.public_key:
-        from .signing import checker
+        from .signing import load_public_key
 
-        check = checker(Path(args.public_key))
+        public_key = load_public_key(Path(args.public_key))
     sign = None
     if args.sign_key:
         from .signing import signer
@@ -273,7 +290,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         from .pack import preflight
 
         preflight(Path(args.out), args.replace)
-        parts = [read_part(Path(p), check) for p in args.packs]
+        parts = [read_part(Path(p), public_key) for p in args.packs]
         merged = merge_parts(parts)
         pack = write_merged(merged, parts, Path(args.out), replace=args.replace, sign=sign)
     except MergeRefused as exc:
