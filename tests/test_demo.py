@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -74,6 +75,13 @@ def test_the_signed_demo_pack_is_time_stamped_and_verifies_offline(
         envelope_digest = hashlib.sha256((pack / "manifest.intoto.jsonl").read_bytes()).digest()
         at = data.find(envelope_digest) + 3 if damaged.endswith(".tsr") else len(data) // 2
         data[at] ^= 0x01
+        if damaged.endswith(".jsonl"):  # a well-formed envelope whose signature is wrong (a flipped byte in the
+            # base64 payload may as well make the payload unreadable, depending on the run's content)
+            envelope = json.loads((pack / damaged).read_bytes())
+            sig = bytearray(base64.b64decode(envelope["signatures"][0]["sig"]))
+            sig[len(sig) // 2] ^= 0x01
+            envelope["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+            data = bytearray((json.dumps(envelope, sort_keys=True, separators=(",", ":")) + "\n").encode())
         (copy / damaged).write_bytes(bytes(data))
         failed = run_cli("verify", str(copy), *args)
         assert failed.returncode == 1 and expect in failed.stdout, (damaged, failed.stdout)
