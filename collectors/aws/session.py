@@ -227,6 +227,7 @@ class TaskPool:
         self._ring: collections.deque[Hashable] = collections.deque()  # keys with queued tasks, in turn
         self._running: collections.Counter[Hashable] = collections.Counter()
         self._threads: list[threading.Thread] = []
+        self._live = 0  # workers not yet left (a worker leaves once the pool is joined and idle)
         self._pending = 0
         self._closed = False
         self._cond = threading.Condition()
@@ -241,9 +242,11 @@ class TaskPool:
             if not queue_:
                 self._ring.append(key)
             queue_.append((func, args))
-            if len(self._threads) < min(self._max, self._pending):
+            self._closed = False  # a joined pool may be used again (its workers have left)
+            if self._live < min(self._max, self._pending):
                 worker = threading.Thread(target=self._work, name=f"auditpack-aws-{len(self._threads)}", daemon=True)
                 self._threads.append(worker)
+                self._live += 1
                 worker.start()
             self._cond.notify()
 
@@ -267,6 +270,7 @@ class TaskPool:
                 task = self._take()
                 while task is None:
                     if self._closed:
+                        self._live -= 1
                         return
                     self._cond.wait()
                     task = self._take()
