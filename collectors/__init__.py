@@ -209,6 +209,12 @@ class Collector(ABC):
         page and for error evidence when the whole collector fails."""
         return ["global"]
 
+    def use_shard(self, owns: Callable[[str], bool]) -> bool:
+        """Restrict this collector to the scopes ``owns`` accepts (``auditpack run --shard``);
+        False when none of its work is in this shard. By default the collector is one
+        indivisible unit (scope ``"*"``); collectors with several scopes narrow their settings."""
+        return owns("*")
+
     def secret_env_names(self) -> list[str]:
         """Names of environment variables holding secrets this collector reads; their
         values are scrubbed from everything written."""

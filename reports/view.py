@@ -682,6 +682,25 @@ def _moment(value: Any) -> str:
     return f"{match.group(1)} {match.group(2)}" if match else text
 
 
+def _organisation_lines(index: Sequence[Mapping[str, Any]]) -> list[ScopeLine]:
+    """An AWS Organization's accounts: which were collected, which failed, which were skipped and why."""
+    collected, failed, skipped = [], [], []
+    for item in index:
+        if item.get("kind") != "aws.organization_account":
+            continue
+        account = _text((item.get("resource") or {}).get("id"))
+        if item.get("status") == "collected":
+            collected.append(account)
+        elif item.get("status") == "skipped":
+            skipped.append(f"{account} ({_text(item.get('error'))})")
+        else:
+            failed.append(account)
+    if not (collected or failed or skipped):
+        return []
+    return [ScopeLine("AWS organisation accounts", tuple(sorted(collected)), tuple(sorted(failed))),
+            ScopeLine("AWS organisation accounts skipped", tuple(sorted(skipped)), ())]
+
+
 def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
            rows: Sequence[FindingRow]) -> Cover:
     org = context.get("organisation") or {}
@@ -693,6 +712,8 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
         collector = _text(prov.get("collector"))
         res = item.get("resource") or {}
         scope = _text(res.get("scope") or prov.get("scope"))
+        if item.get("status") == "skipped":  # a deliberate non-read (said why), not a missing scope
+            continue
         seen_scopes.setdefault(collector, set()).add(scope)
         if item.get("status") == "collected":
             covered.setdefault(collector, set()).add(scope)
@@ -713,11 +734,21 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
                                tuple(sorted(missing - {"global", ""}))))
         if locations.get(cid):
             lines.append(ScopeLine(LOCATION_LABEL.get(cid, f"{cid} locations"), tuple(sorted(locations[cid])), ()))
+    lines += _organisation_lines(index)
     complete = bool(run.get("complete"))
     errors = sum(1 for r in rows if r.status == "error")
     completeness = ("Complete: every configured source was read." if complete else
                     f"Incomplete: some evidence could not be collected ({errors} finding(s) with status error); "
                     "see Coverage gaps.")
+    shard = run.get("shard")
+    if isinstance(shard, Mapping):
+        completeness = (f"Partial pack: shard {_text(shard.get('index'))}/{_text(shard.get('count'))} of plan "
+                        f"{_text(shard.get('plan'))[:12]}. It holds evidence only; the findings are computed over "
+                        "every part by auditpack merge. " + ("Its evidence is complete." if complete else
+                                                             "Some of its evidence could not be collected."))
+    merged = run.get("merged_from")
+    if isinstance(merged, list) and merged:
+        completeness += f" Merged from {len(merged)} partial packs (their manifests are in parts/)."
     return Cover(
         organisation=_text(org.get("name") or run.get("organisation")),
         contact=_text(org.get("contact")),

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from auditpack.model import Finding, Status
 
 if TYPE_CHECKING:
@@ -154,3 +156,16 @@ def checks_from(plugin: str) -> list[Check]:
 
     module = f"auditpack.checks.{plugin}"
     return [c for c in default_registry().sorted_checks() if c.source == module or c.source.startswith(module + ".")]
+
+
+def fake_aws_environment(region: str) -> pytest.MonkeyPatch:
+    """Fake credentials and a home region for moto; no profile or session token of the
+    user's leaks in. Undo the returned MonkeyPatch when done."""
+    mp = pytest.MonkeyPatch()
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": region, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+                       "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        mp.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        mp.delenv(key, raising=False)
+    return mp

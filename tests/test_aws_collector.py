@@ -30,7 +30,7 @@ from auditpack.collectors.aws import AwsCollector, AwsSettings, emulator
 from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding
-from helpers import checks_from, expect
+from helpers import checks_from, expect, fake_aws_environment
 
 ACCOUNT_A = "123456789012"
 ACCOUNT_B = "210987654321"
@@ -44,13 +44,7 @@ AWS_CHECKS = checks_from("aws")
 
 @pytest.fixture(scope="module")
 def aws_env() -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": HOME, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-                       "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        mp.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        mp.delenv(key, raising=False)
+    mp = fake_aws_environment(HOME)
     yield
     mp.undo()
 

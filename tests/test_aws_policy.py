@@ -26,7 +26,19 @@ def test_policy_is_read_only_and_excludes_caller_only_actions() -> None:
     assert "sts:AssumeRole" not in statement["Action"]
     for action in statement["Action"]:
         assert policy.is_read_only(action), action
-    assert set(statement["Action"]) | {"sts:AssumeRole"} == set(AwsCollector.permissions["aws_iam"])
+    assert set(statement["Action"]) | policy.CALLER_ONLY == set(AwsCollector.permissions["aws_iam"])
+
+
+def test_caller_policy_lists_the_organisation_and_assumes_the_audit_role_only() -> None:
+    assert policy.CALLER_POLICY_FILE.read_text() == policy.caller_policy_text()
+    statements = json.loads(policy.CALLER_POLICY_FILE.read_text())["Statement"]
+    actions = {a for s in statements for a in s["Action"]}
+    assert actions == set(policy.CALLER_ONLY)
+    assert {a for a in actions if a != "sts:AssumeRole"} == {
+        "organizations:ListAccounts", "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent"}
+    [assume] = [s for s in statements if s["Action"] == ["sts:AssumeRole"]]
+    assert assume["Resource"] == f"arn:aws:iam::*:role/{policy.DEFAULT_ROLE_NAME}"
 
 
 @pytest.mark.parametrize(("service", "operation"), sorted(policy.OPERATIONS), ids=lambda x: str(x))

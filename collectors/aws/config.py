@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,13 +19,36 @@ class AwsAccount(Strict):
     session_name: str = "auditpack"
 
 
+#: An account id, an organisational unit id or the organisation's root id.
+ORG_TARGET = r"^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$"
+
+
+class AwsOrganization(Strict):
+    """Every account of an AWS Organization, discovered (organizations:ListAccounts) from the
+    management or delegated-administrator account of the default chain, each reached by
+    assuming ``role_name`` in it. An account added later is covered without editing this file."""
+
+    role_name: str = Field(pattern=r"^[A-Za-z0-9+=,.@_/-]+$", max_length=512,
+                           description="the audit role in every member account")
+    external_id: str | None = None
+    session_name: str = "auditpack"
+    include: tuple[Annotated[str, Field(pattern=ORG_TARGET)], ...] = Field(
+        (), description="only these account ids / OU ids (an OU includes its nested OUs); empty = all")
+    exclude: tuple[Annotated[str, Field(pattern=ORG_TARGET)], ...] = Field(
+        (), description="never these account ids / OU ids")
+    include_suspended: bool = Field(False, description="also try accounts that are not ACTIVE")
+
+
 class AwsSettings(Strict):
     regions: Literal["all"] | tuple[str, ...] = Field("all", description='"all" = every enabled region')
     endpoint_url: str | None = Field(None, description="an AWS-compatible endpoint for every service")
     profile: str | None = Field(None, description="a named profile of the AWS credential chain")
     use_default_credentials: bool = Field(True, description="collect the account of the default chain")
     accounts: tuple[AwsAccount, ...] = ()
-    max_workers: int = Field(16, ge=1, le=128, description="concurrent API calls per account")
+    organization: AwsOrganization | None = Field(None, description="every account of an AWS Organization")
+    max_workers: int = Field(16, ge=1, le=256, description="concurrent API calls in total (all accounts)")
+    max_workers_per_account: int = Field(16, ge=1, le=128, description="concurrent API calls per account "
+                                         "(AWS throttles per account and region)")
     max_attempts: int = Field(8, ge=1, le=20, description="botocore retries (adaptive mode) on throttling")
     connect_timeout: float = Field(10, gt=0)
     read_timeout: float = Field(30, gt=0)
@@ -45,9 +68,9 @@ def preflight(settings: AwsSettings, environ: Mapping[str, str]) -> list[ConfigP
     """Region names no AWS partition knows, and a named profile the credential chain lacks.
     ``regions = "all"`` is resolved at collection from what the account reports."""
     problems: list[ConfigProblem] = []
-    if not settings.use_default_credentials and not settings.accounts:
-        problems.append(ConfigProblem("[aws]", "use_default_credentials = false and no [[aws.accounts]]: "
-                                               "the section reads nothing"))
+    if not settings.use_default_credentials and not settings.accounts and settings.organization is None:
+        problems.append(ConfigProblem("[aws]", "use_default_credentials = false, no [[aws.accounts]] and no "
+                                               "[aws.organization]: the section reads nothing"))
     if settings.regions != "all":
         known = known_regions()
         for region in settings.regions:

@@ -68,17 +68,27 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("iam", "GenerateCredentialReport"): "iam:GenerateCredentialReport",
     ("iam", "GetCredentialReport"): "iam:GetCredentialReport",
     ("iam", "GetAccountPasswordPolicy"): "iam:GetAccountPasswordPolicy",
+    # [aws.organization], from the management or delegated-administrator account only
+    ("organizations", "ListAccounts"): "organizations:ListAccounts",
+    ("organizations", "ListAccountsForParent"): "organizations:ListAccountsForParent",
+    ("organizations", "ListOrganizationalUnitsForParent"): "organizations:ListOrganizationalUnitsForParent",
 }
 
 #: Calls that are not List/Get/Describe but are still reads (or needed to reach an account).
 NOT_NAMED_AS_READS = frozenset({"sts:AssumeRole", "iam:GenerateCredentialReport"})
 
-#: Granted to the *calling* principal on the audit roles, not to the audit role itself.
-CALLER_ONLY = frozenset({"sts:AssumeRole"})
+#: Granted to the *calling* principal (the management or delegated-administrator account's
+#: principal that runs auditpack), not to the audit role in each account.
+ORGANIZATION_ACTIONS = frozenset(a for a in OPERATIONS.values() if a.startswith("organizations:"))
+CALLER_ONLY = frozenset({"sts:AssumeRole"}) | ORGANIZATION_ACTIONS
+
+#: The member-account role the documentation's templates create (docs/aws.md).
+DEFAULT_ROLE_NAME = "auditpack-read-only"
 
 READ_PREFIXES = ("List", "Get", "Describe")
 
 POLICY_FILE = Path(__file__).with_name("iam-policy.json")
+CALLER_POLICY_FILE = Path(__file__).with_name("iam-policy-caller.json")
 
 
 def action_for(service: str, operation: str) -> str | None:
@@ -111,21 +121,49 @@ def policy_document() -> dict[str, object]:
     }
 
 
+def caller_policy_document() -> dict[str, object]:
+    """The policy of the principal that runs auditpack with ``[[aws.accounts]]`` or
+    ``[aws.organization]``: list the organisation, assume the audit role in each account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AuditpackListOrganization",
+                "Effect": "Allow",
+                "Action": sorted(ORGANIZATION_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "AuditpackAssumeAuditRole",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": f"arn:aws:iam::*:role/{DEFAULT_ROLE_NAME}",
+            },
+        ],
+    }
+
+
 def policy_text() -> str:
     return json.dumps(policy_document(), indent=2) + "\n"
 
 
+def caller_policy_text() -> str:
+    return json.dumps(caller_policy_document(), indent=2) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = policy_text()
+    files = ((POLICY_FILE, policy_text()), (CALLER_POLICY_FILE, caller_policy_text()))
     if "--check" in args:
-        current = POLICY_FILE.read_text() if POLICY_FILE.exists() else ""
-        if current != text:
-            print(f"{POLICY_FILE} is out of date: run python -m auditpack.collectors.aws.policy", file=sys.stderr)
-            return 1
+        for path, text in files:
+            current = path.read_text() if path.exists() else ""
+            if current != text:
+                print(f"{path} is out of date: run python -m auditpack.collectors.aws.policy", file=sys.stderr)
+                return 1
         return 0
-    POLICY_FILE.write_text(text)
-    print(f"wrote {POLICY_FILE}")
+    for path, text in files:
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

@@ -135,7 +135,8 @@ class Run:
         return items
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
-        self.pool.submit(func, *args)
+        """Queue a read; its account (the first Account argument) bounds its concurrency."""
+        self.pool.submit(func, *args, key=next((id(a) for a in args if isinstance(a, Account)), None))
 
     def region_listing(self, acct: Account, region: str, kind: Records, resource_type: str, source: str,
                        func: Callable[[], list[Any]]) -> list[Any] | None:

@@ -9,9 +9,9 @@ timeouts, a connection pool as large as the worker count, and ``endpoint_url`` w
 
 from __future__ import annotations
 
-import queue
+import collections
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -117,7 +117,7 @@ def client_config(settings: AwsSettings, **extra: Any) -> Config:
         retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        max_pool_connections=max(10, settings.max_workers),
+        max_pool_connections=max(10, min(settings.max_workers, settings.max_workers_per_account)),
         user_agent_extra="auditpack",
         **extra,
     )
@@ -221,35 +221,74 @@ class TaskPool:
     per-resource calls of one region overlap with the listings of others: latency is
     hidden by concurrency instead of adding up region by region.
 
+    Two bounds: ``max_workers`` calls at once in total, and at most ``per_key`` at once
+    for one key (an account: AWS throttles per account and region). Workers take tasks
+    from the keys in turn, so twenty accounts progress side by side instead of one
+    account's queue starving the others, and a worker never blocks on a busy account
+    while another account has work.
+
     Workers are daemon threads (not ``concurrent.futures``, whose workers the interpreter
     joins at exit): an interrupted or timed-out run must not keep the process alive while
     queued calls retry against an endpoint that is gone.
     """
 
-    def __init__(self, max_workers: int, stopped: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, max_workers: int, stopped: Callable[[], bool] = lambda: False,
+                 per_key: int | None = None) -> None:
         self._max = max(1, max_workers)
+        self._per_key = max(1, per_key or self._max)
         self._stopped = stopped  # the engine gave up on this collector: skip what is still queued
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._queues: dict[Hashable, collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = {}
+        self._ring: collections.deque[Hashable] = collections.deque()  # keys with queued tasks, in turn
+        self._running: collections.Counter[Hashable] = collections.Counter()
         self._threads: list[threading.Thread] = []
+        self._live = 0  # workers not yet left (a worker leaves once the pool is joined and idle)
         self._pending = 0
+        self._closed = False
         self._cond = threading.Condition()
         self.unexpected: list[BaseException] = []
 
-    def submit(self, func: Callable[..., Any], *args: Any) -> None:
+    def submit(self, func: Callable[..., Any], *args: Any, key: Hashable = None) -> None:
         with self._cond:
             self._pending += 1
-            if len(self._threads) < min(self._max, self._pending):
+            queue_ = self._queues.get(key)
+            if queue_ is None:
+                queue_ = self._queues[key] = collections.deque()
+            if not queue_:
+                self._ring.append(key)
+            queue_.append((func, args))
+            self._closed = False  # a joined pool may be used again (its workers have left)
+            if self._live < min(self._max, self._pending):
                 worker = threading.Thread(target=self._work, name=f"auditpack-aws-{len(self._threads)}", daemon=True)
                 self._threads.append(worker)
+                self._live += 1
                 worker.start()
-        self._queue.put((func, args))
+            self._cond.notify()
+
+    def _take(self) -> tuple[Hashable, Callable[..., Any], tuple[Any, ...]] | None:
+        """The next task of the next key below its bound (caller holds the lock)."""
+        for _ in range(len(self._ring)):
+            key = self._ring[0]
+            self._ring.rotate(-1)
+            if self._running[key] < self._per_key:
+                queue_ = self._queues[key]
+                func, args = queue_.popleft()
+                if not queue_:
+                    self._ring.remove(key)
+                self._running[key] += 1
+                return key, func, args
+        return None
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            func, args = item
+            with self._cond:
+                task = self._take()
+                while task is None:
+                    if self._closed:
+                        self._live -= 1
+                        return
+                    self._cond.wait()
+                    task = self._take()
+            key, func, args = task
             try:
                 if not self._stopped():
                     func(*args)
@@ -259,15 +298,15 @@ class TaskPool:
             finally:
                 with self._cond:
                     self._pending -= 1
+                    self._running[key] -= 1
                     self._cond.notify_all()
 
     def join(self) -> None:
         with self._cond:
             while self._pending:
                 self._cond.wait()
-            threads = list(self._threads)
-        for _ in threads:
-            self._queue.put(None)
+            self._closed = True
+            self._cond.notify_all()
 
 
 class Memo:

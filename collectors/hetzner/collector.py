@@ -296,6 +296,11 @@ class HetznerCollector(Collector):
     def scopes(self) -> list[str]:
         return [p.name for p in self.config.projects] if self.settings is not None else []
 
+    def use_shard(self, owns: Callable[[str], bool]) -> bool:
+        projects = tuple(p for p in self.config.projects if owns(p.name))
+        self.settings = self.config.model_copy(update={"projects": projects})
+        return bool(projects)
+
     def secret_env_names(self) -> list[str]:
         return [p.token_env for p in self.config.projects] if self.settings is not None else []
 

@@ -124,6 +124,12 @@ class SshCollector(Collector):
     def scopes(self) -> list[str]:
         return [h.name for h in self.hosts] or ["global"]
 
+    def use_shard(self, owns: Callable[[str], bool]) -> bool:
+        assert isinstance(self.settings, SshSettings)
+        hosts = tuple(h for h in self.hosts if owns(h.name))
+        self.settings = self.settings.model_copy(update={"hosts": hosts})
+        return bool(hosts)
+
     def secret_env_names(self) -> list[str]:
         names = set()
         for host in self.hosts:

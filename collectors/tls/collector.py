@@ -115,6 +115,14 @@ class TlsCollector(Collector):
         ids = [ep.id for ep in settings.endpoints] if isinstance(settings, TlsSettings) else []
         return ids or ["tls"]
 
+    def use_shard(self, owns: Callable[[str], bool]) -> bool:
+        """Listed endpoints by their id; discovered ones are probed by every shard that
+        collected the load balancer or CDN naming them (``auditpack merge`` keeps one)."""
+        settings = self.tls_settings
+        endpoints = tuple(ep for ep in settings.endpoints if owns(ep.id))
+        self.settings = settings.model_copy(update={"endpoints": endpoints})
+        return bool(endpoints) or settings.discover
+
     def collect(self, ctx: CollectContext) -> None:
         settings = self.tls_settings
         quiet_legacy_warnings()

@@ -163,10 +163,11 @@ def _execute(args: argparse.Namespace) -> RunResult:
     config, registry = _load(args)
     _guard_secrets(args, config, registry)
     sink = _progress(args)
+    shard = getattr(args, "shard", None)
     if isinstance(sink, RichProgress):
         with sink:
-            return execute(config, registry, progress=sink)
-    return execute(config, registry, progress=sink)
+            return execute(config, registry, progress=sink, shard=shard)
+    return execute(config, registry, progress=sink, shard=shard)
 
 
 def _history(result: RunResult) -> Any:
@@ -295,6 +296,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_check_table(args, result)
     code = _finish_run(args, result, pack)
     return code if conflict is None else conflict
+
+
+def _shard(text: str) -> Any:
+    from .shard import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .merge import cmd_merge as merge
+
+    return merge(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -497,7 +513,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
     p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the manifest")
     p.add_argument("--pdf", action="store_true", help="also write report.pdf (needs the `pdf` extra: WeasyPrint)")
+    p.add_argument("--shard", metavar="K/N", type=_shard, help="collect shard K (0..N-1) of N only: a partial pack "
+                   "for auditpack merge")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("merge", parents=[common], help="verify the partial packs of a sharded run and write one pack")
+    p.add_argument("packs", nargs="+", metavar="PACK", help="every partial pack of the run (--shard 0/N … N-1/N)")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new folder for the merged pack")
+    p.add_argument("--replace", action="store_true", help="replace an existing pack at DIR (atomically)")
+    p.add_argument("--public-key", metavar="KEY", help="check the parts' signatures (required when they are signed)")
+    p.add_argument("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the merged manifest")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("check", parents=[common], help="the manual pre-audit check: results in the terminal",
                        description="Collect and check now, and print what needs attention: failing and errored "

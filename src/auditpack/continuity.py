@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 from . import drift, period
 from .facts import facts_from_run
 from .history import History, HistoryError, default_path
+from .model import Finding, SomeEvidence
 from .runner import EXIT_INCOMPLETE, RunResult, write
 
 if TYPE_CHECKING:
+    from .config import HistorySettings
     from .custody import PackSigner
 
 log = logging.getLogger("auditpack.history")
@@ -45,16 +47,24 @@ def _unavailable(reason: str, status: str) -> dict[str, Any]:
 
 def prepare(result: RunResult, config_path: str | None) -> Continuity:
     """Record the run with its findings and compute the pack's history sections."""
-    settings = result.config.core.history
+    if result.run.get("shard"):  # judged and recorded once, by ``auditpack merge``
+        return Continuity(None, _unavailable("a partial pack of a sharded run: `auditpack merge` records the run "
+                                             "and writes these sections", "partial"))
+    return record_and_compute(result.config.core.history, result.run, result.exit_code, result.findings,
+                              result.evidence, [p.model_dump(mode="json") for p in result.profiles], config_path)
+
+
+def record_and_compute(settings: HistorySettings, run: Mapping[str, Any], exit_code: int,
+                       findings: Sequence[Finding], evidence: Sequence[SomeEvidence],
+                       profiles: Sequence[Mapping[str, Any]], config_path: str | None) -> Continuity:
+    """The history step of any finished run (one machine's or a merged one)."""
     if not settings.enabled:
         return Continuity(None, _unavailable("the history is switched off ([history] enabled = false)", "disabled"))
     history = History(default_path(settings.path))
     try:
-        history.record(result.run, result.exit_code, None, config_path,
-                       facts_from_run(result.findings, result.evidence), settings.keep_days)
-        profiles = [p.model_dump(mode="json") for p in result.profiles]
-        documents = {SINCE_PREVIOUS: drift.since_previous_document(history, result.run),
-                     PERIOD: period.period_document(history, result.run, profiles, settings.period_days)}
+        history.record(run, exit_code, None, config_path, facts_from_run(findings, evidence), settings.keep_days)
+        documents = {SINCE_PREVIOUS: drift.since_previous_document(history, run),
+                     PERIOD: period.period_document(history, run, list(profiles), settings.period_days)}
     except (HistoryError, sqlite3.Error, OSError) as exc:
         log.warning("the history database cannot be used, so this pack has no history sections: %s", exc)
         return Continuity(None, _unavailable(f"the history database could not be used: {exc}", "unavailable"))

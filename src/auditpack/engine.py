@@ -39,6 +39,7 @@ from .model import (
 )
 from .profiles import Profile
 from .registry import Registry
+from .shard import Shard
 
 log = logging.getLogger("auditpack.engine")
 
@@ -121,7 +122,8 @@ def _failure_evidence(collector: Collector, version: str, error: str, reason: Er
 
 
 def collect(config: Config, registry: Registry, now: datetime, progress: ProgressSink | None = None,
-            environ: dict[str, str] | None = None) -> Collection:
+            environ: dict[str, str] | None = None, shard: Shard | None = None) -> Collection:
+    """Run every enabled collector; with ``shard``, each only over the scopes that shard owns."""
     sink = progress or ProgressSink()
     result = Collection()
     for broken in registry.broken:
@@ -138,6 +140,9 @@ def collect(config: Config, registry: Registry, now: datetime, progress: Progres
         try:
             collector = cls(settings)
             enabled = collector.enabled()
+            if enabled and shard is not None and not collector.use_shard(shard.owner_of(cid)):
+                result.collectors.append(CollectorRun(cid, "skipped", f"no scope in shard {shard.label}"))
+                continue
         except Exception as exc:  # a plugin's constructor is plugin code: contain it
             result.collectors.append(CollectorRun(cid, "error", f"collector could not start: {exc}"))
             continue

@@ -34,6 +34,7 @@ from .pack import (
 from .profiles import Profile, load_profile
 from .registry import Registry
 from .secrets import Scrubber
+from .shard import Shard, plan_id
 
 log = logging.getLogger("auditpack.run")
 
@@ -110,8 +111,12 @@ def secret_names(config: Config, registry: Registry) -> list[str]:
 
 
 def execute(config: Config, registry: Registry, *, now: datetime | None = None,
-            progress: ProgressSink | None = None, environ: Mapping[str, str] | None = None) -> RunResult:
-    """Collect and evaluate. Pure of side effects on disk."""
+            progress: ProgressSink | None = None, environ: Mapping[str, str] | None = None,
+            shard: Shard | None = None) -> RunResult:
+    """Collect and evaluate. Pure of side effects on disk.
+
+    With ``shard``: collect that shard's scopes only and judge nothing (a partial pack's
+    findings are computed once over every part by ``auditpack merge``)."""
     from .preflight import check_config
 
     profiles = load_profiles(config)  # configuration errors surface before any collection
@@ -120,11 +125,14 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     log.info("run %s started: %d collector(s) registered, %d check(s), %d DPA profile(s)",
              run_id, len(registry.collectors), len(registry.checks), len(profiles))
-    collection = collect(config, registry, started, progress, dict(environ) if environ is not None else None)
-    findings = evaluate(collection.evidence, registry.sorted_checks(), config.policy, started, load_catalogs(),
-                        profiles, config.core.waivers)
-    documents = [(doc, f"manual/{manual_name(Path(doc.path))}") for doc in config.core.manual_evidence]
-    findings += expired_findings(documents, started.date())
+    collection = collect(config, registry, started, progress, dict(environ) if environ is not None else None,
+                         shard)
+    findings: list[Finding] = []
+    if shard is None:  # a partial pack judges nothing: ``auditpack merge`` judges every part at once
+        findings = evaluate(collection.evidence, registry.sorted_checks(), config.policy, started, load_catalogs(),
+                            profiles, config.core.waivers)
+        documents = [(doc, f"manual/{manual_name(Path(doc.path))}") for doc in config.core.manual_evidence]
+        findings += expired_findings(documents, started.date())
     finished = utc_now() if now is None else started
     complete = collection.complete and not registry.broken and not any(f.status is Status.ERROR for f in findings)
     run = {
@@ -137,6 +145,8 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
         "collectors": [c.to_json() for c in collection.collectors],
         "counts": {s.value: sum(1 for f in findings if f.status is s) for s in Status},
     }
+    if shard is not None:
+        run["shard"] = {"index": shard.index, "count": shard.count, "plan": plan_id(config, registry)}
     return RunResult(run, findings, collection.evidence, collection, profiles, config, registry)
 
 

@@ -377,3 +377,26 @@ class IamPasswordPolicy(EvidenceRecord, kind="aws.iam_password_policy"):
     require_lowercase: bool = False
     max_age_days: int | None = None
     reuse_prevention: int | None = None
+
+
+# --- organisation ---------------------------------------------------------------------------
+
+class AwsOrganization(EvidenceRecord, kind="aws.organization"):
+    """The organisation's account list as the management (or delegated-administrator)
+    account returned it: what an organisation run was meant to cover."""
+
+    listed_by: str  # the caller's ARN
+    account_ids: tuple[str, ...]  # every account listed, whatever its status
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    selected: tuple[str, ...]  # the accounts this run collects through the organisation role
+
+
+class AwsOrganizationAccount(EvidenceRecord, kind="aws.organization_account"):
+    """One member account the organisation run reached with its role (skipped accounts are
+    ``skipped`` evidence saying why; accounts whose role failed are ``error`` evidence)."""
+
+    account_id: str
+    name: str
+    status: str  # ACTIVE | SUSPENDED | PENDING_CLOSURE, as Organizations reports it
+    role_arn: str
