@@ -44,6 +44,9 @@ def serve_moto() -> None:
 
     from moto.server import ThreadedMotoServer
 
+    from auditpack.collectors.aws import emulator
+
+    emulator.install()  # the AWS Backup reads moto lacks, as in the demo and the tests
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()

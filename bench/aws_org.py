@@ -1,0 +1,233 @@
+"""Benchmark of an AWS Organization run, on one machine and as 4 shards plus a merge.
+
+moto's server runs in a child process behind the latency proxy of ``bench/aws.py`` (60 ms
+per request). The management account creates an organisation of ``--accounts`` member
+accounts (default 20); in each member account, reached through an assumed role, about
+``--per-account`` resources (default 100: buckets, volumes, snapshots, tables, security
+groups) are spread over the benchmark's 10 regions. The configuration is one
+``[aws.organization]`` section; every run goes through ``auditpack.runner`` exactly as
+``auditpack run`` does.
+
+Prints ONE JSON line:
+- the single-machine run: wall seconds, API calls, calls per resource, the latency floor
+  (calls x latency / max_workers) and wall over floor, peak RSS of this process;
+- the 4 shards: each shard's wall seconds (on 4 machines they run side by side, so the
+  slowest one counts), the merge's seconds, and (slowest shard + merge) over a quarter of
+  the single-machine time.
+
+    python bench/aws_org.py [--accounts 20] [--per-account 100] [--latency-ms 60] [--workers 64]
+
+Not a test: the numbers go to docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_BASE = Path(__file__).with_name("aws.py")
+_spec = importlib.util.spec_from_file_location("bench_aws", _BASE)
+assert _spec and _spec.loader
+base = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(base)
+
+ROLE = "AuditpackReadOnly"
+KINDS = ("bucket", "bucket", "volume", "volume", "table", "group", "snapshot")
+
+
+def seed(endpoint: str, accounts: int, per_account: int) -> tuple[list[str], int]:
+    """The organisation and its members' resources, directly against moto (no latency)."""
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 3})
+    org = boto3.client("organizations", region_name="us-east-1", endpoint_url=endpoint, config=cfg)
+    org.create_organization(FeatureSet="ALL")
+    members = [org.create_account(AccountName=f"member-{n:02}", Email=f"m{n}@example.com")[
+        "CreateAccountStatus"]["AccountId"] for n in range(accounts)]
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint, config=cfg)
+    clients: dict[tuple[str, str, str], Any] = {}
+    lock = threading.Lock()
+    creds: dict[str, dict[str, str]] = {}
+    for member in members:
+        got = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
+        creds[member] = {"aws_access_key_id": got["AccessKeyId"], "aws_secret_access_key": got["SecretAccessKey"],
+                         "aws_session_token": got["SessionToken"]}
+
+    def client(member: str, service: str, region: str) -> Any:
+        with lock:
+            key = (member, service, region)
+            if key not in clients:
+                clients[key] = boto3.client(service, region_name=region, endpoint_url=endpoint, config=cfg,
+                                            **creds[member])
+            return clients[key]
+
+    jobs = [(member, KINDS[i % len(KINDS)], base.REGIONS[i % len(base.REGIONS)], i)
+            for a, member in enumerate(members) for i in range(a * per_account, (a + 1) * per_account)]
+
+    def run(job: tuple[str, str, str, int]) -> int:
+        member, kind, region, i = job
+        if kind == "bucket":
+            params: dict[str, Any] = {"Bucket": f"org-bench-{i:06}"}
+            if region != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            client(member, "s3", region).create_bucket(**params)
+        elif kind == "volume":
+            client(member, "ec2", region).create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=i % 2 == 0)
+        elif kind == "snapshot":
+            vol = client(member, "ec2", region).create_volume(Size=1, AvailabilityZone=f"{region}a")
+            client(member, "ec2", region).create_snapshot(VolumeId=vol["VolumeId"])
+            return 2
+        elif kind == "table":
+            client(member, "dynamodb", region).create_table(
+                TableName=f"org-bench-{i:06}", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        elif kind == "group":
+            client(member, "ec2", region).create_security_group(GroupName=f"org-bench-{i:06}", Description="bench")
+        return 1
+
+    with ThreadPoolExecutor(16) as pool:
+        seeded = sum(pool.map(run, jobs))
+    return members, seeded
+
+
+def _config(endpoint: str, workers: int) -> Any:
+    from auditpack.config import validate_config
+    from auditpack.registry import default_registry
+
+    data = {"organisation": {"name": "Bench Org"}, "history": {"enabled": False},
+            "aws": {"regions": list(base.REGIONS), "endpoint_url": endpoint, "max_workers": workers,
+                    "max_workers_per_account": 16, "use_default_credentials": False,
+                    "organization": {"role_name": ROLE}}}
+    return validate_config(data, default_registry(), "bench-org.toml")
+
+
+def measure(endpoint: str, workers: int, latency: float, out: Path) -> dict[str, Any]:
+    from auditpack import runner
+    from auditpack.cli import main as cli_main
+    from auditpack.collectors.aws import AwsCollector
+    from auditpack.registry import default_registry
+    from auditpack.shard import Shard
+
+    config = _config(endpoint, workers)
+    calls = {"n": 0}
+    lock = threading.Lock()
+
+    def hook(session: Any) -> None:
+        def record(**_: Any) -> None:
+            with lock:
+                calls["n"] += 1
+
+        session.events.register("before-call", record)
+
+    def registry() -> Any:  # the AWS collector counting its calls; everything else as shipped
+        reg = default_registry()
+        original = AwsCollector.__init__
+
+        def counted(self: AwsCollector, settings: Any, session_hook: Any = None, page_size: Any = None,
+                    owns: Any = None) -> None:
+            original(self, settings, session_hook=hook, page_size=page_size, owns=owns)
+
+        AwsCollector.__init__ = counted  # type: ignore[method-assign]
+        return reg
+
+    reg = registry()
+    started = time.monotonic()
+    single = runner.execute(config, reg)
+    runner.write(single, out / "single")
+    single_wall = time.monotonic() - started
+    single_calls = calls["n"]
+    rss_single = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    not_resources = ("region", "account", "organization", "organization_account")
+    resources = {(ev.resource.scope, ev.resource.id) for ev in single.evidence
+                 if ev.ok and ev.resource.provider == "aws" and ev.resource.type not in not_resources}
+    accounts = {ev.resource.id for ev in single.evidence if ev.kind == "aws.organization_account" and ev.ok}
+    errors = sum(1 for ev in single.evidence if not ev.ok and ev.status.value == "error")
+
+    shard_walls = []
+    for k in range(4):
+        t = time.monotonic()
+        part = runner.execute(config, reg, shard=Shard(k, 4))
+        runner.write(part, out / f"part-{k}")
+        shard_walls.append(round(time.monotonic() - t, 2))
+    t = time.monotonic()
+    code = cli_main(["merge", *(str(out / f"part-{k}") for k in range(4)), "--out", str(out / "merged")])
+    merge_seconds = time.monotonic() - t
+    same = (json.loads((out / "merged" / "findings.json").read_text())["findings"]
+            == json.loads((out / "single" / "findings.json").read_text())["findings"])
+    floor = single_calls * latency / workers
+    sharded = max(shard_walls) + merge_seconds
+    return {
+        "benchmark": "aws_org",
+        "accounts": len(accounts),
+        "resources": len(resources),
+        "regions": len(base.REGIONS),
+        "latency_ms": round(latency * 1000),
+        "concurrency": workers,
+        "single_wall_seconds": round(single_wall, 2),
+        "api_calls": single_calls,
+        "calls_per_resource": round(single_calls / max(1, len(resources)), 2),
+        "floor_seconds": round(floor, 2),
+        "single_over_floor": round(single_wall / floor, 2) if floor else None,
+        "single_peak_rss_mb": round(rss_single, 1),
+        "error_evidence": errors,
+        "shard_wall_seconds": shard_walls,
+        "merge_seconds": round(merge_seconds, 2),
+        "merge_exit": code,
+        "sharded_over_quarter": round(sharded / (single_wall / 4), 2),
+        "merged_findings_equal_single": same,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--per-account", type=int, default=100)
+    parser.add_argument("--latency-ms", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=64, help="max_workers in total (16 per account)")
+    args = parser.parse_args()
+    os.environ.update(base.ENV)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(key, None)
+    children: list[Any] = []
+    try:
+        moto_port = base._child(children, "--serve", "moto")
+        slow = base._child(children, "--serve", "proxy", "--latency-ms", str(args.latency_ms),
+                           "--upstream", str(moto_port))
+        started = time.monotonic()
+        members, seeded = seed(f"http://127.0.0.1:{moto_port}", args.accounts, args.per_account)
+        seed_seconds = time.monotonic() - started
+        with tempfile.TemporaryDirectory(prefix="auditpack-bench-org-") as tmp:
+            os.environ["AUDITPACK_HISTORY"] = str(Path(tmp) / "history.sqlite")
+            result = measure(f"http://127.0.0.1:{slow}", args.workers, args.latency_ms / 1000, Path(tmp))
+        result.update({"members_created": len(members), "seeded_resources": seeded,
+                       "seed_seconds": round(seed_seconds, 1), "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                       "load_average_1m": round(os.getloadavg()[0], 2)})
+        print(json.dumps(result, sort_keys=True))
+    finally:
+        for child in children:
+            if child.stdin:
+                child.stdin.close()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except Exception:  # noqa: BLE001 - a bench child that will not end is killed
+                child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
