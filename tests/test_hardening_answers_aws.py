@@ -169,3 +169,30 @@ def test_pagination_that_never_ends_is_cut_at_the_bound_keeping_what_was_read(en
     assert len(errors) == 1 and "20 pages" in (errors[0].error or "")
     kept = [ev for ev in evidence if ev.kind == "aws.ebs_volume" and ev.ok and ev.resource.location == WEST]
     assert len({ev.resource.id for ev in kept}) == 3  # what was read is kept (the same three on every page)
+
+
+def test_an_item_without_its_identifier_is_an_error_for_that_read_not_a_collector_crash(endpoint: str) -> None:
+    def anonymous(answer: Answer) -> Answer:
+        status, headers, body = answer
+        return status, headers, re.sub(rb"<volumeId>[^<]*</volumeId>", b"", body)
+
+    evidence, _ = _collect(endpoint, lambda p: p.add(("Action=DescribeVolumes", _region(WEST)), anonymous))
+    volumes = _errors(evidence, "aws.ebs_volume")
+    assert [ev.resource.location for ev in volumes] == [WEST]
+    assert volumes[0].reason is ErrorReason.INVALID_RESPONSE and "VolumeId" in (volumes[0].error or "")
+    # the rest of the collection went on: the other region's volumes and the security groups were read
+    assert any(ev.kind == "aws.security_group" and ev.ok for ev in evidence)
+    assert not [ev for ev in evidence if ev.kind == "aws.account" and not ev.ok]
+
+
+def test_identifiers_are_checked_in_nested_lists() -> None:
+    import botocore.session
+
+    from auditpack.collectors.aws.answers import answer_problem
+
+    model = botocore.session.get_session().get_service_model("ec2").operation_model("DescribeInstances")
+    good = {"Reservations": [{"Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}]}
+    bad = {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}, {"Instances": [{"ImageId": "ami-1"}]}]}
+    assert answer_problem(model, 200, {}, b"<x/>", good) is None
+    problem = answer_problem(model, 200, {}, b"<x/>", bad)
+    assert problem and "Reservations[1].Instances[0].InstanceId" in problem

@@ -33,6 +33,34 @@ ALWAYS_ANSWERED: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("ec2", "GetEbsEncryptionByDefault"): ("EbsEncryptionByDefault",),
     ("ec2", "DescribeImages"): ("Images",),
 }
+#: (signing name, operation) -> the identifier of every listed item, which the API always
+#: sends although the model does not mark it required (``List[].Member``; nested lists
+#: allowed). A volume without ``VolumeId`` is not the API's answer: the read is an error,
+#: not a crash of the whole collector and not a resource without a name.
+ITEM_IDENTIFIERS: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("ec2", "DescribeInstances"): ("Reservations[].Instances[].InstanceId",),
+    ("ec2", "DescribeImages"): ("Images[].ImageId",),
+    ("ec2", "DescribeVolumes"): ("Volumes[].VolumeId",),
+    ("ec2", "DescribeSnapshots"): ("Snapshots[].SnapshotId",),
+    ("ec2", "DescribeVpcs"): ("Vpcs[].VpcId",),
+    ("ec2", "DescribeSecurityGroups"): ("SecurityGroups[].GroupId",),
+    ("ec2", "DescribeRegions"): ("Regions[].RegionName",),
+    ("elasticfilesystem", "DescribeFileSystems"): ("FileSystems[].FileSystemId",),
+    ("elasticloadbalancing", "DescribeLoadBalancers"): ("LoadBalancers[].LoadBalancerArn",),
+    ("elasticloadbalancing", "DescribeListeners"): ("Listeners[].ListenerArn",),
+    ("kms", "ListKeys"): ("Keys[].KeyArn", "Keys[].KeyId"),
+    ("rds", "DescribeDBInstances"): ("DBInstances[].DBInstanceIdentifier",),
+    ("rds", "DescribeDBClusters"): ("DBClusters[].DBClusterIdentifier",),
+    ("s3", "ListBuckets"): ("Buckets[].Name",),
+    ("cloudfront", "ListDistributions"): ("DistributionList.Items[].Id",),
+    ("backup", "ListBackupPlans"): ("BackupPlansList[].BackupPlanArn", "BackupPlansList[].BackupPlanId"),
+    ("backup", "ListBackupSelections"): ("BackupSelectionsList[].SelectionId",),
+    ("backup", "ListBackupVaults"): ("BackupVaultList[].BackupVaultArn",),
+    ("backup", "ListProtectedResources"): ("Results[].ResourceArn",),
+    ("organizations", "ListAccounts"): ("Accounts[].Id",),
+    ("organizations", "ListAccountsForParent"): ("Accounts[].Id",),
+    ("sts", "GetCallerIdentity"): ("Account",),
+}
 MAX_DEPTH = 40
 # an HTML document (the Content-Type cannot tell: some AWS-compatible endpoints send text/html for JSON)
 _HTML_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
@@ -88,6 +116,31 @@ def _type_problem(shape: Any, value: Any, path: str, depth: int, wire: bool = Fa
     return None
 
 
+def _missing_identifier(value: Any, steps: list[str], path: str) -> str | None:
+    """The first place along ``steps`` (``Name`` or ``Name[]``) where an item lacks the member."""
+    if not steps or not isinstance(value, Mapping):
+        return None
+    step, rest = steps[0], steps[1:]
+    name = step.removesuffix("[]")
+    here = f"{path}.{name}" if path else name
+    member = value.get(name)
+    if not step.endswith("[]"):
+        if member is None:
+            return here if not rest else None  # an absent container is the result-key check's to judge
+        return _missing_identifier(member, rest, here)
+    if not isinstance(member, list):
+        return None
+    for i, item in enumerate(member):
+        if not rest:
+            continue
+        if isinstance(item, Mapping) and len(rest) == 1 and item.get(rest[0]) in (None, ""):
+            return f"{here}[{i}].{rest[0]}"
+        problem = _missing_identifier(item, rest, f"{here}[{i}]") if len(rest) > 1 else None
+        if problem:
+            return problem
+    return None
+
+
 def _has_body_members(shape: Any) -> bool:
     return any(not member.serialization.get("location") for member in shape.members.values())
 
@@ -110,6 +163,10 @@ def answer_problem(model: Any, status: int, headers: Mapping[str, str], body: by
     missing = [m for m in required if m not in answer]
     if missing:
         return f"the answer lacks {', '.join(missing)}, which the API always returns"
+    for identifier in ITEM_IDENTIFIERS.get((service, model.name), ()):
+        where = _missing_identifier(answer, identifier.split("."), "")
+        if where:
+            return f"the answer lacks {where}, which the API always returns for every item"
     protocol = str(model.service_model.protocol)
     if protocol in ("json", "rest-json") and body and body.strip() and not model.has_event_stream_output:
         payload = shape.serialization.get("payload")
