@@ -242,3 +242,34 @@ def test_only_the_merged_run_is_recorded_and_it_gets_the_history_sections(estate
     since = json.loads((tmp_path / "merged" / "history" / "since-previous.json").read_text())
     assert since["status"] in ("ok", "first_run")  # computed from the history, not "partial" or "unavailable"
     assert json.loads((tmp_path / "merged" / "history" / "period.json").read_text())["status"] == "ok"
+
+
+def test_hetzner_projects_ssh_hosts_and_tls_endpoints_are_split_disjointly_and_completely() -> None:
+    """Every configured scope is in exactly one shard, the one its name hashes to; a shard
+    with none of a collector's scopes skips that collector."""
+    from auditpack.collectors.hetzner.config import HetznerSettings
+    from auditpack.collectors.ssh.config import SshSettings
+    from auditpack.collectors.tls.config import TlsSettings
+
+    registry = default_registry()
+    sections = {
+        "hetzner": HetznerSettings.model_validate(
+            {"projects": [{"name": f"project-{i}", "token_env": f"HZ_{i}"} for i in range(9)]}),
+        "ssh": SshSettings.model_validate(
+            {"hosts": [{"name": f"backup-{i}", "host": f"10.0.0.{i}", "user": "audit"} for i in range(9)]}),
+        "tls": TlsSettings.model_validate({"endpoints": [f"api-{i}.example.com:443" for i in range(9)]}),
+    }
+    scopes_of = {"hetzner": lambda s: [p.name for p in s.projects], "ssh": lambda s: [h.name for h in s.hosts],
+                 "tls": lambda s: [e.id for e in s.endpoints]}
+    for cid, settings in sections.items():
+        every = scopes_of[cid](settings)
+        seen: list[str] = []
+        for k in range(4):
+            collector = registry.collectors[cid](settings)
+            shard = Shard(k, 4)
+            active = collector.use_shard(shard.owner_of(cid))
+            mine = scopes_of[cid](collector.settings)
+            assert all(owner(cid, scope, 4) == k for scope in mine), (cid, k, mine)
+            assert active == bool(mine), (cid, k)
+            seen += mine
+        assert sorted(seen) == sorted(every), cid  # each scope once: none lost, none twice
