@@ -6,12 +6,18 @@ come in through :class:`CheckContext`. It declares the record classes it needs (
 of evidence that could not be collected and never shows that evidence to the check.
 
     @check(title="EBS volumes are encrypted", measure=Measure.ENCRYPTION_AT_REST,
-           needs=(EbsVolume,), remediation="Enable EBS encryption by default ...")
+           basis=Basis.OBSERVED, needs=(EbsVolume,), remediation="Enable EBS encryption by default ...")
     def encryption_at_rest_ebs_volume_encrypted(ctx: CheckContext) -> Iterable[Verdict]:
         for ev, volume in ctx.evidence.records(EbsVolume):  # Evidence[EbsVolume], EbsVolume
             ...
 
 Name checks ``<measure>_<resource>_<expected_state>``; the function name is the id.
+
+Every check declares its ``basis``, how the fact it judges is known: ``Basis.OBSERVED``
+(read from the provider or the host), ``Basis.DECLARED`` (stated in the configuration) or
+``Basis.ATTESTED`` (stated by an attached document). A finding's basis is the weakest of the
+check's and of the records behind its verdict (an SSH host's ``provider.use`` is declared),
+so a declaration is never shown as an observation.
 """
 
 from __future__ import annotations
@@ -21,13 +27,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from auditpack.model import Evidence, EvidenceRecord, Measure, Resource, Severity, SomeEvidence, Status
+from auditpack.model import (
+    Basis,
+    Evidence,
+    EvidenceRecord,
+    Measure,
+    Resource,
+    Severity,
+    SomeEvidence,
+    Status,
+    weakest_basis,
+)
 
 if TYPE_CHECKING:
     from auditpack.config import Policy
     from auditpack.profiles import Profile
 
 __all__ = [
+    "Basis",
     "Check",
     "CheckContext",
     "EvidenceView",
@@ -168,6 +185,7 @@ class Check:
     measure: Measure
     needs: RecordClasses
     func: CheckFunction
+    basis: Basis
     optional: RecordClasses = ()
     severity: Severity = Severity.MEDIUM
     remediation: str = ""
@@ -185,23 +203,40 @@ class Check:
     def sees_kind(self, kind: str) -> bool:
         return self.needs_kind(kind) or any(cls.kind == kind for cls in self.optional)
 
+    @property
+    def bases(self) -> tuple[Basis, ...]:
+        """Every basis its findings can have: its own, weakened by what its records can carry
+        (strongest first). What ``auditpack checks`` lists."""
+        found = {weakest_basis((self.basis, b)) for cls in (*self.needs, *self.optional) for b in cls.bases}
+        return tuple(b for b in Basis if b in found | {self.basis})
+
+    def finding_basis(self, evidence: Iterable[SomeEvidence]) -> Basis:
+        """The basis of a finding resting on ``evidence``: the weakest of the check's and theirs."""
+        return weakest_basis((self.basis, *(b for ev in evidence if (b := ev.basis) is not None)))
+
     def __call__(self, ctx: CheckContext) -> Iterable[Verdict]:
         return self.func(ctx)
 
 
 def check(*, title: str, measure: Measure, needs: Iterable[type[EvidenceRecord]],
-          optional: Iterable[type[EvidenceRecord]] = (),
+          basis: Basis | None = None, optional: Iterable[type[EvidenceRecord]] = (),
           severity: Severity = Severity.MEDIUM, remediation: str = "",
           gate: Literal["item", "scope"] = "item") -> Callable[[CheckFunction], Check]:
-    """Register a function as a check. ``gate="scope"`` withholds all evidence of a scope
-    (account, project, host) from the check when any needed evidence in it errored: use it
-    for checks whose verdict depends on seeing everything (e.g. "at least one trail")."""
+    """Register a function as a check. ``basis`` is required (see the module docstring).
+    ``gate="scope"`` withholds all evidence of a scope (account, project, host) from the check
+    when any needed evidence in it errored: use it for checks whose verdict depends on seeing
+    everything (e.g. "at least one trail")."""
     needed, seen = tuple(needs), tuple(optional)
     for cls in (*needed, *seen):
         if not (isinstance(cls, type) and issubclass(cls, EvidenceRecord) and cls.kind):
             raise TypeError(f"a check needs evidence record classes with a kind, not {cls!r}")
 
     def wrap(func: CheckFunction) -> Check:
+        if not isinstance(basis, Basis):
+            raise TypeError(
+                f"check {func.__name__} ({func.__module__}) declares no basis: add basis=Basis.OBSERVED (read from "
+                "the provider or the host), Basis.DECLARED (stated in the configuration) or Basis.ATTESTED "
+                f"(stated by an attached document) to its @check, not {basis!r}")
         return Check(
             id=func.__name__,
             title=title,
@@ -209,6 +244,7 @@ def check(*, title: str, measure: Measure, needs: Iterable[type[EvidenceRecord]]
             needs=needed,
             optional=seen,
             func=func,
+            basis=basis,
             severity=severity,
             remediation=remediation,
             gate=gate,

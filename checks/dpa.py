@@ -27,7 +27,7 @@ from typing import Any
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, manual, not_applicable, passed
 from auditpack.evidence.provider import ProviderUse
 from auditpack.geo import aws_region_country, country_name, hetzner_location_country, is_eea
-from auditpack.model import Evidence, Measure, Resource, Severity
+from auditpack.model import Basis, Evidence, Measure, Resource, Severity
 from auditpack.profiles import Profile, Subprocessor
 
 _SCOPE_LABEL = {"aws": "AWS account", "hetzner": "Hetzner Cloud project", "ssh": "SSH host"}
@@ -58,6 +58,7 @@ def _promising_clauses(profile: Profile) -> str:
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="Every provider in use is listed in the DPA's sub-processor register",
     measure=Measure.SUBPROCESSOR_LIST,
     needs=(ProviderUse,),
@@ -141,6 +142,7 @@ def _place(code: str, country: str) -> str:
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="Every location a listed provider uses is inside the location its register entry declares",
     measure=Measure.SUBPROCESSOR_LIST,
     needs=(ProviderUse,),

@@ -38,7 +38,7 @@ from auditpack.evidence.hetzner import (
 )
 from auditpack.evidence.ssh import BlockDevice, BlockDevices, SshHostRecord
 from auditpack.geo import Placement, hetzner_location_country, residency
-from auditpack.model import Evidence, Measure, Severity
+from auditpack.model import Basis, Evidence, Measure, Severity
 
 LOCATED = (HetznerServer, HetznerVolume, HetznerPrimaryIp, HetznerFloatingIp, HetznerLoadBalancer, HetznerStorageBox)
 PORT_NAMES = {22: "SSH", 3389: "RDP", 1433: "SQL Server", 1521: "Oracle", 3306: "MySQL", 5432: "PostgreSQL",
@@ -58,7 +58,7 @@ def _key(ev: SomeEvidence, rid: str | None) -> tuple[str, str]:
 
 # --- residency ------------------------------------------------------------------------------
 
-@check(title="Hetzner resources are in an allowed location", measure=Measure.EEA_RESIDENCY,
+@check(basis=Basis.OBSERVED, title="Hetzner resources are in an allowed location", measure=Measure.EEA_RESIDENCY,
        needs=LOCATED, severity=Severity.HIGH,
        remediation="Move the resource to an EEA location (fsn1, nbg1, hel1) or change the DPA's allowed "
                    "locations; for conditional adequacy attach the provider's certification.")
@@ -88,7 +88,8 @@ def eea_residency_hetzner_resource_location_allowed(ctx: CheckContext) -> Iterat
 
 # --- backups ----------------------------------------------------------------------------------
 
-@check(title="Hetzner server backups are enabled", measure=Measure.BACKUPS, needs=(HetznerServer,),
+@check(basis=Basis.OBSERVED,
+       title="Hetzner server backups are enabled", measure=Measure.BACKUPS, needs=(HetznerServer,),
        severity=Severity.HIGH,
        remediation="Enable backups for the server (Hetzner Console > Server > Backups, or `hcloud server "
                    "enable-backup`), or document the host-level backup that replaces them.")
@@ -105,7 +106,7 @@ def _hours(delta_seconds: float) -> str:
     return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-@check(title="Hetzner server has a recent backup image", measure=Measure.BACKUPS,
+@check(basis=Basis.OBSERVED, title="Hetzner server has a recent backup image", measure=Measure.BACKUPS,
        needs=(HetznerServer, HetznerImage), severity=Severity.HIGH, gate="scope",
        remediation="Enable server backups and check why no new backup image was created within the "
                    "allowed age (a failed or locked server stops the daily backup).")
@@ -136,7 +137,7 @@ def backups_hetzner_server_backup_recent(ctx: CheckContext) -> Iterator[Verdict]
                              f"allowed {limit:g} hours.", evidence=[newest], details=details)
 
 
-@check(title="Hetzner Storage Box has a snapshot plan", measure=Measure.BACKUPS,
+@check(basis=Basis.OBSERVED, title="Hetzner Storage Box has a snapshot plan", measure=Measure.BACKUPS,
        needs=(HetznerStorageBox,), severity=Severity.MEDIUM,
        remediation="Configure an automatic snapshot plan for the Storage Box (Hetzner Console > Storage Box > "
                    "Snapshots), so that deleted or overwritten backups can be recovered.")
@@ -152,7 +153,8 @@ def backups_hetzner_storage_box_snapshot_plan_enabled(ctx: CheckContext) -> Iter
 
 # --- encryption in transit ---------------------------------------------------------------
 
-@check(title="Hetzner load balancers do not serve plain HTTP", measure=Measure.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="Hetzner load balancers do not serve plain HTTP", measure=Measure.ENCRYPTION_IN_TRANSIT,
        needs=(HetznerLoadBalancer,), severity=Severity.HIGH,
        remediation="Replace the http service by an https service with a certificate and enable "
                    "'Redirect HTTP to HTTPS' (http.redirect_http) on it.")
@@ -177,7 +179,8 @@ def encryption_in_transit_hetzner_load_balancer_http_redirected(ctx: CheckContex
                                      "collector checks it.")
 
 
-@check(title="Hetzner load balancer certificates are valid", measure=Measure.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="Hetzner load balancer certificates are valid", measure=Measure.ENCRYPTION_IN_TRANSIT,
        needs=(HetznerLoadBalancer, HetznerCertificate), severity=Severity.HIGH, gate="scope",
        remediation="Renew or replace the certificate (managed certificates renew themselves unless their "
                    "DNS no longer points at the load balancer).")
@@ -354,7 +357,7 @@ def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[Firew
     return {k: list(v.values()) for k, v in reach.items()}, undecided, firewalls
 
 
-@check(title="Hetzner firewalls keep admin and database ports closed to the internet",
+@check(basis=Basis.OBSERVED, title="Hetzner firewalls keep admin and database ports closed to the internet",
        measure=Measure.NETWORK_SECURITY, needs=(HetznerServer, HetznerFirewall), severity=Severity.HIGH,
        gate="scope",
        remediation="Restrict the firewall rule's source IPs to the administrators' networks or a VPN, or reach "
@@ -394,7 +397,7 @@ def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Ite
                              "and database ports closed to the internet.", evidence=fws, details=details)
 
 
-@check(title="Public Hetzner servers are behind a firewall", measure=Measure.NETWORK_SECURITY,
+@check(basis=Basis.OBSERVED, title="Public Hetzner servers are behind a firewall", measure=Measure.NETWORK_SECURITY,
        needs=(HetznerServer, HetznerFirewall), severity=Severity.HIGH, gate="scope",
        remediation="Apply a Hetzner Cloud firewall to the server (directly or by label selector) that allows "
                    "only the ports the service needs.")
@@ -469,7 +472,8 @@ def _layers(devices: Iterable[BlockDevice]) -> str:
                      for d in devices)
 
 
-@check(title="Hetzner volumes are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED,
+       title="Hetzner volumes are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
        needs=(HetznerVolume,), optional=(BlockDevices,), severity=Severity.HIGH,
        remediation="Hetzner does not encrypt volumes: format the volume as LUKS (cryptsetup luksFormat) and "
                    "mount the opened mapping; add the server under [[ssh.hosts]] so the tool can see it.")
@@ -502,7 +506,8 @@ def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[V
                          details=details)
 
 
-@check(title="Hetzner server root disks are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED,
+       title="Hetzner server root disks are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
        needs=(HetznerServer,), optional=(BlockDevices, SshHostRecord), severity=Severity.MEDIUM,
        remediation="Hetzner does not encrypt server disks: install the server with an encrypted root "
                    "(LUKS, e.g. installimage with CRYPTPASSWORD) or keep personal data only on encrypted "

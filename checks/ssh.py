@@ -25,7 +25,7 @@ from auditpack.evidence.ssh import (
     TimeSync,
 )
 from auditpack.geo import Placement, residency
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 ARCHIVES = (BorgArchives, ResticSnapshots, DirectoryBackup)
 #: borg modes that encrypt (``none`` and ``authenticated*`` only sign, they do not encrypt)
@@ -59,7 +59,7 @@ def _newest_oldest(rec: BorgArchives | ResticSnapshots | DirectoryBackup) -> tup
     return (newest.time if newest else None, oldest.time if oldest else None, len(rec.archives), noun)
 
 
-@check(title="Backups on SSH backup servers are recent", measure=Measure.BACKUPS, needs=ARCHIVES,
+@check(basis=Basis.OBSERVED, title="Backups on SSH backup servers are recent", measure=Measure.BACKUPS, needs=ARCHIVES,
        severity=Severity.HIGH,
        remediation="Find out why the backup job stopped (cron/systemd timer, borg/restic logs, disk space) and "
                    "run it; alert on backup failures.")
@@ -82,7 +82,8 @@ def backups_ssh_backup_recent(ctx: CheckContext) -> Iterable[Verdict]:
                              f"limit of {limit:g} h; {count} {noun}(s) kept.", details=details)
 
 
-@check(title="Backup repositories on SSH backup servers are encrypted", measure=Measure.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED,
+       title="Backup repositories on SSH backup servers are encrypted", measure=Measure.ENCRYPTION_AT_REST,
        needs=(BorgRepository, ResticRepository), severity=Severity.HIGH,
        remediation="Create a new encrypted repository (borg init --encryption repokey-blake2 or keyfile-blake2), "
                    "move the backup job to it and delete the unencrypted one after its retention.")
@@ -104,7 +105,7 @@ def encryption_at_rest_ssh_backup_repository_encrypted(ctx: CheckContext) -> Ite
                           details={"mode": mode})
 
 
-@check(title="Data disks of SSH hosts are encrypted (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED, title="Data disks of SSH hosts are encrypted (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
        needs=(BlockDevices,), severity=Severity.HIGH,
        remediation="Put the data on a LUKS (dm-crypt) volume: cryptsetup luksFormat a new volume, move the data, "
                    "wipe the old disk.")
@@ -129,7 +130,8 @@ def encryption_at_rest_ssh_host_data_disks_encrypted(ctx: CheckContext) -> Itera
             yield failed(ev, f"{rec.host} has mounted data devices without encryption: {shown}.", details=details)
 
 
-@check(title="Backups on SSH backup servers are tested", measure=Measure.BACKUP_TESTING, needs=(BackupTest,),
+@check(basis=Basis.OBSERVED,
+       title="Backups on SSH backup servers are tested", measure=Measure.BACKUP_TESTING, needs=(BackupTest,),
        remediation="Set verify = true for the backup (borg extract --dry-run / restic check at every run), or "
                    "let the restore-test job touch a test_record file after each successful test.")
 def backup_testing_ssh_backup_tested_recently(ctx: CheckContext) -> Iterable[Verdict]:
@@ -151,7 +153,8 @@ def backup_testing_ssh_backup_tested_recently(ctx: CheckContext) -> Iterable[Ver
                              f"longer than {limit} days.", details=details)
 
 
-@check(title="sshd does not accept passwords", measure=Measure.ACCESS_CONTROL, needs=(SshdSettings,),
+@check(basis=Basis.OBSERVED,
+       title="sshd does not accept passwords", measure=Measure.ACCESS_CONTROL, needs=(SshdSettings,),
        severity=Severity.HIGH,
        remediation="Set 'PasswordAuthentication no' and 'KbdInteractiveAuthentication no' in sshd_config and "
                    "reload sshd; use keys.")
@@ -178,7 +181,7 @@ def access_control_sshd_password_authentication_disabled(ctx: CheckContext) -> I
                          details=details)
 
 
-@check(title="sshd does not let root log in with a password", measure=Measure.ACCESS_CONTROL,
+@check(basis=Basis.OBSERVED, title="sshd does not let root log in with a password", measure=Measure.ACCESS_CONTROL,
        needs=(SshdSettings,), severity=Severity.HIGH,
        remediation="Set 'PermitRootLogin prohibit-password' (or 'no') in sshd_config and reload sshd.")
 def access_control_sshd_root_login_restricted(ctx: CheckContext) -> Iterable[Verdict]:
@@ -205,7 +208,8 @@ def _active(state: str | None) -> bool:
     return state == "active"
 
 
-@check(title="SSH hosts keep their logs persistently", measure=Measure.ACCESS_LOGGING, needs=(HostLogging,),
+@check(basis=Basis.OBSERVED,
+       title="SSH hosts keep their logs persistently", measure=Measure.ACCESS_LOGGING, needs=(HostLogging,),
        remediation="Make the journal persistent (mkdir /var/log/journal, Storage=persistent in journald.conf) or "
                    "run auditd/rsyslog, and forward logs off the host.")
 def access_logging_ssh_host_logs_persistent(ctx: CheckContext) -> Iterable[Verdict]:
@@ -230,7 +234,8 @@ def access_logging_ssh_host_logs_persistent(ctx: CheckContext) -> Iterable[Verdi
                          details=details)
 
 
-@check(title="SSH hosts synchronise their clocks", measure=Measure.ACCESS_LOGGING, needs=(TimeSync,),
+@check(basis=Basis.OBSERVED,
+       title="SSH hosts synchronise their clocks", measure=Measure.ACCESS_LOGGING, needs=(TimeSync,),
        remediation="Enable time synchronisation (timedatectl set-ntp true, or install chrony).")
 def access_logging_ssh_host_time_synchronised(ctx: CheckContext) -> Iterable[Verdict]:
     for ev, rec in ctx.evidence.records(TimeSync):
@@ -251,7 +256,8 @@ def access_logging_ssh_host_time_synchronised(ctx: CheckContext) -> Iterable[Ver
                              "show how its clock is synchronised.", details=details)
 
 
-@check(title="SSH hosts are declared in an allowed country", measure=Measure.EEA_RESIDENCY, needs=(SshHostRecord,),
+@check(basis=Basis.DECLARED,
+       title="SSH hosts are declared in an allowed country", measure=Measure.EEA_RESIDENCY, needs=(SshHostRecord,),
        severity=Severity.HIGH,
        remediation="Declare the host's country (country = \"DE\") from the provider's contract, or move the "
                    "data to a host inside the allowed area.")
@@ -276,7 +282,8 @@ def eea_residency_ssh_host_declared_country_allowed(ctx: CheckContext) -> Iterab
                           details=details)
 
 
-@check(title="Backups are not kept longer than the DPA's deletion deadline", measure=Measure.DELETION_ON_TERMINATION,
+@check(basis=Basis.OBSERVED,
+       title="Backups are not kept longer than the DPA's deletion deadline", measure=Measure.DELETION_ON_TERMINATION,
        needs=ARCHIVES,
        remediation="Prune older archives (borg prune / restic forget --prune / delete old files) so nothing is "
                    "kept longer than the deletion deadline.")

@@ -17,7 +17,7 @@ from auditpack.evidence.tls import (
     TlsHstsRecord,
     TlsHttpRedirectRecord,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 
 def _label(version: str) -> str:
@@ -29,6 +29,7 @@ def _labels(versions: Iterable[str]) -> str:
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS endpoints refuse protocol versions below the policy minimum",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsEndpointRecord,),
@@ -79,6 +80,7 @@ def _validity(rec: TlsCertificateRecord, now: datetime) -> str | None:
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS certificates are valid, trusted and match the host name",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsCertificateRecord,),
@@ -114,6 +116,7 @@ def encryption_in_transit_tls_certificate_valid(ctx: CheckContext) -> Iterable[V
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS certificates do not expire within the policy's minimum days",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsCertificateRecord,),
@@ -138,6 +141,7 @@ def encryption_in_transit_tls_certificate_not_expiring(ctx: CheckContext) -> Ite
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="HTTPS endpoints send Strict-Transport-Security",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsHstsRecord,),
@@ -158,6 +162,7 @@ def encryption_in_transit_tls_endpoint_hsts(ctx: CheckContext) -> Iterable[Verdi
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="Plain HTTP redirects to HTTPS",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsHttpRedirectRecord,),

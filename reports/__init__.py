@@ -34,7 +34,7 @@ from .view import ReportView, load_view
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSV_COLUMNS = ("id", "status", "severity", "measure", "check", "provider", "resource_type", "resource_id",
                "resource_name", "location", "scope", "message", "remediation", "controls", "clauses",
-               "waiver_owner", "waiver_reason", "waiver_expires", "evidence")
+               "waiver_owner", "waiver_reason", "waiver_expires", "evidence", "basis")
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&@$])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+=-]|[0-9]+[.)])(?=\s|$|[=-]*$)")
@@ -126,7 +126,7 @@ def render_csv(view: ReportView) -> str:
             f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
             f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
             "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
-            waiver.expires if waiver else "", "; ".join(f.evidence))))
+            waiver.expires if waiver else "", "; ".join(f.evidence), f.basis)))
     return buf.getvalue()
 
 

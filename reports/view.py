@@ -186,6 +186,7 @@ class FindingRow:
     clauses: tuple[str, ...]  # "profile: ref"
     evidence: tuple[str, ...]
     waiver: Waived | None
+    basis: str = ""  # observed | declared | attested; "" in packs written before findings said it
 
     @property
     def evidence_links(self) -> tuple[EvidenceLink, ...]:
@@ -523,6 +524,7 @@ def _finding_rows(findings: Sequence[Mapping[str, Any]], titles: Mapping[str, st
             evidence=tuple(f.get("evidence", ())),
             waiver=Waived(_text(waiver.get("owner")), _text(waiver.get("reason")), _text(waiver.get("expires")))
             if isinstance(waiver, Mapping) else None,
+            basis=_text(f.get("basis")),
         ))
     return rows
 

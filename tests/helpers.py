@@ -54,7 +54,7 @@ import os, time
 from pydantic import BaseModel, ConfigDict
 from auditpack.collectors import Collector
 from auditpack.checks import check, passed, failed
-from auditpack.model import EvidenceRecord, Measure, Resource, ErrorReason
+from auditpack.model import Basis, EvidenceRecord, Measure, Resource, ErrorReason
 
 
 class WidgetSettings(BaseModel):
@@ -114,7 +114,7 @@ class WidgetCollector(Collector):
 
 
 @check(title="ACME widgets are encrypted", measure=Measure.ENCRYPTION_AT_REST, needs=(Widget,),
-       remediation="Turn on widget encryption.")
+       basis=Basis.OBSERVED, remediation="Turn on widget encryption.")
 def encryption_at_rest_acme_widget_encrypted(ctx):
     for ev, widget in ctx.evidence.records(Widget):
         if widget.encrypted:

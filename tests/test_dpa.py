@@ -7,7 +7,7 @@ from auditpack.collectors import CollectContext
 from auditpack.config import Policy
 from auditpack.engine import evaluate
 from auditpack.evidence.provider import ProviderUse
-from auditpack.model import ClauseRef, ErrorReason, Evidence, Finding, Resource, Status
+from auditpack.model import Basis, ClauseRef, ErrorReason, Evidence, Finding, Resource, Status
 from auditpack.profiles import Profile, load_builtin
 from conftest import FIXED_NOW, expect
 from helpers import checks_from
@@ -110,3 +110,17 @@ def test_a_register_location_without_country_or_eea_needs_a_person() -> None:
     _use(ctx, "hetzner", "Hetzner Online", "production", "hetzner_location", ("fsn1",))
     findings = _run(ctx.close(), profile)
     expect(findings, "subprocessor_list_location_declared", "manual", "hetzner:production", contains="Worldwide")
+
+
+def test_a_declared_host_location_is_never_shown_as_observed() -> None:
+    """The basis is born with the record: an SSH host's provider and country come from the
+    configuration, so every reconciliation finding about it is declared; AWS and Hetzner
+    locations were read from the provider and stay observed."""
+    findings = _run(_company(), load_builtin("dioss"))
+    about = {(f.check, f.resource.id): f.basis for f in findings if f.resource.id.count(":") == 1}
+    assert about[("subprocessor_list_location_declared", "ssh:backup-lt")] is Basis.DECLARED
+    assert about[("subprocessor_list_location_declared", "ssh:backup-us")] is Basis.DECLARED  # a fail, still declared
+    assert about[("subprocessor_list_provider_registered", "ssh:borgbase")] is Basis.DECLARED
+    assert about[("subprocessor_list_location_declared", "hetzner:production")] is Basis.OBSERVED
+    assert about[("subprocessor_list_provider_registered", "aws:123456789012")] is Basis.OBSERVED
+    assert all(f.to_json()["basis"] in ("observed", "declared") for f in findings)

@@ -15,7 +15,7 @@ from auditpack.checks import CheckContext, Verdict, check, failed, passed
 from auditpack.collectors import CollectContext, Collector
 from auditpack.config import Policy, Waiver, validate_config
 from auditpack.engine import collect, evaluate
-from auditpack.model import AttemptStatus, ClauseRef, ErrorReason, EvidenceRecord, Measure, Resource, Status
+from auditpack.model import AttemptStatus, Basis, ClauseRef, ErrorReason, EvidenceRecord, Measure, Resource, Status
 from auditpack.profiles import Profile
 from auditpack.registry import Registry
 from helpers import FIXED_NOW, expect
@@ -74,7 +74,7 @@ SEEN_BY_CHECK: list[str] = []
 
 
 @check(title="Gadgets stay in the EEA", measure=Measure.EEA_RESIDENCY, needs=(Gadget,),
-       remediation="Move it.")
+       basis=Basis.OBSERVED, remediation="Move it.")
 def eea_residency_gadget_in_allowed_country(ctx: CheckContext) -> Iterable[Verdict]:
     from auditpack.geo import residency
 
@@ -85,13 +85,14 @@ def eea_residency_gadget_in_allowed_country(ctx: CheckContext) -> Iterable[Verdi
 
 
 @check(title="At least one gadget exists per scope", measure=Measure.BACKUPS, needs=(Gadget,),
-       remediation="Add one.", gate="scope")
+       basis=Basis.OBSERVED, remediation="Add one.", gate="scope")
 def backups_gadget_present(ctx: CheckContext) -> Iterable[Verdict]:
     for ev in ctx.evidence.of(Gadget):
         yield passed(ev, "present")
 
 
-@check(title="Crashes", measure=Measure.BACKUPS, needs=(Gadget,), remediation="Fix the check.")
+@check(title="Crashes", measure=Measure.BACKUPS, needs=(Gadget,), basis=Basis.OBSERVED,
+       remediation="Fix the check.")
 def backups_gadget_crashes(ctx: CheckContext) -> Iterable[Verdict]:
     raise KeyError("bug")
 

@@ -16,7 +16,18 @@ from auditpack.catalogs import load_catalogs
 from auditpack.checks import Check
 from auditpack.config import CoreConfig, Policy, load_config
 from auditpack.engine import evaluate
-from auditpack.model import AttemptStatus, ErrorReason, Evidence, Measure, Provenance, Resource, Status, record_kinds
+from auditpack.model import (
+    AttemptStatus,
+    Basis,
+    ErrorReason,
+    Evidence,
+    EvidenceRecord,
+    Measure,
+    Provenance,
+    Resource,
+    Status,
+    record_kinds,
+)
 from auditpack.registry import default_registry
 from helpers import FIXED_NOW
 
@@ -88,6 +99,49 @@ def test_every_check_gives_error_for_errored_evidence_and_is_not_called_with_it(
     findings = evaluate([broken], [chk], Policy(), FIXED_NOW, load_catalogs())
     assert [(f.status, f.resource.id) for f in findings] == [(Status.ERROR, "test:thing-1")]
     assert "AccessDenied" in findings[0].message and findings[0].evidence == (broken.path,)
+
+
+@pytest.mark.parametrize("chk", CHECKS, ids=lambda c: c.id)
+def test_every_check_declares_its_basis_and_never_claims_more_than_its_records(chk: Check) -> None:
+    """Observed, declared or attested is decided where the fact is born: the check declares
+    it (``@check(basis=...)`` is required), its records can only weaken it."""
+    assert isinstance(chk.basis, Basis), f"{chk.id} declares no basis"
+    assert chk.basis in chk.bases
+    needed = {b for cls in chk.needs for b in cls.bases}
+    if needed and Basis.OBSERVED not in needed:  # nothing it needs can be observed
+        assert chk.basis is not Basis.OBSERVED, f"{chk.id} claims observed but reads only {sorted(needed)} records"
+    # the error case carries a basis too (an unread fact is no observation of anything)
+    kind = chk.needs[0].kind
+    broken = Evidence(kind=kind, resource=Resource("test", "thing", "t:1", scope="s"), status=AttemptStatus.ERROR,
+                      provenance=Provenance("test", "t", FIXED_NOW, "s", "Test:Read"), error="x",
+                      reason=ErrorReason.TIMEOUT)
+    [finding] = evaluate([broken], [chk], Policy(), FIXED_NOW, load_catalogs())
+    assert finding.basis in chk.bases
+
+
+def test_every_record_class_declares_a_basis_it_can_say_per_record() -> None:
+    for kind, cls in record_kinds().items():
+        assert cls.bases and all(isinstance(b, Basis) for b in cls.bases), kind
+        if len(cls.bases) > 1:
+            assert cls.fact_basis is not EvidenceRecord.fact_basis, f"{kind} carries several bases: say which"
+
+
+def test_a_check_without_a_basis_is_refused_with_a_message_naming_it() -> None:
+    from auditpack.checks import check
+    from auditpack.evidence.aws import EbsVolume
+
+    def encryption_at_rest_thing_encrypted(ctx):  # type: ignore[no-untyped-def]
+        return []
+
+    with pytest.raises(TypeError, match=r"check encryption_at_rest_thing_encrypted \(.*\) declares no basis: add "
+                                        r"basis=Basis.OBSERVED"):
+        check(title="t", measure=Measure.ENCRYPTION_AT_REST, needs=(EbsVolume,))(encryption_at_rest_thing_encrypted)
+
+
+def test_a_record_class_with_several_bases_must_say_which_one_a_record_has() -> None:
+    with pytest.raises(TypeError, match="override fact_basis"):
+        class Mixed(EvidenceRecord, basis=(Basis.OBSERVED, Basis.DECLARED)):  # noqa: F841
+            name: str
 
 
 def _imports(path: Path) -> set[str]:

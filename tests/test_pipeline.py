@@ -21,11 +21,35 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "contract" / "fin
 LOCAL_SCHEMA = Path(__file__).with_name("findings.schema.json")
 
 
+#: optional finding fields the repository's copy adds to the contract (compatible extensions,
+#: proposed for the contract): each is a property of a finding and never required
+FINDING_EXTENSIONS = ("basis",)
+
+
+def _without_extensions(schema: dict) -> dict:
+    copy = json.loads(json.dumps(schema))
+    props = copy["properties"]["findings"]["items"]["properties"]
+    for name in FINDING_EXTENSIONS:
+        props.pop(name, None)
+    return copy
+
+
+def contract_schema() -> dict | None:
+    return json.loads(SCHEMA_PATH.read_text()) if SCHEMA_PATH.exists() else None
+
+
 def findings_schema() -> dict:
-    """The contract's schema; the copy in tests/ must stay identical to it."""
-    if SCHEMA_PATH.exists():
-        assert SCHEMA_PATH.read_bytes() == LOCAL_SCHEMA.read_bytes(), "tests/findings.schema.json is stale"
-    return json.loads(LOCAL_SCHEMA.read_text())
+    """The repository's copy of the contract's schema: the contract itself plus only the
+    optional fields of :data:`FINDING_EXTENSIONS` (so whatever validates against the copy
+    validates against the contract too, and old consumers keep working)."""
+    local = json.loads(LOCAL_SCHEMA.read_text())
+    items = local["properties"]["findings"]["items"]
+    assert not set(FINDING_EXTENSIONS) & set(items["required"]), "an extension must stay optional"
+    assert set(FINDING_EXTENSIONS) <= set(items["properties"]), "tests/findings.schema.json lacks an extension"
+    contract = contract_schema()
+    if contract is not None:
+        assert _without_extensions(contract) == _without_extensions(local), "tests/findings.schema.json is stale"
+    return local
 
 
 def write_config(path: Path, body: str) -> Path:
@@ -35,7 +59,11 @@ def write_config(path: Path, body: str) -> Path:
 
 def validate_findings(pack: Path) -> dict:
     doc = json.loads((pack / "findings.json").read_text())
-    jsonschema.validate(doc, findings_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    jsonschema.validate(doc, findings_schema(), format_checker=checker)
+    contract = contract_schema()
+    if contract is not None:  # what the contract's consumers read, unchanged
+        jsonschema.validate(doc, contract, format_checker=checker)
     return doc
 
 
@@ -140,8 +168,8 @@ def test_third_party_plugin_is_listed_and_run(tmp_path: Path) -> None:
     proc = run_cli("run", "--config", str(cfg), "--out", str(pack), site=site)
     assert proc.returncode == 1, proc.stderr  # complete, with a failing finding
     doc = validate_findings(pack)
-    verdicts = {(f["resource"]["name"], f["status"]) for f in doc["findings"]}
-    assert verdicts == {("w1-enc", "pass"), ("w2", "fail")}
+    verdicts = {(f["resource"]["name"], f["status"], f["basis"]) for f in doc["findings"]}
+    assert verdicts == {("w1-enc", "pass", "observed"), ("w2", "fail", "observed")}
     failing = next(f for f in doc["findings"] if f["status"] == "fail")
     assert failing["evidence"] and all((pack / p).is_file() for p in failing["evidence"])
     evidence = json.loads((pack / failing["evidence"][0]).read_text())
@@ -172,6 +200,22 @@ def test_broken_plugin_is_reported_and_skipped(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr  # it ran, but says evidence may be missing
     doc = validate_findings(tmp_path / "pack")
     assert {c["id"]: c["status"] for c in doc["run"]["collectors"]}["plugin:bad"] == "error"
+
+
+def test_a_plugin_check_without_a_basis_is_reported_broken_naming_the_check(tmp_path: Path) -> None:
+    from helpers import PLUGIN_CODE
+
+    code = PLUGIN_CODE.replace("basis=Basis.OBSERVED, ", "")
+    assert code != PLUGIN_CODE
+    site = install_plugin(tmp_path / "site", code=code)
+    listing = run_cli("checks", site=site)
+    assert listing.returncode == 0, listing.stderr
+    broken = [line for line in listing.stdout.splitlines() if line.startswith("BROKEN")]
+    assert len(broken) == 2 and all("encryption_at_rest_acme_widget_encrypted" in b for b in broken)
+    assert all("declares no basis" in b and "Basis.DECLARED" in b for b in broken)
+    cfg = write_config(tmp_path / "c.toml", "[acme]\nwidgets = ['w1-enc']\n")
+    proc = run_cli("run", "--config", str(cfg), "--out", str(tmp_path / "pack"), site=site)
+    assert proc.returncode == 3, proc.stderr  # nothing of the plugin is guessed to be observed
 
 
 def test_secrets_never_reach_the_pack(tmp_path: Path) -> None:

@@ -156,10 +156,11 @@ def test_profile_residency_decides_per_dpa_with_the_real_engine() -> None:
     from auditpack.engine import evaluate
     from auditpack.evidence.provider import ProviderUse
     from auditpack.geo import aws_region_country, residency
-    from auditpack.model import Resource, Status
+    from auditpack.model import Basis, Resource, Status
     from helpers import FIXED_NOW
 
-    @check(title="test: regions allowed by the policy", measure=Measure.EEA_RESIDENCY, needs=(ProviderUse,))
+    @check(title="test: regions allowed by the policy", measure=Measure.EEA_RESIDENCY, needs=(ProviderUse,),
+           basis=Basis.OBSERVED)
     def eea_residency_test_region_allowed(ctx: CheckContext):  # type: ignore[no-untyped-def]
         for _, use in ctx.evidence.records(ProviderUse):
             for region in use.locations:

@@ -25,7 +25,7 @@ from auditpack.evidence.ssh import (
     SshHostRecord,
     TimeSync,
 )
-from auditpack.model import ErrorReason, EvidenceRecord, Finding, Resource
+from auditpack.model import Basis, ErrorReason, EvidenceRecord, Finding, Resource
 from helpers import FIXED_NOW, checks_from, expect
 
 SSH_CHECKS = checks_from("ssh")
@@ -175,6 +175,9 @@ def test_residency_under_an_adequacy_policy() -> None:
     assert [f.status for f in findings if f.check == check and f.resource.scope == "us-1"][0] in ("manual", "fail")
     strict = run((host, "ch-1"))
     expect(strict, check, "fail", "ch-1", contains="requires the EEA")
+    # the country is the configuration's word, not an observation, whatever the verdict
+    assert {f.basis for f in findings + strict if f.check == check} == {Basis.DECLARED}
+    assert {f.basis for f in findings + strict if f.check != check} <= {Basis.OBSERVED}
 
 
 def test_backup_edge_cases() -> None:

@@ -13,14 +13,14 @@ from auditpack.evidence.aws import (
     S3AccountPublicAccessBlock,
     S3BucketPublicAccessBlock,
 )
-from auditpack.model import Measure, Resource, Severity
+from auditpack.model import Basis, Measure, Resource, Severity
 
 from .common import parse_time
 
 M = Measure
 
 
-@check(title="The root user has MFA", measure=M.ACCESS_CONTROL, needs=(IamAccountSummary,),
+@check(basis=Basis.OBSERVED, title="The root user has MFA", measure=M.ACCESS_CONTROL, needs=(IamAccountSummary,),
        severity=Severity.CRITICAL, remediation="Enable MFA (preferably a hardware key) on the root user.")
 def access_control_iam_root_mfa_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     for ev in ctx.evidence.of(IamAccountSummary):
@@ -30,7 +30,8 @@ def access_control_iam_root_mfa_enabled(ctx: CheckContext) -> Iterator[Verdict]:
             yield failed(ev, f"The root user of account {ev.resource.scope} has no MFA.")
 
 
-@check(title="The root user has no access keys", measure=M.ACCESS_CONTROL, needs=(IamAccountSummary,),
+@check(basis=Basis.OBSERVED,
+       title="The root user has no access keys", measure=M.ACCESS_CONTROL, needs=(IamAccountSummary,),
        severity=Severity.CRITICAL, remediation="Delete the root user's access keys; use IAM roles instead.")
 def access_control_iam_root_access_keys_absent(ctx: CheckContext) -> Iterator[Verdict]:
     for ev in ctx.evidence.of(IamAccountSummary):
@@ -45,7 +46,7 @@ def _user(ev: SomeEvidence, user: IamUserCredentials) -> Resource:
                     scope=ev.resource.scope)
 
 
-@check(title="IAM users with a console password have MFA", measure=M.ACCESS_CONTROL,
+@check(basis=Basis.OBSERVED, title="IAM users with a console password have MFA", measure=M.ACCESS_CONTROL,
        needs=(IamCredentialReport,), severity=Severity.HIGH,
        remediation="Require MFA for the user (or remove the console password); prefer SSO (IAM Identity Center).")
 def access_control_iam_user_mfa_enabled(ctx: CheckContext) -> Iterator[Verdict]:
@@ -60,7 +61,8 @@ def access_control_iam_user_mfa_enabled(ctx: CheckContext) -> Iterator[Verdict]:
                 yield failed(res, f"IAM user {user.user} has a console password and no MFA.", evidence=(ev,))
 
 
-@check(title="Active access keys are rotated", measure=M.ACCESS_CONTROL, needs=(IamCredentialReport,),
+@check(basis=Basis.OBSERVED,
+       title="Active access keys are rotated", measure=M.ACCESS_CONTROL, needs=(IamCredentialReport,),
        severity=Severity.MEDIUM,
        remediation="Create a new access key, switch the application to it, deactivate and delete the old one.")
 def access_control_iam_access_key_rotated(ctx: CheckContext) -> Iterator[Verdict]:
@@ -93,7 +95,8 @@ def access_control_iam_access_key_rotated(ctx: CheckContext) -> Iterator[Verdict
 PASSWORD_MIN_LENGTH = 14  # CIS AWS Foundations Benchmark
 
 
-@check(title="The IAM password policy is strong", measure=M.ACCESS_CONTROL, needs=(IamPasswordPolicy,),
+@check(basis=Basis.OBSERVED,
+       title="The IAM password policy is strong", measure=M.ACCESS_CONTROL, needs=(IamPasswordPolicy,),
        severity=Severity.MEDIUM,
        remediation=f"Set an account password policy with a minimum length of {PASSWORD_MIN_LENGTH} and reuse "
                    "prevention (or disable IAM user passwords in favour of SSO).")
@@ -109,7 +112,8 @@ def access_control_iam_password_policy_strong(ctx: CheckContext) -> Iterator[Ver
             yield passed(ev, f"Account {account}'s password policy requires at least {rec.minimum_length} characters.")
 
 
-@check(title="S3 buckets block public access", measure=M.ACCESS_CONTROL, needs=(S3BucketPublicAccessBlock,),
+@check(basis=Basis.OBSERVED,
+       title="S3 buckets block public access", measure=M.ACCESS_CONTROL, needs=(S3BucketPublicAccessBlock,),
        optional=(S3AccountPublicAccessBlock,), severity=Severity.HIGH,
        remediation="Turn on all four Block Public Access settings on the bucket or for the whole account.")
 def access_control_s3_bucket_public_access_blocked(ctx: CheckContext) -> Iterator[Verdict]:

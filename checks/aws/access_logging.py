@@ -14,14 +14,15 @@ from auditpack.evidence.aws import (
     S3BucketLogging,
     VpcFlowLogs,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 from .common import by_key
 
 M = Measure
 
 
-@check(title="A multi-region CloudTrail trail is logging with log file validation", measure=M.ACCESS_LOGGING,
+@check(basis=Basis.OBSERVED,
+       title="A multi-region CloudTrail trail is logging with log file validation", measure=M.ACCESS_LOGGING,
        needs=(AwsAccount, CloudTrailTrail, CloudTrailStatus), gate="scope", severity=Severity.HIGH,
        remediation="Create a multi-region trail (or an organisation trail) with log file validation and start "
                    "logging.")
@@ -50,7 +51,8 @@ def access_logging_cloudtrail_multi_region_trail_logging(ctx: CheckContext) -> I
             yield failed(account, f"Account {account.resource.scope} has no CloudTrail trail in the scanned regions.")
 
 
-@check(title="S3 buckets have server access logging", measure=M.ACCESS_LOGGING, needs=(S3BucketLogging,),
+@check(basis=Basis.OBSERVED,
+       title="S3 buckets have server access logging", measure=M.ACCESS_LOGGING, needs=(S3BucketLogging,),
        severity=Severity.MEDIUM,
        remediation="Enable server access logging to a separate log bucket (or CloudTrail S3 data events).")
 def access_logging_s3_bucket_server_access_logging_enabled(ctx: CheckContext) -> Iterator[Verdict]:
@@ -61,7 +63,7 @@ def access_logging_s3_bucket_server_access_logging_enabled(ctx: CheckContext) ->
             yield failed(ev, f"S3 bucket {ev.resource.name} has no server access logging.")
 
 
-@check(title="Load balancers write access logs", measure=M.ACCESS_LOGGING, needs=(ElbAttributes,),
+@check(basis=Basis.OBSERVED, title="Load balancers write access logs", measure=M.ACCESS_LOGGING, needs=(ElbAttributes,),
        severity=Severity.MEDIUM, remediation="Set access_logs.s3.enabled = true with a log bucket.")
 def access_logging_elb_access_logs_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     for ev, rec in ctx.evidence.records(ElbAttributes):
@@ -71,7 +73,8 @@ def access_logging_elb_access_logs_enabled(ctx: CheckContext) -> Iterator[Verdic
             yield failed(ev, f"Load balancer {ev.resource.name} does not write access logs.")
 
 
-@check(title="VPCs have flow logs", measure=M.ACCESS_LOGGING, needs=(VpcFlowLogs,), severity=Severity.MEDIUM,
+@check(basis=Basis.OBSERVED,
+       title="VPCs have flow logs", measure=M.ACCESS_LOGGING, needs=(VpcFlowLogs,), severity=Severity.MEDIUM,
        remediation="Create a VPC flow log (CloudWatch Logs or S3) for the VPC.")
 def access_logging_vpc_flow_logs_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     for ev, rec in ctx.evidence.records(VpcFlowLogs):
@@ -83,7 +86,8 @@ def access_logging_vpc_flow_logs_enabled(ctx: CheckContext) -> Iterator[Verdict]
             yield failed(ev, f"VPC {ev.resource.name} has no flow log.")
 
 
-@check(title="CloudFront distributions write access logs", measure=M.ACCESS_LOGGING, needs=(CloudFrontConfig,),
+@check(basis=Basis.OBSERVED,
+       title="CloudFront distributions write access logs", measure=M.ACCESS_LOGGING, needs=(CloudFrontConfig,),
        severity=Severity.MEDIUM, remediation="Enable standard logging for the distribution.")
 def access_logging_cloudfront_distribution_logging_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     for ev, rec in ctx.evidence.records(CloudFrontConfig):

@@ -18,14 +18,14 @@ from auditpack.evidence.aws import (
     RdsCluster,
     RdsInstance,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 from .common import age_hours, flag_check, listed, parse_time, what
 
 M = Measure
 
 
-@check(title="AWS Backup plans exist and select resources", measure=M.BACKUPS,
+@check(basis=Basis.OBSERVED, title="AWS Backup plans exist and select resources", measure=M.BACKUPS,
        needs=(AwsAccount, BackupPlan, BackupSelection), gate="scope", severity=Severity.HIGH,
        remediation="Create an AWS Backup plan with a rule and a resource selection covering the personal data.")
 def backups_backup_plan_covers_resources(ctx: CheckContext) -> Iterator[Verdict]:
@@ -46,7 +46,7 @@ def backups_backup_plan_covers_resources(ctx: CheckContext) -> Iterator[Verdict]
             yield failed(account, f"Account {scope} has no AWS Backup plan in the scanned regions.")
 
 
-@check(title="Protected resources have a recent recovery point", measure=M.BACKUPS,
+@check(basis=Basis.OBSERVED, title="Protected resources have a recent recovery point", measure=M.BACKUPS,
        needs=(BackupProtectedResource,), severity=Severity.HIGH,
        remediation="Check the Backup jobs of the resource: the plan's schedule, failed jobs, the IAM role.")
 def backups_backup_recovery_point_recent(ctx: CheckContext) -> Iterator[Verdict]:
@@ -61,7 +61,8 @@ def backups_backup_recovery_point_recent(ctx: CheckContext) -> Iterator[Verdict]
         yield (passed if age <= limit else failed)(ev, text, details={"age_hours": round(age, 2)})
 
 
-@check(title="EBS volumes have a recent snapshot or recovery point", measure=M.BACKUPS, needs=(EbsVolume,),
+@check(basis=Basis.OBSERVED,
+       title="EBS volumes have a recent snapshot or recovery point", measure=M.BACKUPS, needs=(EbsVolume,),
        optional=(EbsSnapshot, BackupProtectedResource, AwsListing), severity=Severity.HIGH,
        remediation="Protect the volume with an AWS Backup plan or a Data Lifecycle Manager snapshot policy.")
 def backups_ebs_volume_recent_backup(ctx: CheckContext) -> Iterator[Verdict]:
@@ -105,7 +106,7 @@ def backups_ebs_volume_recent_backup(ctx: CheckContext) -> Iterator[Verdict]:
                           f"{' and '.join(missing)} of {ev.resource.location} could not be listed.")
 
 
-@check(title="RDS automated backups are on and recent", measure=M.BACKUPS,
+@check(basis=Basis.OBSERVED, title="RDS automated backups are on and recent", measure=M.BACKUPS,
        needs=(RdsInstance, RdsCluster),
        severity=Severity.HIGH,
        remediation="Set a backup retention period of at least 1 day (7+ recommended) and check the backup window.")
@@ -132,7 +133,8 @@ def backups_rds_automated_backups_recent(ctx: CheckContext) -> Iterator[Verdict]
         yield (passed if age <= limit else failed)(ev, text)
 
 
-@check(title="DynamoDB tables have point-in-time recovery", measure=M.BACKUPS, needs=(DynamoDbPitr,),
+@check(basis=Basis.OBSERVED,
+       title="DynamoDB tables have point-in-time recovery", measure=M.BACKUPS, needs=(DynamoDbPitr,),
        severity=Severity.HIGH, remediation="Enable point-in-time recovery (UpdateContinuousBackups).")
 def backups_dynamodb_table_pitr_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, DynamoDbPitr, lambda r: r.enabled, "has point-in-time recovery enabled",

@@ -16,14 +16,15 @@ from auditpack.evidence.aws import (
     RdsSnapshot,
     S3BucketEncryption,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 from .common import flag_check
 
 M = Measure
 
 
-@check(title="S3 buckets have default encryption", measure=M.ENCRYPTION_AT_REST, needs=(S3BucketEncryption,),
+@check(basis=Basis.OBSERVED,
+       title="S3 buckets have default encryption", measure=M.ENCRYPTION_AT_REST, needs=(S3BucketEncryption,),
        severity=Severity.HIGH,
        remediation="Set default encryption on the bucket (SSE-S3 or SSE-KMS): PutBucketEncryption.")
 def encryption_at_rest_s3_bucket_default_encryption(ctx: CheckContext) -> Iterator[Verdict]:
@@ -39,7 +40,7 @@ def encryption_at_rest_s3_bucket_default_encryption(ctx: CheckContext) -> Iterat
                          details={"algorithms": list(rec.algorithms)})
 
 
-@check(title="EBS volumes are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EbsVolume,),
+@check(basis=Basis.OBSERVED, title="EBS volumes are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EbsVolume,),
        severity=Severity.HIGH,
        remediation="Snapshot the volume, copy the snapshot with encryption, create a volume from it and swap it in; "
                    "enable EBS encryption by default in the region.")
@@ -47,7 +48,8 @@ def encryption_at_rest_ebs_volume_encrypted(ctx: CheckContext) -> Iterator[Verdi
     yield from flag_check(ctx, EbsVolume, lambda r: r.encrypted, "is encrypted", "is not encrypted")
 
 
-@check(title="EBS encryption by default is on in every scanned region", measure=M.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED,
+       title="EBS encryption by default is on in every scanned region", measure=M.ENCRYPTION_AT_REST,
        needs=(EbsEncryptionDefault,), severity=Severity.MEDIUM,
        remediation="Enable EBS encryption by default in the region (EnableEbsEncryptionByDefault).")
 def encryption_at_rest_ebs_default_encryption_enabled(ctx: CheckContext) -> Iterator[Verdict]:
@@ -59,13 +61,13 @@ def encryption_at_rest_ebs_default_encryption_enabled(ctx: CheckContext) -> Iter
             yield failed(ev, f"{where} does not encrypt new EBS volumes by default.")
 
 
-@check(title="EBS snapshots are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EbsSnapshot,),
+@check(basis=Basis.OBSERVED, title="EBS snapshots are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EbsSnapshot,),
        severity=Severity.HIGH, remediation="Copy the snapshot with encryption enabled and delete the unencrypted one.")
 def encryption_at_rest_ebs_snapshot_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, EbsSnapshot, lambda r: r.encrypted, "is encrypted", "is not encrypted")
 
 
-@check(title="RDS instances and clusters encrypt their storage", measure=M.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED, title="RDS instances and clusters encrypt their storage", measure=M.ENCRYPTION_AT_REST,
        needs=(RdsInstance, RdsCluster), severity=Severity.HIGH,
        remediation="Restore an encrypted copy (snapshot, copy with a KMS key, restore) and switch over.")
 def encryption_at_rest_rds_storage_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
@@ -74,20 +76,21 @@ def encryption_at_rest_rds_storage_encrypted(ctx: CheckContext) -> Iterator[Verd
     yield from flag_check(ctx, RdsCluster, lambda r: r.storage_encrypted, good, bad)
 
 
-@check(title="RDS snapshots are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(RdsSnapshot,),
+@check(basis=Basis.OBSERVED, title="RDS snapshots are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(RdsSnapshot,),
        severity=Severity.HIGH, remediation="Copy the snapshot with a KMS key and delete the unencrypted one.")
 def encryption_at_rest_rds_snapshot_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, RdsSnapshot, lambda r: r.encrypted, "is encrypted", "is not encrypted")
 
 
-@check(title="EFS file systems are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EfsFileSystem,),
+@check(basis=Basis.OBSERVED,
+       title="EFS file systems are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(EfsFileSystem,),
        severity=Severity.HIGH,
        remediation="Create an encrypted file system, copy the data (AWS DataSync) and delete the unencrypted one.")
 def encryption_at_rest_efs_file_system_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, EfsFileSystem, lambda r: r.encrypted, "is encrypted", "is not encrypted")
 
 
-@check(title="Customer-managed KMS keys rotate automatically", measure=M.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED, title="Customer-managed KMS keys rotate automatically", measure=M.ENCRYPTION_AT_REST,
        needs=(KmsKeyRotation,), severity=Severity.MEDIUM,
        remediation="Enable automatic key rotation (EnableKeyRotation).")
 def encryption_at_rest_kms_key_rotation_enabled(ctx: CheckContext) -> Iterator[Verdict]:

@@ -13,12 +13,13 @@ from auditpack.evidence.aws import (
     ElbSslPolicy,
     S3BucketPolicy,
 )
-from auditpack.model import Evidence, Measure, Severity
+from auditpack.model import Basis, Evidence, Measure, Severity
 
 M = Measure
 
 
-@check(title="S3 bucket policies refuse plain HTTP", measure=M.ENCRYPTION_IN_TRANSIT, needs=(S3BucketPolicy,),
+@check(basis=Basis.OBSERVED,
+       title="S3 bucket policies refuse plain HTTP", measure=M.ENCRYPTION_IN_TRANSIT, needs=(S3BucketPolicy,),
        severity=Severity.MEDIUM,
        remediation='Add a bucket policy statement: Effect Deny, Principal "*", Action "s3:*", Condition '
                    '{"Bool": {"aws:SecureTransport": "false"}}.')
@@ -66,7 +67,7 @@ def _weak(protocols: Iterable[str], minimum: str) -> list[str]:
     return [p for p in protocols if _TLS_ORDER.get(p, 0.0) < floor]
 
 
-@check(title="Load balancer listeners use TLS or redirect to it", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED, title="Load balancer listeners use TLS or redirect to it", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(ElbListener,), optional=(ElbSslPolicy,), severity=Severity.HIGH,
        remediation="Make HTTP listeners redirect to HTTPS (301) and use an SSL policy without TLS < 1.2, e.g. "
                    "ELBSecurityPolicy-TLS13-1-2-2021-06.")
@@ -102,7 +103,7 @@ _CF_VERSION = {"SSLv3": 0.0, "TLSv1": 1.0, "TLSv1_2016": 1.0, "TLSv1.1_2016": 1.
                "TLSv1.2_2019": 1.2, "TLSv1.2_2021": 1.2, "TLSv1.2_2025": 1.2, "TLSv1.3_2025": 1.3}
 
 
-@check(title="CloudFront distributions require HTTPS with a modern minimum TLS version",
+@check(basis=Basis.OBSERVED, title="CloudFront distributions require HTTPS with a modern minimum TLS version",
        measure=M.ENCRYPTION_IN_TRANSIT, needs=(CloudFrontConfig,), severity=Severity.HIGH,
        remediation="Set every cache behaviour's viewer protocol policy to redirect-to-https or https-only, use "
                    "your own certificate and the security policy TLSv1.2_2021 or newer.")

@@ -8,7 +8,7 @@ from auditpack.checks import CheckContext, Verdict, check, failed, passed
 from auditpack.evidence.aws import (
     SecurityGroup,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 M = Measure
 
@@ -16,7 +16,8 @@ M = Measure
 _WORLD = ("0.0.0.0/0", "::/0")
 
 
-@check(title="Security groups do not open admin or database ports to the world", measure=M.NETWORK_SECURITY,
+@check(basis=Basis.OBSERVED,
+       title="Security groups do not open admin or database ports to the world", measure=M.NETWORK_SECURITY,
        needs=(SecurityGroup,), severity=Severity.HIGH,
        remediation="Restrict the rule to known addresses, or reach the hosts through SSM Session Manager or a VPN.")
 def network_security_security_group_sensitive_ports_restricted(ctx: CheckContext) -> Iterator[Verdict]:

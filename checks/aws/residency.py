@@ -21,7 +21,7 @@ from auditpack.evidence.aws import (
     S3Bucket,
     S3BucketReplication,
 )
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 from .common import arn_region, region_verdict, what
 
@@ -33,7 +33,7 @@ LOCATED = (S3Bucket, Ec2Instance, Ec2Image, EbsVolume, EbsSnapshot,
                  BackupVault, ElbLoadBalancer)
 
 
-@check(title="AWS resources are in allowed regions", measure=M.EEA_RESIDENCY, needs=LOCATED,
+@check(basis=Basis.OBSERVED, title="AWS resources are in allowed regions", measure=M.EEA_RESIDENCY, needs=LOCATED,
        severity=Severity.HIGH,
        remediation="Move the resource (or its data) to an allowed region and delete the copy outside it, or "
                    "record the transfer and its safeguards in the DPA's sub-processor annex.")
@@ -44,7 +44,7 @@ def eea_residency_aws_resource_in_allowed_region(ctx: CheckContext) -> Iterator[
         yield region_verdict(ev, what(ev), ev.resource.location, ctx)
 
 
-@check(title="Data copied out of a region stays in allowed regions", measure=M.EEA_RESIDENCY,
+@check(basis=Basis.OBSERVED, title="Data copied out of a region stays in allowed regions", measure=M.EEA_RESIDENCY,
        needs=(S3BucketReplication, BackupPlan, RdsInstance, RdsCluster,
               DynamoDbTable), severity=Severity.HIGH,
        remediation="Point replication rules, Backup copy actions, read replicas and global-table replicas at "

@@ -226,6 +226,7 @@ def _error_finding(chk: Check, ev: SomeEvidence) -> Finding:
         evidence=(ev.path,),
         remediation="Restore access for the collector (permissions, network, credentials) and run again.",
         details={"reason": str(ev.reason)},
+        basis=chk.finding_basis((ev,)),
     )
 
 
@@ -243,6 +244,7 @@ def _to_finding(chk: Check, verdict: Verdict) -> Finding:
         evidence=tuple(dict.fromkeys(ev.path for ev in verdict.evidence)),
         remediation=remediation,
         details=dict(verdict.details),
+        basis=chk.finding_basis(verdict.evidence),
     )
 
 
@@ -266,7 +268,7 @@ def _run_check(chk: Check, evidence: Sequence[SomeEvidence], policy: Policy, now
             check=chk.id, measure=chk.measure, status=Status.ERROR,
             resource=Resource(provider="auditpack", type="check", id=chk.id),
             message=f"The check {chk.id} failed while evaluating the evidence: {type(exc).__name__}: {exc}",
-            severity=chk.severity,
+            severity=chk.severity, basis=chk.basis,
         )]
     for verdict in verdicts:
         if not isinstance(verdict, Verdict):

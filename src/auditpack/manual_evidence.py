@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import ManualEvidence
-from .model import Finding, Measure, Resource, Severity, Status
+from .model import Basis, Finding, Measure, Resource, Severity, Status
 
 CHECK_ID = "manual_evidence_document_current"
-BASIS = "attested"
+BASIS = Basis.ATTESTED
 
 
 def is_current(doc: ManualEvidence, today: dt.date) -> bool:
@@ -42,7 +42,7 @@ def describe(doc: ManualEvidence, path: str, sha256: str, today: dt.date) -> dic
         "reviewer": doc.reviewer,
         "valid_until": expires.isoformat() if expires else None,
         "current": is_current(doc, today),
-        "basis": BASIS,
+        "basis": str(BASIS),
     }
 
 
@@ -66,6 +66,7 @@ def expired_findings(documents: Sequence[tuple[ManualEvidence, str]], today: dt.
             severity=Severity.MEDIUM,
             evidence=(path,),
             remediation="Attach the current version and update its date / valid_until in [[manual_evidence]].",
-            details={"basis": BASIS, "expired_on": expires.isoformat(), "reviewer": doc.reviewer or ""},
+            details={"basis": str(BASIS), "expired_on": expires.isoformat(), "reviewer": doc.reviewer or ""},
+            basis=BASIS,
         ))
     return out

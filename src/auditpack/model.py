@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -55,6 +55,28 @@ class Measure(StrEnum):
     AUDIT_RIGHTS = "audit_rights"
     DELETION_ON_TERMINATION = "deletion_on_termination"
     CERTIFICATION = "certification"
+
+
+class Basis(StrEnum):
+    """How a fact is known: what the auditor may rely on, and what only someone's word says.
+
+    ``observed``: read from the provider or the host by the tool (a region, an lsblk line).
+    ``declared``: stated in the configuration; the tool cannot see it (an SSH host's country).
+    ``attested``: stated by an attached document a person reviewed (an ISO certificate).
+    A declaration is never shown as an observation: where bases meet, the weakest wins.
+    """
+
+    OBSERVED = "observed"
+    ATTESTED = "attested"
+    DECLARED = "declared"
+
+
+_BASIS_STRENGTH = {Basis.OBSERVED: 2, Basis.ATTESTED: 1, Basis.DECLARED: 0}
+
+
+def weakest_basis(bases: Iterable[Basis]) -> Basis:
+    """The basis of a fact built from facts of ``bases``: never stronger than its weakest part."""
+    return min(bases, key=_BASIS_STRENGTH.__getitem__)
 
 
 class AttemptStatus(StrEnum):
@@ -157,18 +179,38 @@ class EvidenceRecord(BaseModel):
 
     Records are frozen and forbid unknown fields, so a collector and the checks that read
     its output cannot silently disagree about a field's name.
+
+    ``basis``: how the record's facts are known. A record read from a provider or a host is
+    ``observed`` (the default); one built from the configuration says
+    ``basis=Basis.DECLARED``. A class whose records differ (some read, some declared) names
+    every basis it can carry, ``basis=(Basis.OBSERVED, Basis.DECLARED)``, and overrides
+    :meth:`fact_basis` to say which one a record has.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: ClassVar[str] = ""
+    bases: ClassVar[tuple[Basis, ...]] = (Basis.OBSERVED,)
 
-    def __init_subclass__(cls, kind: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(cls, kind: str = "", basis: Basis | tuple[Basis, ...] | None = None,
+                          **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if basis is not None:
+            bases = tuple(Basis(b) for b in ((basis,) if isinstance(basis, str) else basis))
+            if not bases:
+                raise TypeError(f"evidence record {cls.__qualname__} declares an empty basis")
+            if len(bases) > 1 and cls.fact_basis is EvidenceRecord.fact_basis:
+                raise TypeError(f"evidence record {cls.__qualname__} can carry {', '.join(bases)}: "
+                                "override fact_basis() to say which one a record has")
+            cls.bases = bases
         if kind:
             if kind in _RECORD_KINDS and _RECORD_KINDS[kind].__qualname__ != cls.__qualname__:
                 raise ValueError(f"evidence kind {kind!r} is declared twice")
             cls.kind = kind
             _RECORD_KINDS[kind] = cls
+
+    def fact_basis(self) -> Basis:
+        """How this record's facts are known (see the class docstring)."""
+        return self.bases[0]
 
 
 def record_type(kind: str) -> type[EvidenceRecord] | None:
@@ -261,6 +303,15 @@ class Evidence(Generic[RecordT]):
         return self.record
 
     @property
+    def basis(self) -> Basis | None:
+        """How the record's facts are known; for evidence that could not be read, the weakest
+        basis its record class can carry (None: a kind whose plugin is not installed)."""
+        if self.record is not None:
+            return self.record.fact_basis()
+        model = record_type(self.kind)
+        return weakest_basis(model.bases) if model is not None else None
+
+    @property
     def raw_sha256(self) -> str:
         return sha256_hex(canonical_json(self.raw))
 
@@ -345,6 +396,7 @@ class Finding:
     clauses: tuple[ClauseRef, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     waiver: Mapping[str, Any] | None = None
+    basis: Basis | None = None  # how the judged fact is known; the engine sets it (None: a pack from before)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -364,6 +416,8 @@ class Finding:
             out["details"] = dict(self.details)
         if self.waiver:
             out["waiver"] = dict(self.waiver)
+        if self.basis is not None:
+            out["basis"] = str(self.basis)
         return out
 
     @classmethod
@@ -381,4 +435,5 @@ class Finding:
             clauses=tuple(ClauseRef(c["profile"], c["clause"]) for c in data.get("clauses", ())),
             details=data.get("details") or {},
             waiver=data.get("waiver"),
+            basis=Basis(data["basis"]) if data.get("basis") else None,
         )

@@ -70,6 +70,8 @@ def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | 
         item.pop("raw")
         item.pop("record")
         item["path"] = (paths or {}).get(ev.path, ev.path)
+        if ev.basis is not None:  # how its facts are known: OSCAL never calls a declaration a test
+            item["basis"] = str(ev.basis)
         out.append(item)
     out.sort(key=lambda i: (i["path"], i["kind"], i["provenance"]["source"]))
     return out

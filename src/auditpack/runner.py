@@ -209,7 +209,8 @@ def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
         "profiles": [_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
         "checks": [
             {"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
-             "remediation": c.remediation, "needs": list(c.needed_kinds), "source": c.source}
+             "remediation": c.remediation, "needs": list(c.needed_kinds), "source": c.source,
+             "basis": str(c.basis), "bases": [str(b) for b in c.bases]}
             for c in result.registry.sorted_checks()
         ],
         "waivers": [

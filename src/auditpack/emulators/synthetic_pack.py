@@ -70,6 +70,7 @@ def write_synthetic_pack(root: Path, findings: int, *, seed: int = 14, accounts:
             "controls": controls[check.id],
             "clauses": clauses_of.get(str(check.measure), []),
             "evidence": [path],
+            "basis": str(check.basis),
         }
         if status == "error":
             row["details"] = {"reason": "permission_denied"}

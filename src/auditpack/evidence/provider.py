@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from auditpack.model import EvidenceRecord
+from auditpack.model import Basis, EvidenceRecord
 
 __all__ = ["ProviderUse"]
 
 
-class ProviderUse(EvidenceRecord, kind="provider.use"):
+class ProviderUse(EvidenceRecord, kind="provider.use", basis=(Basis.OBSERVED, Basis.DECLARED)):
     """One sub-processor in use, as one collector saw it in one scope: the input of the
     sub-processor reconciliation. Every provider collector emits one per scope.
 
@@ -25,3 +25,6 @@ class ProviderUse(EvidenceRecord, kind="provider.use"):
     locations: tuple[str, ...] = ()
     declared_country: str | None = None
     declared: bool = False  # True when provider and location come from the configuration
+
+    def fact_basis(self) -> Basis:
+        return Basis.DECLARED if self.declared else Basis.OBSERVED

@@ -12,12 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from auditpack.model import EvidenceRecord
+from auditpack.model import Basis, EvidenceRecord
 
 BackupKind = Literal["borg", "restic", "directory"]
 
 
-class SshHostRecord(EvidenceRecord, kind="ssh.host"):
+class SshHostRecord(EvidenceRecord, kind="ssh.host", basis=Basis.DECLARED):
     """A host as the configuration declares it (the tool cannot observe country or provider)."""
 
     host: str  # configured name
