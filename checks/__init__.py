@@ -205,9 +205,10 @@ class Check:
 
     @property
     def bases(self) -> tuple[Basis, ...]:
-        """Every basis its findings can have: its own, weakened by what its records can carry
-        (strongest first). What ``auditpack checks`` lists."""
-        found = {weakest_basis((self.basis, b)) for cls in (*self.needs, *self.optional) for b in cls.bases}
+        """The bases its findings have: its own, weakened by what its needed records can carry
+        (strongest first). What ``auditpack checks`` lists. (Optional records weaken a finding
+        only when a verdict names them as evidence; each finding states its own basis.)"""
+        found = {weakest_basis((self.basis, b)) for cls in self.needs for b in cls.bases}
         return tuple(b for b in Basis if b in found | {self.basis})
 
     def finding_basis(self, evidence: Iterable[SomeEvidence]) -> Basis:

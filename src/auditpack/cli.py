@@ -434,11 +434,20 @@ def cmd_list_checks(args: argparse.Namespace) -> int:
     from .registry import default_registry
 
     cats = load_catalogs()
+    reg = default_registry()
+    if args.format == "md":
+        from .check_table import checks_markdown
+
+        sys.stdout.write(checks_markdown(reg, cats))
+        return EXIT_OK
+    from .check_table import providers_of
+
     rows = [{"id": c.id, "measure": str(c.measure), "title": c.title,
-             "controls": list(cats.controls_for(c.id, c.measure)), "source": c.source}
-            for c in default_registry().sorted_checks()]
-    text = [f"{r['id']}\n    measure: {r['measure']}; {r['title']}\n    controls: {', '.join(r['controls'])}"
-            for r in rows]
+             "controls": list(cats.controls_for(c.id, c.measure)), "source": c.source,
+             "basis": [str(b) for b in c.bases], "providers": list(providers_of(c, reg))}
+            for c in reg.sorted_checks()]
+    text = [f"{r['id']}\n    measure: {r['measure']}; basis: {', '.join(r['basis'])}; {r['title']}\n"
+            f"    controls: {', '.join(r['controls'])}" for r in rows]
     return _print_registry(args, "checks", rows, text)
 
 
@@ -573,9 +582,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     for name, func, helptext in (("collectors", cmd_list_collectors, "list registered collectors"),
-                                 ("checks", cmd_list_checks, "list registered checks with measure and controls")):
+                                 ("checks", cmd_list_checks, "list registered checks: measure, basis, controls")):
         p = sub.add_parser(name, parents=[common], help=helptext)
-        p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+        formats = ("text", "json", "md") if name == "checks" else ("text", "json")
+        more = " or md (the table of docs/checks.md)" if name == "checks" else ""
+        p.add_argument("--format", choices=formats, default="text", help=f"text (default), json{more}")
         p.set_defaults(func=func)
 
     p = sub.add_parser("keygen", parents=[common], help="create an Ed25519 key pair for signing packs")
