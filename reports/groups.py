@@ -52,6 +52,7 @@ class CheckGroup:
     passing_count: int  # pass and n/a
     waived: int  # fails under an active waiver
     error_reasons: str  # "3 permission_denied, 1 timeout"
+    basis_note: str = ""  # "basis: declared" when some of its findings were not observed
 
     @property
     def has_open(self) -> bool:
@@ -93,7 +94,16 @@ def _group(check: str, items: Sequence[FindingRow]) -> CheckGroup:
         waived=sum(1 for r in fails if r.waiver is not None),
         error_reasons=", ".join(f"{n} {reason or 'unknown reason'}" for reason, n in sorted(
             Counter(r.reason for r in items if r.status == "error").items(), key=lambda kv: (-kv[1], kv[0]))),
+        basis_note=_basis_note(items),
     )
+
+
+def _basis_note(items: Sequence[FindingRow]) -> str:
+    """Named only when some finding's fact was not observed: observed is the norm."""
+    bases = {r.basis for r in items}
+    if not bases - {"observed", ""}:
+        return ""
+    return "basis: " + ", ".join(b for b in ("observed", "declared", "attested") if b in bases)
 
 
 def group_rank(group: CheckGroup) -> tuple[int, int, int, int, int, str]:

@@ -46,6 +46,11 @@ _STATE = {Verdict.SUPPORTS: ("satisfied", "pass"), Verdict.NONCONFORMITY: ("not-
 _OPEN = {Verdict.INCOMPLETE: "Open: evidence is incomplete (some of it could not be collected); "
                              "this is not a pass.",
          Verdict.MANUAL: "Open: manual evidence is required; no automated evidence answers this alone."}
+#: an observation's method by the basis of its facts: only what the tool read is a TEST of the
+#: system; a declaration in the configuration or an attached document is examined, not tested
+METHOD = {"observed": "TEST", "declared": "EXAMINE", "attested": "EXAMINE", "": "TEST"}
+BASIS_REMARK = {"declared": "stated in the configuration, not observed by the tool",
+                "attested": "stated by an attached document a person reviewed, not observed by the tool"}
 
 
 def _uuid(*parts: str) -> str:
@@ -97,6 +102,7 @@ class Target:
     group: str = ""
     statement: str = ""  # a DPA clause's quote
     measures: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # paths of the attached documents that name it
 
 
 def iso_control_id(ref: str) -> str:
@@ -128,13 +134,16 @@ def _targets(view: ReportView) -> list[Target]:
         for control in catalog.controls:
             targets.append(Target(name, to_id(control.ref), f"{control.id} {control.title}".strip(),
                                   control.verdict, tuple(by_control.get(control.ref, ())), control.group,
-                                  measures=control.measures))
+                                  measures=control.measures,
+                                  documents=tuple(d.path for d in view.documents if control.ref in d.controls)))
     for profile in view.profiles:
         for clause in profile.clauses:
             rows = () if clause.manual_only else tuple(by_clause.get(f"{profile.id}: {clause.ref}", ()))
+            key = f"{profile.id}: {clause.ref}"
             targets.append(Target(f"catalog-dpa-{_token(profile.id)}.json", clause_control_id(profile.id, clause.ref),
                                   clause.ref, clause.verdict, rows, statement=clause.quote,
-                                  measures=clause.measures))
+                                  measures=clause.measures,
+                                  documents=tuple(d.path for d in view.documents if key in d.clauses)))
     return targets
 
 
@@ -234,13 +243,16 @@ def _observations(view: ReportView, root: Path, out: Path, tool: str, max_age_ho
         if row.status != "collected":
             description += (" This evidence could not be collected, so it supports nothing"
                             + (f": {gap.reason} {gap.error}".rstrip() if gap else "") + ".")
+        if row.basis in BASIS_REMARK:
+            description += f" Its facts are {BASIS_REMARK[row.basis]}."
         observations.append({
             "uuid": obs_uuid,
             "title": _line(f"{row.kind}: {row.resource or row.scope}"),
             "description": _line(description),
             "props": [_prop("evidence-kind", row.kind), _prop("evidence-status", row.status),
+                      *([_prop("basis", row.basis)] if row.basis else []),
                       *([_prop("raw-sha256", row.raw_sha256)] if row.raw_sha256 else [])],
-            "methods": ["TEST"],
+            "methods": [METHOD.get(row.basis, "TEST")],
             "origins": [{"actors": [{"type": "tool", "actor-uuid": tool}]}],
             "subjects": [{"subject-uuid": subject, "type": "inventory-item",
                           "title": _line(row.resource or row.scope)}],
@@ -250,6 +262,31 @@ def _observations(view: ReportView, root: Path, out: Path, tool: str, max_age_ho
             "expires": _later(collected, max_age_hours),
         })
     return observations, by_path, list(items.values()), list(files.values())
+
+
+def _document_observations(view: ReportView, tool: str, collected: str) -> tuple[list[dict[str, Any]],
+                                                                                 dict[str, str]]:
+    """One observation per attached document (method EXAMINE, basis attested): what an
+    attested verdict rests on. Also the observation uuid per document path."""
+    out: list[dict[str, Any]] = []
+    by_path: dict[str, str] = {}
+    for doc in view.documents:
+        obs_uuid = _uuid("document-observation", view.cover.run_id, doc.path)
+        by_path[doc.path] = obs_uuid
+        out.append({
+            "uuid": obs_uuid,
+            "title": _line(f"Attached document: {doc.title}"),
+            "description": _line(f"The document {doc.title} ({doc.path}), attached to the pack: {doc.state}; "
+                                 f"integrity {doc.integrity}. Its statements are {BASIS_REMARK['attested']}."),
+            "props": [_prop("basis", "attested"), _prop("document-state", doc.state),
+                      *([_prop("reviewer", doc.reviewer)] if doc.reviewer else [])],
+            "methods": ["EXAMINE"],
+            "origins": [{"actors": [{"type": "tool", "actor-uuid": tool}]}],
+            "relevant-evidence": [{"href": f"#{_uuid('manual-file', view.cover.run_id, doc.path)}",
+                                   "description": _line(f"Attached file {doc.path} (SHA-256 {doc.sha256 or '-'})")}],
+            "collected": collected,
+        })
+    return out, by_path
 
 
 def _subject(view: ReportView, row: AppendixRow, items: dict[str, dict[str, Any]]) -> str:
@@ -262,9 +299,21 @@ def _subject(view: ReportView, row: AppendixRow, items: dict[str, dict[str, Any]
     return str(items[key]["uuid"])
 
 
+def _bases(target: Target) -> list[str]:
+    """The bases of what a verdict rests on: its passing findings', and attested when a current
+    document supports it (a failing or open verdict rests on its fails and gaps: not named)."""
+    if target.verdict.code != Verdict.SUPPORTS:
+        return []
+    found = {r.basis for r in target.rows if r.status == "pass" and r.basis}
+    if target.verdict.attested:
+        found.add("attested")
+    return [b for b in ("observed", "declared", "attested") if b in found]
+
+
 def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]]) -> dict[str, Any]:
     state, reason = _STATE[Verdict(target.verdict.code)]
-    related = sorted({u for row in target.rows for path in row.evidence for u in by_path.get(path, ())})
+    related = sorted({u for row in target.rows for path in row.evidence for u in by_path.get(path, ())}
+                     | {u for path in target.documents for u in by_path.get(path, ())})
     counts = {s: sum(1 for r in target.rows if r.status == s) for s in ("fail", "error", "manual", "pass")}
     description = (f"{target.verdict.text}. Findings behind it: {counts['fail']} fail, {counts['error']} error, "
                    f"{counts['manual']} manual, {counts['pass']} pass.")
@@ -272,13 +321,17 @@ def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]])
     open_text = _OPEN.get(Verdict(target.verdict.code))
     if open_text:
         status["remarks"] = open_text
+    elif target.verdict.unobserved:
+        status["remarks"] = (f"Supported only by {target.verdict.unobserved} facts, not by observation: "
+                             "no collector read the evidence behind this verdict.")
     finding: dict[str, Any] = {
         "uuid": _uuid("finding", view.cover.run_id, target.control_id),
         "title": _line(target.title),
         "description": description,
         "props": [_prop("verdict", target.verdict.code), _prop("catalog", target.catalog),
-                  # support that rests on a reviewed document, not on observation, says so
-                  *([_prop("basis", "attested")] if target.verdict.attested else [])],
+                  # what the support rests on: a declaration or a document is never shown as observed
+                  *(_prop("basis", b) for b in _bases(target)),
+                  *([_prop("support", f"{target.verdict.unobserved} only")] if target.verdict.unobserved else [])],
         "target": {"type": "objective-id", "target-id": target.control_id, "status": status},
     }
     if related:
@@ -299,6 +352,9 @@ def build_documents(view: ReportView, policy: Mapping[str, Any], root: Path, out
     catalogs = _catalogs(view, targets, end)
     tool = _uuid("component", "auditpack")
     observations, by_path, items, files = _observations(view, root, out, tool, max_age, start)
+    examined, by_document = _document_observations(view, tool, start)
+    observations += examined
+    by_path = {**by_path, **{path: [u] for path, u in by_document.items()}}
     for doc in view.documents:  # attached manual evidence: hashed like the evidence files
         files.append({"uuid": _uuid("manual-file", view.cover.run_id, doc.path), "title": _line(doc.title),
                       "rlinks": [_rlink(root, out, doc.path, doc.sha256)]})

@@ -67,6 +67,7 @@ class ExecutiveSummary:
     more_nonconformities: int  # checks with fails beyond the ten named
     scope: tuple[ScopeSummary, ...]
     totals: str
+    unobserved: str = ""  # clauses and controls supported only by declarations or attestations ("" if none)
     # short labels: the table fits the width of an A4 page
     columns: tuple[VerdictView, ...] = tuple(VerdictView(v, SHORT_LABEL[v]) for v in COLUMNS)
 
@@ -131,6 +132,7 @@ def executive_summary(view: ReportView, groups: Sequence[CheckGroup]) -> Executi
         more_nonconformities=max(0, len(failing) - TOP),
         scope=scope,
         totals=cover.totals.text,
+        unobserved=cover.unobserved,
     )
 
 

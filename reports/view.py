@@ -76,6 +76,10 @@ OPEN_CHECKS_SHOWN = 3  # per control row; the findings overview has every check
 LOCATION_LABEL = {"aws": "AWS regions", "hetzner": "Hetzner locations", "ssh": "Declared countries"}
 
 
+BASIS_NOTE = {"declared": "declared in the configuration, not observed",
+              "attested": "attested by an attached document, not observed"}
+
+
 class Verdict(StrEnum):
     NONCONFORMITY = "nonconformity"
     INCOMPLETE = "incomplete"
@@ -98,12 +102,25 @@ class VerdictView:
     label: str
     accepted: bool = False  # every fail behind it is under an active waiver
     attested: bool = False  # support rests (also) on a current attached document, not only on observation
+    unobserved: str = ""  # support rests only on "declared", "attested" or "declared and attested" facts
 
     @property
     def text(self) -> str:
         if self.accepted:
             return f"{self.label} (accepted exception)"
+        if self.unobserved:
+            return f"{self.label} ({self.unobserved} only, not observed)"
         return f"{self.label} (attested)" if self.attested else self.label
+
+
+def _unobserved(passes: Sequence[FindingRow], attested: bool) -> str:
+    """What support rests on when nothing behind it was observed: "declared", "attested",
+    "declared and attested"; "" when some passing finding was observed (or is from a pack
+    that did not record bases)."""
+    if any(f.basis in ("observed", "") for f in passes):
+        return ""
+    bases = {f.basis for f in passes} | ({"attested"} if attested else set())
+    return " and ".join(b for b in ("declared", "attested") if b in bases)
 
 
 def rollup(findings: Iterable[FindingRow], attesting: Iterable[Document] = ()) -> VerdictView:
@@ -112,6 +129,8 @@ def rollup(findings: Iterable[FindingRow], attesting: Iterable[Document] = ()) -
     ``attesting``: the attached documents that name this clause or control. A current one
     answers what no automated finding can (no findings, or some still ``manual``): the
     verdict is "supports", marked attested. It never outweighs a fail or an error.
+    Support that rests on no observation (only declared findings and attesting documents)
+    says so: "Evidence supports (declared only, not observed)".
     """
     items = list(findings)
     statuses = {f.status for f in items}
@@ -122,10 +141,14 @@ def rollup(findings: Iterable[FindingRow], attesting: Iterable[Document] = ()) -
         return VerdictView(Verdict.NONCONFORMITY, VERDICT_LABEL[Verdict.NONCONFORMITY], accepted)
     if "error" in statuses:
         return VerdictView(Verdict.INCOMPLETE, VERDICT_LABEL[Verdict.INCOMPLETE])
+    passes = [f for f in items if f.status == "pass"]
     if statuses and statuses <= {"pass", "not_applicable"}:
-        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=bool(current))
+        unobserved = _unobserved(passes, bool(current)) if passes or current else ""
+        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=bool(current),
+                           unobserved=unobserved)
     if current:
-        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=True)
+        return VerdictView(Verdict.SUPPORTS, VERDICT_LABEL[Verdict.SUPPORTS], attested=True,
+                           unobserved=_unobserved(passes, True))
     return VerdictView(Verdict.MANUAL, VERDICT_LABEL[Verdict.MANUAL])  # none, or some still manual
 
 
@@ -187,6 +210,11 @@ class FindingRow:
     evidence: tuple[str, ...]
     waiver: Waived | None
     basis: str = ""  # observed | declared | attested; "" in packs written before findings said it
+
+    @property
+    def basis_note(self) -> str:
+        """Said next to a finding whose fact was not observed (never shown as if it were)."""
+        return BASIS_NOTE.get(self.basis, "")
 
     @property
     def evidence_links(self) -> tuple[EvidenceLink, ...]:
@@ -416,6 +444,8 @@ class Cover:
     totals: Counts
     policy: tuple[Parameter, ...]
     drafts: tuple[str, ...] = ()  # ids of unreviewed draft profiles (banner on the cover)
+    bases: str = ""  # the findings by basis: "120 observed, 2 declared in the configuration (not observed)"
+    unobserved: str = ""  # clauses and controls supported only by declarations or attestations ("" if none)
 
 
 @dataclass(frozen=True)
@@ -460,6 +490,7 @@ class AppendixRow:
     resource: str
     collected_at: str
     source: str
+    basis: str = ""  # how its facts are known (evidence/index.json); "" in packs from before
 
 
 @dataclass(frozen=True)
@@ -768,6 +799,28 @@ def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[M
     )
 
 
+BASIS_COUNT_LABEL = (("observed", "observed"), ("declared", "declared in the configuration (not observed)"),
+                     ("attested", "attested by a document (not observed)"), ("", "basis not recorded"))
+
+
+def _bases_text(rows: Sequence[FindingRow]) -> str:
+    c = Counter(r.basis if r.basis in ("observed", "declared", "attested") else "" for r in rows)
+    return ", ".join(f"{c[key]} {label}" for key, label in BASIS_COUNT_LABEL if c[key]) or "no findings"
+
+
+def _unobserved_text(profiles: Sequence[ProfileView], iso: CatalogView, gdpr: CatalogView) -> str:
+    """The cover's count of clauses and controls whose support rests on no observation."""
+    per_dpa = [(p.id, sum(1 for c in p.clauses if c.verdict.unobserved)) for p in profiles]
+    clauses = sum(n for _, n in per_dpa)
+    iso_n = sum(1 for c in iso.controls if c.verdict.unobserved)
+    gdpr_n = sum(1 for c in gdpr.controls if c.verdict.unobserved)
+    if not (clauses or iso_n or gdpr_n):
+        return ""
+    which = ", ".join(f"{pid} {n}" for pid, n in per_dpa if n)
+    return (f"Supported only by declarations or attestations, not by observation: {clauses} DPA clause(s)"
+            + (f" ({which})" if which else "") + f", {iso_n} ISO 27001 control(s), {gdpr_n} GDPR article(s).")
+
+
 def _waivers(context: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[WaiverRow, ...]:
     out = []
     for w in context.get("waivers", ()):
@@ -831,11 +884,13 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
             scope=_text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
             resource=_text((i.get("resource") or {}).get("id")),
             collected_at=_text((i.get("provenance") or {}).get("collected_at")),
-            source=_text((i.get("provenance") or {}).get("source")))
+            source=_text((i.get("provenance") or {}).get("source")), basis=_text(i.get("basis")))
          for i in index),
         key=lambda a: (a.path, a.kind, a.resource, a.source)))
+    cover = replace(_cover(context, run, index, rows), bases=_bases_text(rows),
+                    unobserved=_unobserved_text(profiles, iso, gdpr))
     return ReportView(
-        cover=_cover(context, run, index, rows),
+        cover=cover,
         measures=measures,
         profiles=profiles,
         iso=iso,

@@ -187,6 +187,24 @@ def test_demo_shows_attested_support_and_an_expired_document(
     attested = {c.ref for c in view.profiles[0].clauses if c.verdict.attested}
     assert attested == {"Subverwerkers, bullet 2", "Technische en organisatorische maatregelen, bullet 2"}
     assert _has(_findings(pack), "manual_evidence_document_current", "fail", "Penetration test")
-    assert "Evidence supports (attested)" in (pack / "report.html").read_text("utf-8")
+    assert "Evidence supports (attested" in (pack / "report.html").read_text("utf-8")
     oscal = (pack / "oscal" / "assessment-results.json").read_text("utf-8")
     assert '"name": "basis"' in oscal and '"value": "attested"' in oscal  # OSCAL marks it too
+
+
+def test_demo_findings_state_their_basis_and_the_declared_host_is_never_observed(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    pack, _ = demo
+    findings = _findings(pack)
+    assert findings and all(f["basis"] in ("observed", "declared", "attested") for f in findings)
+    assert {f["basis"] for f in findings if f["check"] == "manual_evidence_document_current"} == {"attested"}
+    assert {f["basis"] for f in findings if f["resource"]["provider"] in ("aws", "hetzner", "tls")
+            and not f["check"].startswith("subprocessor_list")} == {"observed"}
+    country = [f for f in findings if f["check"] == "eea_residency_ssh_host_declared_country_allowed"]
+    if not country:
+        pytest.skip("the demo ran without its SSH backup server (sshd or borg missing)")
+    assert {f["basis"] for f in country} == {"declared"}
+    assert {f["basis"] for f in findings if f["check"].startswith("subprocessor_list")
+            and f["resource"]["provider"] == "ssh"} == {"declared"}
+    html = (pack / "report.html").read_text("utf-8")
+    assert "Basis of the findings" in html and "declared in the configuration (not observed)" in html

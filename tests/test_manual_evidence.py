@@ -51,7 +51,7 @@ def test_a_current_document_supports_what_it_names_as_attested() -> None:
     view = _view([], context=_context(doc), hashes={"manual/iso.pdf": "ab" * 32})
     clause = _clause(view, ISO_CLAUSE[1])
     assert clause.verdict.code == Verdict.SUPPORTS and clause.verdict.attested
-    assert clause.verdict.text == "Evidence supports (attested)"
+    assert clause.verdict.text == "Evidence supports (attested only, not observed)"  # nothing was observed
     assert clause.counts.total == 0  # no finding was invented for it
     control = next(c for c in view.iso.controls if c.id == "A.5.36")
     assert control.verdict.code == Verdict.SUPPORTS and control.verdict.attested
@@ -104,7 +104,7 @@ def test_the_report_marks_attested_support_and_expired_documents(tmp_path: Path)
     view = _view([], context={"manual_evidence": [current, expired]},
                  hashes={"manual/iso.pdf": "ab" * 32, "manual/pen.pdf": "cd" * 32})
     html = render_html(view)
-    assert "Evidence supports (attested)" in html and "J. Peeters" in html
+    assert "Evidence supports (attested only, not observed)" in html and "J. Peeters" in html
     assert "EXPIRED 2026-01-01: supports nothing" in html
     md = render_markdown(view)
-    assert "Evidence supports (attested)" in md and "EXPIRED 2026-01-01" in md
+    assert "Evidence supports (attested only, not observed)" in md and "EXPIRED 2026-01-01" in md

@@ -110,13 +110,21 @@ def test_only_supported_verdicts_are_satisfied(pack: Path) -> None:
 
 def test_every_evidence_attempt_is_an_observation_and_errors_say_so(pack: Path) -> None:
     index = json.loads((pack / "evidence" / "index.json").read_text())
-    observations = _results(pack)["observations"]
+    everything = _results(pack)["observations"]
+    observations = [o for o in everything if "evidence-status" in _props(o)]
     assert len(observations) == len(index)
     errored = [o for o in observations if _props(o)["evidence-status"] != "collected"]
     assert errored and len(errored) == sum(1 for i in index if i["status"] != "collected")
     for obs in errored:
         assert "could not be collected" in obs["description"]
-    assert all(o["methods"] == ["TEST"] and o["expires"] > o["collected"] for o in observations)
+    assert all(o["expires"] > o["collected"] for o in observations)
+    # only what the tool read is a TEST; the SSH hosts' declared provider.use is examined
+    assert {o["methods"][0] for o in observations if _props(o)["basis"] == "observed"} == {"TEST"}
+    assert {o["methods"][0] for o in observations if _props(o)["basis"] != "observed"} == {"EXAMINE"}
+    # the rest: one per attached document, examined and attested
+    documents = [o for o in everything if o not in observations]
+    assert len(documents) == 2 and all(o["methods"] == ["EXAMINE"] and _props(o)["basis"] == "attested"
+                                       for o in documents)
 
 
 def test_evidence_links_resolve_to_files_with_their_hashes(pack: Path) -> None:
