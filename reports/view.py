@@ -808,14 +808,17 @@ def _bases_text(rows: Sequence[FindingRow]) -> str:
     return ", ".join(f"{c[key]} {label}" for key, label in BASIS_COUNT_LABEL if c[key]) or "no findings"
 
 
-def _unobserved_text(profiles: Sequence[ProfileView], iso: CatalogView, gdpr: CatalogView) -> str:
-    """The cover's count of clauses and controls whose support rests on no observation."""
+def _unobserved_text(profiles: Sequence[ProfileView], iso: CatalogView, gdpr: CatalogView,
+                     rows: Sequence[FindingRow]) -> str:
+    """The cover's count of clauses and controls whose support rests on no observation ("" for
+    a pack whose findings do not record their basis: nothing can be said)."""
     per_dpa = [(p.id, sum(1 for c in p.clauses if c.verdict.unobserved)) for p in profiles]
     clauses = sum(n for _, n in per_dpa)
     iso_n = sum(1 for c in iso.controls if c.verdict.unobserved)
     gdpr_n = sum(1 for c in gdpr.controls if c.verdict.unobserved)
     if not (clauses or iso_n or gdpr_n):
-        return ""
+        recorded = any(r.basis for r in rows) or any(c.verdict.attested for p in profiles for c in p.clauses)
+        return "No clause or control is supported only by declarations or attestations." if recorded else ""
     which = ", ".join(f"{pid} {n}" for pid, n in per_dpa if n)
     return (f"Supported only by declarations or attestations, not by observation: {clauses} DPA clause(s)"
             + (f" ({which})" if which else "") + f", {iso_n} ISO 27001 control(s), {gdpr_n} GDPR article(s).")
@@ -888,7 +891,7 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
          for i in index),
         key=lambda a: (a.path, a.kind, a.resource, a.source)))
     cover = replace(_cover(context, run, index, rows), bases=_bases_text(rows),
-                    unobserved=_unobserved_text(profiles, iso, gdpr))
+                    unobserved=_unobserved_text(profiles, iso, gdpr, rows))
     return ReportView(
         cover=cover,
         measures=measures,

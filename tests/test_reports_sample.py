@@ -77,7 +77,8 @@ class _Maker:
         self.findings.append(Finding(
             check=check, measure=measure, status=status, resource=ev.resource, message=message, severity=severity,
             evidence=(ev.path,), remediation=remediation, controls=self.cats.controls_for(check, measure),
-            clauses=tuple(clauses), details={"reason": str(ev.reason)} if ev.reason else {}, waiver=waiver))
+            clauses=tuple(clauses), details={"reason": str(ev.reason)} if ev.reason else {}, waiver=waiver,
+            basis=ev.basis))
 
 
 def build_sample_pack(root: Path, *, hostile: bool = False) -> Path:
