@@ -1,7 +1,7 @@
 """Benchmark: draft every known DPA with `auditpack dpa import`'s pipeline and score it.
 
-Reads each document of tests/data/dpa/corpus.toml (the three seeds and the DPAs written for
-the importer), drafts its profile with ``draft_profile`` and scores the draft against the
+Reads each document of tests/data/dpa/corpus.toml (the three seeds, the DPAs written for
+the importer and the held-out DPAs, whose lines say "held_out": true), drafts its profile with ``draft_profile`` and scores the draft against the
 hand-written gold profile (``auditpack.dpaimport.scoring``): recall and precision of
 (clause, measure) pairs, breach deadline, register names found, seconds. Then it renders a
 30-page PDF DPA (the Brightwave corpus text repeated, clauses renumbered) and times it.
@@ -48,7 +48,7 @@ def _draft(path: Path, profile_id: str) -> tuple[Any, float, int, float]:
     return profile, seconds, len(document.blocks), cpu
 
 
-def _score_one(path: Path, gold_ref: str, style: str = "") -> tuple[dict[str, Any], bool]:
+def _score_one(path: Path, gold_ref: str, style: str = "", held_out: bool = False) -> tuple[dict[str, Any], bool]:
     from auditpack.dpaimport.scoring import load_gold, score
 
     gold = load_gold(gold_ref)
@@ -59,6 +59,8 @@ def _score_one(path: Path, gold_ref: str, style: str = "") -> tuple[dict[str, An
     line["blocks"] = blocks
     if style:
         line["style"] = style
+    if held_out:
+        line["held_out"] = True
     ok = (result.recall >= RECALL and result.precision >= PRECISION and result.breach_deadline_ok
           and result.register_found == result.register_expected)
     line["meets_aim"] = ok
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = tomllib.loads((CORPUS / "corpus.toml").read_text("utf-8"))["document"]
     for entry in corpus:
         gold = entry["gold"] if entry["gold"].startswith("builtin:") else str(CORPUS / entry["gold"])
-        line, ok = _score_one(CORPUS / entry["file"], gold, entry.get("style", ""))
+        line, ok = _score_one(CORPUS / entry["file"], gold, entry.get("style", ""), entry.get("held_out", False))
         all_ok = all_ok and ok
         print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.pages:
