@@ -115,7 +115,8 @@ def _folded_into_parent(tags: tuple[BlockTags, ...], i: int, params: Parameters)
     if t.parent is None or params.keys_for(t.block.ref):
         return None
     parent = tags[t.parent]
-    if parent.measures and parent.excluded is None and set(t.promised) <= set(parent.promised):
+    own = set(parent.promised) - set(parent.listed)  # not what the lead-in has from its list
+    if own and parent.excluded is None and set(t.promised) <= own:
         return t.parent
     return None
 
@@ -135,6 +136,8 @@ def draft_profile(document: Document, profile_id: str, lexicon: Lexicon | None =
             continue
         for s in t.leftover:
             leftovers.append(Leftover(t.block.ref, shorten(s.text, 160), t.block.start, t.block.end))
+        for reference in t.references:
+            leftovers.append(Leftover(t.block.ref, reference, t.block.start, t.block.end))
         if not t.measures or t.excluded is not None:
             continue
         parent = _folded_into_parent(tags, i, params)

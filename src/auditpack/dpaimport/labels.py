@@ -18,6 +18,10 @@ ANNEX_WORDS = ("Annex", "Annexe", "Bijlage", "Appendix", "Schedule", "Anlage", "
 ARTICLE_WORDS = ("Artikel", "Article", "Art.", "Clause", "Section", "Sectie", "Afdeling", "Paragraph", "Paragraaf",
                  "Klausel", "Clausule")
 
+# how a member "1." restarting under an article is cited: Dutch law cites "artikel 4 lid 1";
+# other article words take the number in brackets ("Article 4(1)", "§ 4 (1)")
+MEMBER_WORDS = {"Artikel": "lid {}", "Art.": "({})"}
+
 
 def _words(words: tuple[str, ...]) -> str:
     variants = {w for word in words for w in (word, word.upper())}
@@ -28,7 +32,8 @@ _SEP = r"\s*(?:[-–—:]\s*|\.\s+|\s)"
 ANNEX = re.compile(
     rf"^({_words(ANNEX_WORDS)})\s+((?:\d{{1,2}}|[A-Z]|[IVXLC]{{1,6}})(?:\.\d{{1,2}})?)(?!\w)(?!\.\w)\.?(?:{_SEP}(.*)|\s*)$")
 WORD = re.compile(
-    rf"^({_words(ARTICLE_WORDS)}|§)\s*(\d{{1,3}}[a-z]?(?:\.\d{{1,3}})*)(?![\w])\.?(?:{_SEP}(.*)|\s*)$")
+    rf"^({_words(ARTICLE_WORDS)}|§)\s*(\d{{1,3}}(?:er|re|ère|[a-z])?(?:\.\d{{1,3}})*)(?![\w])\.?(?:{_SEP}(.*)|\s*)$")
+ORDINAL = re.compile(r"(?<=\d)(?:er|re|ère)$")  # French "Article 1er": the first article
 NUMBER = re.compile(r"^(\d{1,3}(?:\.(?:\d{1,3}|[A-Z](?![a-z])))*)(\.|\))?(?:\s+|(?<=[.)])(?=[A-Z(\"“]))(.*)$")
 LETTER = re.compile(
     r"^(\((?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z]|\d{1,2})\)|(?:[a-z]{1,2}|[ivxlc]{1,6}|[A-Z])\)|(?:[a-z]|[ivx]{1,4})\.)\s+(.*)$")
@@ -62,7 +67,7 @@ def parse_label(text: str) -> Label | None:
     if m := WORD.match(text):
         number = m.group(2)
         return Label("word", f"{_title_word(m.group(1))} {number}", (m.group(3) or "").strip(),
-                     number=tuple(number.split(".")), explicit_end=True)
+                     number=tuple(ORDINAL.sub("", number).split(".")), explicit_end=True)
     if (m := SECTION_ROMAN.match(text)) and len(m.group(2).split()) <= 12 and not m.group(2).endswith((".", ";")):
         return Label("number", m.group(1), m.group(2).strip(), number=(m.group(1),), explicit_end=True)
     if m := NUMBER.match(text):

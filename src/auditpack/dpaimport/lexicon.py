@@ -261,10 +261,11 @@ class ParameterWords(Strict):
     breach_without_number: list[str] = Field(min_length=1)
     deadline_markers: list[str] = Field(min_length=1)
     adequacy: list[str] = Field(min_length=1)
+    no_limit: list[str] = Field(min_length=1)
     audit_frequency: list[FrequencyWord] = Field(min_length=1)
     audit_notice: list[str] = Field(min_length=1)
 
-    @field_validator("breach_without_number", "deadline_markers", "adequacy", "audit_notice")
+    @field_validator("breach_without_number", "deadline_markers", "adequacy", "no_limit", "audit_notice")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -274,6 +275,7 @@ class RegisterWords(Strict):
     name: list[str] = Field(min_length=1)
     service: list[str] = Field(min_length=1)
     location: list[str] = Field(min_length=1)
+    address: list[str] = Field(min_length=1)
     eea: list[str] = Field(min_length=1)
     not_register: list[str] = Field(min_length=1)
 
@@ -362,11 +364,13 @@ class Lexicon:
     breach_without_number: Patterns
     deadline_markers: Patterns
     adequacy: Patterns
+    no_limit: Patterns
     audit_frequency: tuple[tuple[Patterns, str], ...]
     audit_notice: Patterns
     register_name: Patterns
     register_service: Patterns
     register_location: Patterns
+    register_address: Patterns
     register_eea: Patterns
     not_register: Patterns
     countries: dict[str, str]  # folded name -> ISO code
@@ -401,11 +405,12 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         units={fold(k): v for k, v in data.units.items()},
         breach_without_number=_p(data.parameters.breach_without_number),
         deadline_markers=_p(data.parameters.deadline_markers),
-        adequacy=_p(data.parameters.adequacy),
+        adequacy=_p(data.parameters.adequacy), no_limit=_p(data.parameters.no_limit),
         audit_frequency=tuple((Patterns((f.pattern,)), f.value) for f in data.parameters.audit_frequency),
         audit_notice=_p(data.parameters.audit_notice),
         register_name=_p(data.subprocessors.name), register_service=_p(data.subprocessors.service),
-        register_location=_p(data.subprocessors.location), register_eea=_p(data.subprocessors.eea),
+        register_location=_p(data.subprocessors.location),
+        register_address=_p(data.subprocessors.address), register_eea=_p(data.subprocessors.eea),
         not_register=_p(data.subprocessors.not_register),
         countries=countries,
     )

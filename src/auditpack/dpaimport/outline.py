@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .labels import Label, is_roman, parse_label
+from .labels import MEMBER_WORDS, Label, is_roman, parse_label
 from .layout import TERMINAL, Unit, is_title
 from .model import BlockKind
 
@@ -150,8 +150,11 @@ def _prefix(state: _State, number: tuple[str, ...], listy: bool = False) -> str:
     "Security measures, 2" for a numbered list under an unnumbered heading."""
     num = ".".join(number)
     for h in reversed(state.headings):
-        if h.word and h.number and number[: len(h.number)] == h.number:
+        if h.word and h.number and len(number) > len(h.number) and number[: len(h.number)] == h.number:
             return f"{h.word} {num}"
+    member = _member_of(state, number)
+    if member is not None:
+        return member
     annex = _annex(state)
     if annex is not None and annex.ref:
         return f"{annex.ref}, {num}"
@@ -166,6 +169,20 @@ def _prefix(state: _State, number: tuple[str, ...], listy: bool = False) -> str:
             and int(number[0]) <= int(state.last_number[0])):
         return f"{top.ref}, {num}"  # a restarted numbered list under an unnumbered heading
     return num
+
+
+def _member_of(state: _State, number: tuple[str, ...]) -> str | None:
+    """A member "1." that restarts under a numbered article ("Artikel 4." then "1.", "2."), as the
+    law of the document's language cites it: "Artikel 4 lid 1" in Dutch, "§ 4 (1)" / "Article 4 (1)"
+    otherwise (the EU's and German "Article 4(1)", "§ 4 Abs. 1")."""
+    if len(number) != 1 or _numeric(number) is None:
+        return None
+    top = next((h for h in reversed(state.headings) if h.labelled), None)
+    if top is None or not top.word or not top.number or top.annex or top is not state.headings[-1]:
+        return None
+    if state.clauses and len(state.clauses[-1][0]) > 1:
+        return None  # "1." after "4.2" is no member of the article
+    return f"{top.ref} {MEMBER_WORDS.get(top.word, '({})').format(number[0])}"
 
 
 def _reset_below_heading(state: _State) -> None:

@@ -142,14 +142,16 @@ def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None
 
 
 def _residency(tags: Sequence[BlockTags], lex: Lexicon) -> Parameter | None:
-    located = _sentences(tags, Measure.EEA_RESIDENCY)
-    transfers = _sentences(tags, Measure.TRANSFER_SAFEGUARDS)
-    for t, s in located + transfers:
-        hit = lex.adequacy.find(folded_text(s.text))
+    """The first clause that limits where personal data is: "eea", or "eea+adequacy" when that
+    clause also accepts adequacy countries or lawful transfers. A clause that allows any country,
+    and transfer clauses without a location limit (the Commission's SCCs: "only under Chapter
+    V"), limit nothing: no residency, and the note says so."""
+    for t, s in _sentences(tags, Measure.EEA_RESIDENCY):
+        if lex.no_limit.any(folded_text(s.text)):
+            continue
+        hit = lex.adequacy.find(folded_text(t.block.text))
         if hit:
             return Parameter("residency", "eea+adequacy", t.block.ref, hit[0].phrase)
-    if located:
-        t, s = located[0]
         tag = next(m for m in s.measures if m.measure == Measure.EEA_RESIDENCY)
         return Parameter("residency", "eea", t.block.ref, tag.phrases[-1] if tag.phrases else s.text[:60])
     return None

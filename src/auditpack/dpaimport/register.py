@@ -128,14 +128,72 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     return RegisterEntry(head, service, location, codes, eea, block.ref)
 
 
+_KEY_VALUE = re.compile(r"^([^\W\d][\w' ()/-]{1,40}?)\s*:\s+(\S.*)$")
+
+
+def _key_value_entries(blocks: Sequence[Block], lex: Lexicon) -> list[tuple[RegisterEntry, list[str]]]:
+    """Entries written as "Name: …" / "Address: …" / "Description of the processing: …" lines
+    (the Commission's Annex IV, "Naam: / Adres: / Dienst: / Locatie:" blocks). A name key opens
+    an entry; the processing location wins over the address for the country."""
+    out: list[tuple[RegisterEntry, list[str]]] = []
+    fields: dict[str, str] = {}
+    refs: list[str] = []
+
+    def close() -> None:
+        if fields.get("name"):
+            stated = fields.get("location") or ""
+            if not stated:
+                for key in ("service", "address"):
+                    codes, eea = locate(fields.get(key, ""), lex)
+                    if codes or eea:
+                        stated = fields[key]
+                        inner = re.search(r"\(([^()]+)\)", stated)  # "… West Europe (the Netherlands)"
+                        if inner and any(locate(inner.group(1), lex)):
+                            stated = inner.group(1)
+                        break
+            codes, eea = locate(stated, lex)
+            out.append((RegisterEntry(fields["name"].rstrip(".;"), fields.get("service", "").rstrip(".;"),
+                                      stated.rstrip(".;"), codes, eea, refs[0]), list(refs)))
+        fields.clear()
+        refs.clear()
+
+    for block in blocks:
+        m = _KEY_VALUE.match(block.text.strip())
+        key = folded_text(m.group(1)) if m else None
+        if m is None or key is None or len(m.group(1).split()) > 5:
+            close()
+            continue
+        kind = ("name" if lex.register_name.any(key) and len(m.group(1).split()) <= 2 else
+                "location" if lex.register_location.any(key) else
+                "address" if lex.register_address.any(key) else
+                "service" if lex.register_service.any(key) else None)
+        if kind == "name":
+            close()
+        if kind is None or (kind != "name" and not fields):
+            continue
+        fields.setdefault(kind, m.group(2).strip())
+        refs.append(block.ref)
+    close()
+    return out
+
+
 def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lexicon | None = None) -> Register:
     lex = lexicon or load_lexicon()
     countries = _country_patterns(lex)
     entries: list[RegisterEntry] = []
     refs: set[str] = set()
     where: Block | None = None
+    section = [t.block for t in tags if t.block.kind in ("bullet", "paragraph") and _is_register_section(t.block, lex)]
+    for entry, entry_refs in _key_value_entries(section, lex):
+        if all(e.name.casefold() != entry.name.casefold() for e in entries):
+            entries.append(entry)
+            refs.update(entry_refs)
+            where = where or next(b for b in section if b.ref == entry.ref)
+    key_value = set(refs)
     for t in tags:
         block = t.block
+        if block.ref in key_value:
+            continue
         entry: RegisterEntry | None = None
         if block.kind == "table_row":
             header = folded_text(" ".join(block.header))

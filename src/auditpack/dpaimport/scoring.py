@@ -21,6 +21,8 @@ ARTICLE_WORD = re.compile(r"^(?:artikel|article|art\.?|clause|section|sectie|afd
                           re.I)
 ANNEX_WORD = re.compile(r"^(annex|annexe|bijlage|appendix|schedule|anlage|exhibit|attachment|aanhangsel)\s+(\S+)$",
                         re.I)
+MEMBER_WORD = re.compile(r"\b(?:lid|leden|abs\.?|absatz)\s+(?=\d)", re.I)
+ORDINAL = re.compile(r"(?<=\d)(?:er|re|ère)\b")
 COUNTED = re.compile(r"^(bullet|paragraph|row)\s+(\d+(?:\.\d+)*)$", re.I)
 SHINGLE = 5
 
@@ -41,6 +43,7 @@ def ref_path(ref: str) -> tuple[str, ...]:
             path.append(f"{m.group(1).lower()} {m.group(2).lower().rstrip('.')}")
             continue
         bare = ARTICLE_WORD.sub("", part)
+        bare = MEMBER_WORD.sub("", ORDINAL.sub("", bare))  # "4 lid 1" is "4.1", "1er" is "1"
         if re.match(r"^[\d(]|^[a-z]{1,4}[).]?(\s|$)", bare, re.I) and not re.match(r"^[a-z]{2,}\s+[a-z]", bare, re.I):
             path.extend(t.lower() for t in re.findall(r"\d+|[A-Za-z]+", bare))
         else:

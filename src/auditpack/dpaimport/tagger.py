@@ -22,6 +22,7 @@ _ABBREVIATIONS = frozenset({
     "art", "artikel", "o.a", "oa", "bijv", "e.g", "i.e", "etc", "enz", "nr", "no", "lid", "par", "cf", "vs", "ca",
     "resp", "incl", "ltd", "inc", "b.v", "n.v", "bv", "nv", "z.g", "m.b.t", "i.v.m", "t.a.v", "jo", "sub", "p",
 })
+_DEFINED_TERM = re.compile(r"\((?:[^()\"“”]{0,30}\s)?[\"“‘'][^\"”’()]{1,60}[\"”’']\s*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
 
 
@@ -68,6 +69,8 @@ class BlockTags:
     excluded: str | None = None  # why the whole block is no promise
     parent: int | None = None  # index of the lead-in block this one hangs under
     leftover: tuple[SentenceTag, ...] = field(default_factory=tuple)
+    listed: tuple[Measure, ...] = ()  # measures a lead-in promises through the list under it
+    references: tuple[str, ...] = ()  # annexes of measures a general sentence points at
 
     @property
     def promised(self) -> tuple[Measure, ...]:
@@ -150,31 +153,59 @@ class Tagger:
             lead_in = out[parent] if parent is not None else None
             tags = self.tag_block(block, lead_in)
             out.append(replace(tags, parent=parent) if parent is not None else tags)
-        return self._annex_references(tuple(out))
+        return self._annex_references(self._lead_ins(tuple(out)))
+
+    def _lead_ins(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
+        """A lead-in that opens its list in the same sentence ("XIS neemt passende maatregelen,
+        waaronder:", "the Processor shall:") promises what its items promise; each item stays a
+        clause of its own. A lead-in with a measure of its own keeps only that."""
+        out = list(tags)
+        children: dict[int, list[BlockTags]] = {}
+        for t in tags:
+            if t.parent is not None:
+                children.setdefault(t.parent, []).append(t)
+        for i, items in children.items():
+            t = tags[i]
+            if t.excluded is not None or t.measures or not t.block.text.rstrip().endswith(":"):
+                continue
+            last = t.sentences[-1] if t.sentences else None
+            if last is None or last.excluded is not None or not (last.obligation or last.general):
+                continue
+            union: dict[Measure, MeasureTag] = {}
+            for item in items:
+                if item.excluded is not None:
+                    continue
+                for m in item.measures:
+                    old = union.get(m.measure)
+                    refs = (old.phrases if old else ()) + (item.block.ref,)
+                    union[m.measure] = MeasureTag(m.measure, round(min(max(m.confidence, old.confidence if old else 0),
+                                                                       0.8), 2), refs,
+                                                  (f"its list promises it ({', '.join(refs)})",))
+            if union:
+                out[i] = replace(t, measures=tuple(union.values()), listed=tuple(union),
+                                 leftover=tuple(x for x in t.leftover if x is not last))
+        return tuple(out)
 
     def _annex_references(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
         """A general clause that points at an annex of measures ("de in Bijlage 2 benoemde
-        beveiligingsmaatregelen", "the measures in Annex II") promises what that annex lists."""
+        beveiligingsmaatregelen", "the measures in Annex II") is no promise of every measure the
+        annex lists: the annex's items are clauses of their own. The reference is kept for the
+        reviewer (``references``), with what the annex holds."""
         out = list(tags)
         for i, t in enumerate(tags):
-            if t.excluded is not None or t.block.kind == "table_row":
+            if t.excluded is not None or t.block.kind == "table_row" or t.measures:
                 continue
             for s in t.sentences:
                 if s.excluded is not None or s.measures or not (s.general or s.obligation):
                     continue
                 for name in self._annexes_named(s.text):
-                    listed = [o for o in tags if o is not t and o.excluded is None and o.measures
-                              and any(_same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,))]
-                    if not listed:
-                        continue
-                    merged: dict[Measure, MeasureTag] = {m.measure: m for m in out[i].measures}
-                    for o in listed:
-                        for m in o.measures:
-                            if m.measure not in merged:
-                                merged[m.measure] = MeasureTag(m.measure, round(min(m.confidence, 0.8), 2), (name,),
-                                                               (f"refers to {name}, which lists it",))
-                    out[i] = replace(out[i], measures=tuple(merged.values()),
-                                     leftover=tuple(x for x in out[i].leftover if x is not s))
+                    listed = {m.measure.value: None for o in tags if o is not t and o.excluded is None
+                              for m in o.measures
+                              if any(_same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,))}
+                    if listed:
+                        out[i] = replace(out[i], references=out[i].references + (
+                            f"refers to {name}, whose items are drafted as clauses ({', '.join(listed)})",),
+                            leftover=tuple(x for x in out[i].leftover if x is not s))
         return tuple(out)
 
     def _annexes_named(self, text: str) -> list[str]:
@@ -234,7 +265,9 @@ class Tagger:
     def _tag_sentence(self, text: str, start: int, end: int, context: list[FoldedText], leans: set[Measure],
                       block_excluded: str | None, listed: bool, heading: FoldedText) -> SentenceTag:
         lex = self.lex
-        folded = folded_text(text)
+        # a term defined in brackets ('("personal data breach")', '(hierna: "Datalek")') names the
+        # term; it promises nothing
+        folded = folded_text(_DEFINED_TERM.sub(" ", text))
         obligation = lex.obligation.any(folded) or listed
         general = lex.general.any(folded)
         if block_excluded is not None:
