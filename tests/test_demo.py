@@ -208,3 +208,16 @@ def test_demo_findings_state_their_basis_and_the_declared_host_is_never_observed
             and f["resource"]["provider"] == "ssh"} == {"declared"}
     html = (pack / "report.html").read_text("utf-8")
     assert "Basis of the findings" in html and "declared in the configuration (not observed)" in html
+
+
+def test_demo_drafts_a_profile_from_a_dpa_and_the_report_shows_the_draft(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """The demo imports a bundled DPA as `auditpack dpa import` would: one line says so, the run
+    answers that draft clause by clause, and the report carries the unreviewed-draft banner."""
+    pack, proc = demo
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [x for x in proc.stdout.splitlines() if "drafted a profile from dpa-lumenfold.md" in x]
+    assert len(line) == 1 and "auditpack dpa import" in line[0]
+    html = (pack / "report.html").read_text("utf-8")
+    assert 'id="draft-banner"' in html and "lumenfold-draft" in html
+    assert any(any(c["profile"] == "lumenfold-draft" for c in f.get("clauses", [])) for f in _findings(pack))

@@ -5,7 +5,8 @@ emulators: AWS in moto's server, the project's own Hetzner API emulator, TLS end
 loopback and, where ``sshd`` and ``borg`` are installed, a backup server on loopback. The
 company ("Demo SaaS B.V.") has a realistic mix of good and bad: data outside the EEA, an
 unencrypted volume, a stale backup, a TLS 1.0 listener, an unlisted sub-processor. It is
-audited against the Dioss seed DPA. Everything started is stopped again, also on Ctrl-C.
+audited against the Dioss seed DPA and against a DPA the importer drafts during the demo
+(unreviewed, so the report shows the draft banner). Everything started is stopped again, also on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("auditpack.demo")
 
 DEMO_PROFILE = "dioss"
+DEMO_IMPORTED_DPA = "dpa-lumenfold.md"  # drafted by the importer during the demo (package data)
 AWS_REGIONS = ("eu-central-1", "eu-west-1", "eu-west-2", "us-east-1")
 HETZNER_TOKEN_ENV = "AUDITPACK_DEMO_HCLOUD_TOKEN"
 DEMO_HETZNER_TOKEN = "demo-read-only-token-0000000000000000000000000000000000000000000"
@@ -254,6 +256,24 @@ def manual_part(parts: DemoParts, folder: Path, now: datetime) -> None:
             f'reviewer = "Compliance officer (demo)"\n{validity}')
 
 
+def imported_dpa_part(parts: DemoParts, folder: Path) -> None:
+    """A customer's DPA that nobody has profiled yet, drafted the way ``auditpack dpa import``
+    does: the run answers it clause by clause and shows its unreviewed-draft banner."""
+    from importlib import resources
+
+    from .dpaimport.draft import draft_profile
+    from .dpaimport.reader import read_document
+
+    source = folder / DEMO_IMPORTED_DPA
+    source.write_bytes(resources.files("auditpack").joinpath("data", "demo", DEMO_IMPORTED_DPA).read_bytes())
+    draft = draft_profile(read_document(source), "lumenfold-draft")
+    target = folder / "lumenfold-draft.toml"
+    target.write_text(draft.toml, "utf-8")
+    parts.sections.append(f"[[dpa]]\nprofile = {json.dumps(str(target))}\n")
+    parts.notes.append(f"drafted a profile from {source.name} ({len(draft.clauses)} clauses, unreviewed: "
+                       f"the report shows the draft banner); the same as: auditpack dpa import {source.name}")
+
+
 def demo_config(parts: DemoParts) -> str:
     head = ('[organisation]\nname = "Demo SaaS B.V. (emulated)"\ncontact = "security@demo.invalid"\n\n'
             "[history]\nenabled = false\n\n"
@@ -280,6 +300,7 @@ def start_company(stack: contextlib.ExitStack, parts: DemoParts, work: Path, now
             continue
         print(f"auditpack demo: {name} ready ({time.monotonic() - begun:.1f} s)", file=sys.stderr, flush=True)
     manual_part(parts, work, now)
+    imported_dpa_part(parts, work)
 
 
 #: variables the printed ``check`` command sets: the demo's secrets and its fake AWS identity

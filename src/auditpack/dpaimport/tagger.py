@@ -117,12 +117,15 @@ def _near(groups: list[list[Hit]], near: int | None) -> list[Hit] | None:
 
 
 def _fire(rule: CompiledRule, sentence: FoldedText, context: list[FoldedText]) -> list[Hit] | None:
+    groups: list[list[Hit]] = []
+    for g in rule.groups:  # most rules fail on their first group: stop there
+        found = g.find(sentence)
+        if not found:
+            return None
+        groups.append(found)
     if rule.none.any(sentence):
         return None
     if rule.heading is not None and not rule.heading.any(context[1]):
-        return None
-    groups = [g.find(sentence) for g in rule.groups]
-    if any(not g for g in groups):
         return None
     picked = _near(groups, rule.near)
     if picked is None:
