@@ -159,13 +159,34 @@ def test_deletion_days_audit_frequency_and_notice() -> None:
 @pytest.mark.parametrize(("sentence", "residency"), [
     ("De Verwerker moet ervoor zorgen dat persoonsgegevens altijd binnen de EER worden opgeslagen.", "eea"),
     ("The Processor shall store and process Personal Data only within the European Economic Area.", "eea"),
-    ("The Processor may transfer Personal Data outside the EEA only to countries with an adequacy decision or "
-     "under the Standard Contractual Clauses.", "eea+adequacy"),
+    ("The Processor shall process Personal Data only in the EEA or in countries with an adequacy decision.",
+     "eea+adequacy"),
+    # the limit and the lawful transfers it allows in one clause (Voxio 3.1)
+    ("Verwerker mag de persoonsgegevens verwerken in landen binnen de Europese Unie. Doorgifte naar landen buiten de "
+     "Europese Unie is toegestaan, mits inachtneming van toepasselijke wet- en regelgeving.", "eea+adequacy"),
+    ("De Verwerker mag persoonsgegevens niet overdragen naar landen buiten de EER zonder toestemming.", "eea"),
     ("Verwerker verwerkt gegevens binnen de EU of in landen met een passend beschermingsniveau.", "eea+adequacy"),
 ])
 def test_residency(sentence: str, residency: str) -> None:
     params = extract_parameters(tag_document(build([B("3.1", sentence, ("Transfers",))])))
     assert params.as_dict()["residency"] == residency
+
+
+@pytest.mark.parametrize("sentence", [
+    # transfers under Chapter V or SCCs may go to any country: no location limit
+    "The Processor may transfer Personal Data outside the EEA only to countries with an adequacy decision or "
+    "under the Standard Contractual Clauses.",
+    "Any transfer of data to a third country by the processor shall take place in compliance with Chapter V of "
+    "Regulation (EU) 2016/679.",
+    "The Processor may process personal data in any country in which it maintains facilities, provided that every "
+    "transfer outside the European Economic Area is made under the standard contractual clauses.",
+    "Doorgifte naar een land buiten de Europese Economische Ruimte is uitsluitend toegestaan na voorafgaande "
+    "schriftelijke toestemming en met inachtneming van hoofdstuk V AVG.",
+])
+def test_a_transfer_clause_sets_no_residency(sentence: str) -> None:
+    params = extract_parameters(tag_document(build([B("3.1", sentence, ("Transfers",))])))
+    assert "residency" not in params.as_dict()
+    assert any(n.startswith("residency:") for n in params.notes)
 
 
 def test_no_residency_clause_leaves_a_note() -> None:

@@ -126,7 +126,7 @@ def draft_profile(document: Document, profile_id: str, lexicon: Lexicon | None =
     lex = lexicon or load_lexicon()
     tags = tag_document(document, lex)
     register = extract_register(document, tags, lex)
-    params = extract_parameters(tags, lex)
+    params = extract_parameters(tags, lex, skip=register.refs)
 
     clauses: list[DraftClause] = []
     leftovers: list[Leftover] = []

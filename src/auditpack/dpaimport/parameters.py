@@ -73,8 +73,12 @@ def _sentences(tags: Sequence[BlockTags], measure: Measure) -> list[tuple[BlockT
             if any(m.measure == measure for m in s.measures)]
 
 
-def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None) -> Parameters:
+def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None,
+                       skip: frozenset[str] = frozenset()) -> Parameters:
+    """``skip``: refs that are no clauses (the register's rows: "Hetzner, data centre in Germany"
+    sets no residency)."""
     lex = lexicon or load_lexicon()
+    tags = [t for t in tags if t.block.ref not in skip]
     values: list[Parameter] = []
     notes: list[str] = []
 

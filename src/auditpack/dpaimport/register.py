@@ -56,8 +56,8 @@ def _country_patterns(lex: Lexicon) -> Patterns:
 
 
 def _section_ref(block: Block) -> str:
-    """"Bijlage D, row 3" -> "Bijlage D"; without such a suffix the heading."""
-    m = re.match(r"^(.*?),\s*(?:row|rij|bullet|paragraph|item)\s+[\d.]+$", block.ref)
+    """"Bijlage D, row 3" / "Annex IV, 1" -> "Bijlage D" / "Annex IV"; without such a suffix the heading."""
+    m = re.match(r"^(.*?),\s*(?:(?:row|rij|bullet|paragraph|item)\s+)?[\d.]+$", block.ref)
     if m and m.group(1):
         return m.group(1)
     return block.heading or block.ref
