@@ -65,7 +65,8 @@ def test_a_lead_in_promises_its_list_and_the_items_stay_clauses() -> None:
 
 def test_a_reference_to_an_annex_of_measures_is_a_note_not_every_measure() -> None:
     scc = _draft("dpa-eu-scc-2021-915.txt")
-    assert "Clause 7.4 (a)" not in _clauses(scc)  # "the measures specified in Annex III"; its breach words define a term
+    # "the measures specified in Annex III"; its "(personal data breach)" names a term
+    assert "Clause 7.4 (a)" not in _clauses(scc)
     notes = [lo.text for lo in scc.leftovers if lo.ref == "Clause 7.4 (a)"]
     assert any(n.startswith("refers to Annex III") and "access_control" in n for n in notes)
     assert "refers to Annex III" in scc.toml

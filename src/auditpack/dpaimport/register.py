@@ -184,11 +184,11 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
     refs: set[str] = set()
     where: Block | None = None
     section = [t.block for t in tags if t.block.kind in ("bullet", "paragraph") and _is_register_section(t.block, lex)]
-    for entry, entry_refs in _key_value_entries(section, lex):
-        if all(e.name.casefold() != entry.name.casefold() for e in entries):
-            entries.append(entry)
+    for written, entry_refs in _key_value_entries(section, lex):
+        if all(e.name.casefold() != written.name.casefold() for e in entries):
+            entries.append(written)
             refs.update(entry_refs)
-            where = where or next(b for b in section if b.ref == entry.ref)
+            where = where or next(b for b in section if b.ref == written.ref)
     key_value = set(refs)
     for t in tags:
         block = t.block
