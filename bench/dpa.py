@@ -4,7 +4,8 @@ Reads each document of tests/data/dpa/corpus.toml (the three seeds, the DPAs wri
 the importer and the held-out DPAs, whose lines say "held_out": true), drafts its profile
 with ``draft_profile`` and scores the draft against the hand-written gold profile
 (``auditpack.dpaimport.scoring``): recall and precision of (clause, measure) pairs, breach
-deadline, register names found, seconds. Then it renders a 30-page PDF DPA (the Brightwave corpus text repeated, clauses renumbered) and times it.
+deadline, register names found, seconds. Then it renders a 30-page PDF DPA (the Brightwave
+corpus text repeated, clauses renumbered) and times it.
 "seconds" is wall time (what the user waits, the aim), "cpu_seconds" the process's CPU time
 (stable on a busy machine).
 
