@@ -239,6 +239,7 @@ class Headings(Strict):
     boilerplate: list[str] = Field(min_length=1)
     description: list[str] = Field(min_length=1)
     measures: list[str] = Field(min_length=1)
+    no_lean: list[str] = Field(min_length=1)
 
     @field_validator("*")
     @classmethod
@@ -359,6 +360,7 @@ class Lexicon:
     boilerplate_heading: Patterns
     description_heading: Patterns
     measures_heading: Patterns
+    no_lean_heading: Patterns
     numbers: dict[str, int]
     units: dict[str, int]
     breach_without_number: Patterns
@@ -401,6 +403,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         annex=_p(data.cues.annex),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
+        no_lean_heading=_p(data.headings.no_lean),
         numbers={fold(k): v for k, v in data.numbers.items()},
         units={fold(k): v for k, v in data.units.items()},
         breach_without_number=_p(data.parameters.breach_without_number),

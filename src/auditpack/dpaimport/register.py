@@ -211,6 +211,12 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
             entries.append(entry)
             refs.add(block.ref)
             where = where or block
+    # the sentence that opens the register ("… the following sub-processors:") is part of it
+    order = [t.block for t in tags]
+    for i, block in enumerate(order[:-1]):
+        if block.text.rstrip().endswith(":") and order[i + 1].ref in refs and _is_register_section(block, lex) \
+                and block.ref not in refs:
+            refs.add(block.ref)
     if where is None:
         return Register()
     return Register(tuple(entries), _section_ref(where), where.heading, frozenset(refs))

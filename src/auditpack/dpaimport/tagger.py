@@ -139,6 +139,8 @@ def _fire(rule: CompiledRule, sentence: FoldedText, context: list[FoldedText]) -
 
 
 def _leans(lex: Lexicon, heading: FoldedText) -> set[Measure]:
+    if lex.no_lean_heading.any(heading):
+        return set()  # "Non-compliance with the Clauses and termination" is about remedies
     return {m.measure for m in lex.measures if m.heading.any(heading)}
 
 
