@@ -52,6 +52,17 @@ def _tags(text: str, headings: tuple[str, ...] = ("Obligations of the Processor"
     ("The Processor shall process Personal Data only within the European Economic Area.", {M.EEA_RESIDENCY}),
     ("De Verwerker zal persoonsgegevens niet doorgeven aan een derde land zonder passende waarborgen.",
      {M.TRANSFER_SAFEGUARDS}),
+    # a backup with its frequency is a backup promise, also when it says it is encrypted
+    ("Encrypted backups are taken every night and kept for 35 days.", {M.BACKUPS, M.ENCRYPTION_AT_REST}),
+    # backups deleted after their retention are a deletion, not a backup promise
+    ("Backup copies are deleted when the backup retention period of 35 days expires.", {M.DELETION_ON_TERMINATION}),
+    # a second data centre named as where copies go is continuity, not physical security
+    ("The Processor shall back up the databases every night to a second data centre.", {M.BACKUPS}),
+    # data centres named for the region they are in: residency, not physical security
+    ("The Processor shall process the data exclusively in data centres in a Member State of the European Union.",
+     {M.EEA_RESIDENCY}),
+    ("The Processor ensures that the persons authorised to process the data are bound by confidentiality.",
+     {M.ACCESS_CONTROL}),
 ])
 def test_specific_words_promise_their_measure(text: str, expected: set[M]) -> None:
     assert _tags(text) == expected
@@ -70,6 +81,30 @@ def test_specific_words_promise_their_measure(text: str, expected: set[M]) -> No
 ])
 def test_general_clauses_controller_duties_and_boilerplate_promise_nothing(text: str) -> None:
     assert _tags(text) == set()
+
+
+@pytest.mark.parametrize(("text", "not_this"), [
+    # words that look like a measure but are not that measure
+    ("The processor shall deal promptly and adequately with inquiries from the controller.",
+     M.TRANSFER_SAFEGUARDS),  # no adequacy
+    ("The processor may redact confidential information, including personal data, from the copy.",
+     M.ACCESS_CONTROL),  # no persons
+    ("Staff are appointed for implementing, managing and monitoring of the contract.", M.ACCESS_LOGGING),
+    ("The contract may be terminated if compliance with these Clauses is not restored within one month.", M.BACKUPS),
+    ("The processor is in substantial or persistent breach of these Clauses.", M.BREACH_NOTIFICATION),
+    ("This includes protecting the data against a breach of security (personal data breach).",
+     M.BREACH_NOTIFICATION),
+    ("The Processor may claim reasonable remuneration for enabling inspections.", M.AUDIT_RIGHTS),  # costs
+    ("Audits may include inspections at the premises or physical facilities of the processor.",
+     M.PHYSICAL_SECURITY),
+])
+def test_look_alike_words_are_not_that_measure(text: str, not_this: M) -> None:
+    assert not_this not in _tags(text)
+
+
+def test_a_remedies_heading_leans_to_no_measure() -> None:
+    heading = ("Clause 10 Non-compliance with the Clauses and termination",)
+    assert _tags("The processor shall promptly inform the controller if it is unable to comply.", heading) == set()
 
 
 def test_the_controllers_right_to_audit_is_a_promise_of_the_processor() -> None:
