@@ -113,3 +113,17 @@ def test_a_breach_of_contract_is_no_breach_notification() -> None:
 def test_a_patch_deadline_is_not_the_breach_deadline() -> None:
     draft = _draft("dpa-kaltwerk.txt")
     assert draft.profile.parameters["breach_deadline_hours"] == 24  # not the 72 hours of § 5 (2) f)
+
+
+def test_items_that_describe_a_notification_are_part_of_its_clause() -> None:
+    """"De melding bevat minstens: a) …" / "Such notification shall contain, at least: (a) …":
+    the items are the content of the lead-in's promise, drafted as one clause."""
+    havenplan = _draft("dpa-havenplan.txt")
+    clauses = _clauses(havenplan)
+    assert clauses["Artikel 4.2"] == {M.BREACH_NOTIFICATION}
+    assert not any(ref.startswith("Artikel 4.2 ") for ref in clauses)
+    note = next(c.note for c in havenplan.profile.clauses if c.ref == "Artikel 4.2")
+    assert note is not None and "Artikel 4.2 a)" in note
+    scc = _clauses(_draft("dpa-eu-scc-2021-915.txt"))
+    assert scc["Clause 9.2, paragraph 1"] == {M.BREACH_NOTIFICATION}
+    assert not any(ref.startswith("Clause 9.2 (") for ref in scc)

@@ -226,9 +226,10 @@ class Cues(Strict):
     boilerplate: list[str] = Field(min_length=1)
     general: list[str] = Field(min_length=1)
     annex: list[str] = Field(min_length=1)
+    contents: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
-                     "general")
+                     "general", "contents")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -356,6 +357,7 @@ class Lexicon:
     boilerplate: Patterns
     general: Patterns
     annex: Patterns
+    contents: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -400,7 +402,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         obligation=_p(data.cues.obligation), controller=_p(data.cues.controller),
         subordinate=_p(data.cues.subordinate), possessive=_p(data.cues.possessive), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
-        annex=_p(data.cues.annex),
+        annex=_p(data.cues.annex), contents=_p(data.cues.contents),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

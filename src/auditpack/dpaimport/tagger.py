@@ -23,6 +23,7 @@ _ABBREVIATIONS = frozenset({
     "resp", "incl", "ltd", "inc", "b.v", "n.v", "bv", "nv", "z.g", "m.b.t", "i.v.m", "t.a.v", "jo", "sub", "p",
 })
 _DEFINED_TERM = re.compile(r"\((?:[^()\"“”]{0,30}\s)?[\"“‘'][^\"”’()]{1,60}[\"”’']\s*\)")
+_ITEM_REF = re.compile(r"(?:\s\(?[a-z]{1,4}\)|\s[a-z]{1,4}|, bullet \d+)$")  # a list item's ref: "9.2 (a)", "3 a)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
 
 
@@ -169,17 +170,25 @@ class Tagger:
         for t in tags:
             if t.parent is not None:
                 children.setdefault(t.parent, []).append(t)
-        for i, items in children.items():
+        for i, all_items in children.items():
             t = tags[i]
+            # only items the document numbers as the lead-in's parts ("6.3" -> "6.3, bullet 1")
+            items = [item for item in all_items if item.block.ref.startswith(t.block.ref)]
             if t.excluded is not None or t.measures or not t.block.text.rstrip().endswith(":"):
                 continue
             last = t.sentences[-1] if t.sentences else None
-            if last is None or last.excluded is not None or not (last.obligation or last.general):
+            if last is None or last.excluded is not None:
+                continue
+            promised = [item for item in items if item.excluded is None and item.measures]
+            # items that have a measure only from their heading ("De melding bevat minstens: a) de
+            # aard van het lek …") describe what the lead-in promises: the lead-in's own measure
+            # and so do the items of a lead-in that says what something contains ("… shall contain:")
+            described = bool(promised) and (all(not m.phrases for item in promised for m in item.measures)
+                                            or self.lex.contents.any(folded_text(last.text)))
+            if not (last.obligation or last.general or described):
                 continue
             union: dict[Measure, MeasureTag] = {}
-            for item in items:
-                if item.excluded is not None:
-                    continue
+            for item in promised:
                 for m in item.measures:
                     old = union.get(m.measure)
                     refs = (old.phrases if old else ()) + (item.block.ref,)
@@ -187,7 +196,7 @@ class Tagger:
                                                                        0.8), 2), refs,
                                                   (f"its list promises it ({', '.join(refs)})",))
             if union:
-                out[i] = replace(t, measures=tuple(union.values()), listed=tuple(union),
+                out[i] = replace(t, measures=tuple(union.values()), listed=() if described else tuple(union),
                                  leftover=tuple(x for x in t.leftover if x is not last))
         return tuple(out)
 
@@ -222,7 +231,19 @@ class Tagger:
     def _parent(blocks: tuple[Block, ...], i: int) -> int | None:
         """The nearest earlier block of the same section at a lower level (a lead-in)."""
         block = blocks[i]
-        if block.kind == "heading" or block.level == 0:
+        if block.kind == "heading":
+            return None
+        if _ITEM_REF.search(block.ref):
+            # "Such notification shall contain, at least:" then "(a) …", "(b) …" at the same depth
+            j = i - 1
+            while j >= 0 and _ITEM_REF.search(blocks[j].ref) and blocks[j].level == block.level \
+                    and blocks[j].headings == block.headings and blocks[j].kind != "heading":
+                j -= 1
+            lead = blocks[j] if j >= 0 else None
+            if lead is not None and lead.kind != "heading" and lead.headings == block.headings \
+                    and lead.level >= block.level and lead.text.rstrip().endswith(":"):
+                return j
+        if block.level == 0:
             return None
         for j in range(i - 1, -1, -1):
             other = blocks[j]
