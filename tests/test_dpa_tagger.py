@@ -102,6 +102,28 @@ def test_look_alike_words_are_not_that_measure(text: str, not_this: M) -> None:
     assert not_this not in _tags(text)
 
 
+def test_the_commissions_clauses_naming_themselves_are_no_transfer_tool() -> None:
+    text = "This does not prevent the Parties from including the standard contractual clauses in a broader contract."
+    assert _tags(text) == set()
+    assert _tags("Transfers outside the EEA are made under the standard contractual clauses.") == \
+        {M.TRANSFER_SAFEGUARDS}
+
+
+def test_a_heading_does_not_lean_where_the_lexicon_vetoes_or_an_annex_holds_the_content() -> None:
+    audits = ("7.6. Documentation and audits",)
+    # the audit words are there, but for the supervisory authority: vetoed, and the heading adds nothing
+    assert _tags("The Parties shall make the results of any audits available to the supervisory authority.",
+                 audits) == set()
+    breaches = ("9.2 Data breach concerning data processed by the processor",)
+    assert _tags("The Parties shall set out in Annex III all other elements to be provided by the processor.",
+                 breaches) == set()
+
+
+def test_the_controller_consenting_in_dutch_is_the_processors_promise() -> None:
+    assert _tags("De Verwerkingsverantwoordelijke stemt in met de inzet van de subverwerkers uit Bijlage A.",
+                 ("Subverwerkers",)) == {M.SUBPROCESSOR_LIST}
+
+
 def test_a_remedies_heading_leans_to_no_measure() -> None:
     heading = ("Clause 10 Non-compliance with the Clauses and termination",)
     assert _tags("The processor shall promptly inform the controller if it is unable to comply.", heading) == set()
