@@ -317,12 +317,9 @@ class Tagger:
                 return SentenceTag(text, start, end, (), obligation,
                                    f"the controller's own duty ('{controller[0].phrase}')", general)
         tags: list[MeasureTag] = []
-        vetoed: set[Measure] = set()  # a rule's own words matched, but so did its "none": not this measure
         for ml in lex.measures:
             if allowed is not None and ml.measure not in allowed:
                 continue
-            if any(rule.groups and rule.groups[0].any(folded) and rule.none.any(folded) for rule in ml.rules):
-                vetoed.add(ml.measure)
             weights: list[float] = []
             phrases: list[str] = []
             reasons: list[str] = []
@@ -346,6 +343,9 @@ class Tagger:
         # a sentence that points at an annex ("… shall set out in Annex III …") has its content
         # there: the heading alone does not make it a promise (the reference becomes a note)
         if not tags and obligation and not general and leans and not self._annexes_named(text):
+            # not a measure whose own words matched but so did its "none" (vetoed by the lexicon)
+            vetoed = {ml.measure for ml in lex.measures if ml.measure in leans and any(
+                rule.groups and rule.groups[0].any(folded) and rule.none.any(folded) for rule in ml.rules)}
             for m in sorted(leans - vetoed, key=list(Measure).index):
                 if allowed is None or m in allowed:
                     tags.append(MeasureTag(m, lex.scoring.heading_lean, (),
