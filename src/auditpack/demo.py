@@ -269,7 +269,8 @@ def imported_dpa_part(parts: DemoParts, folder: Path) -> None:
     draft = draft_profile(read_document(source), "lumenfold-draft")
     target = folder / "lumenfold-draft.toml"
     target.write_text(draft.toml, "utf-8")
-    parts.sections.append(f"[[dpa]]\nprofile = {json.dumps(str(target))}\n")
+    parts.sections.append(f"# an unreviewed draft: auditpack dpa import {source.name} --out {target.name}\n"
+                          f"[[dpa]]\nprofile = {json.dumps(str(target))}\n")
     parts.notes.append(f"drafted a profile from {source.name} ({len(draft.clauses)} clauses, unreviewed: "
                        f"the report shows the draft banner); the same as: auditpack dpa import {source.name}")
 
