@@ -25,6 +25,10 @@ from auditpack.checks import (
     not_applicable,
     passed,
 )
+from auditpack.checks.hetzner_storage import (  # noqa: F401  # registered through this module's entry point
+    backups_hetzner_storage_box_snapshot_plan_frequent,
+    network_security_hetzner_storage_box_access_restricted,
+)
 from auditpack.evidence.hetzner import (
     HetznerCertificate,
     HetznerFirewall,
@@ -277,11 +281,30 @@ def selector_matches(selector: str, labels: Mapping[str, str]) -> bool | None:
     return True
 
 
-def _world(cidr: str) -> bool:
+#: without ``[policy] admin_sources``: a public source wider than this prefix reaches far more
+#: than any administrators' network (an IPv4 /16 is 65,536 addresses, an IPv6 /32 an ISP's block)
+DEFAULT_WIDEST_PREFIX = {4: 16, 6: 32}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(cidr: str) -> Network | None:
     try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+        return ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
-        return False
+        return None
+
+
+def _too_wide(net: Network, allowed: Sequence[Network]) -> str | None:
+    """Why ``net`` may not reach admin ports, or None when it may: outside ``allowed`` when
+    that list is set, else the whole internet or a public range wider than the default prefix."""
+    if net.prefixlen == 0:
+        return "the whole internet"
+    if allowed:
+        inside = any(net.version == a.version and net.subnet_of(a) for a in allowed)  # type: ignore[arg-type]
+        return None if inside else "not within [policy] admin_sources"
+    if net.is_global and net.prefixlen < DEFAULT_WIDEST_PREFIX[net.version]:
+        return f"a public range wider than /{DEFAULT_WIDEST_PREFIX[net.version]}"
+    return None
 
 
 def _port_range(port: str | None) -> tuple[int, int] | None:
@@ -295,26 +318,39 @@ def _port_range(port: str | None) -> tuple[int, int] | None:
     return (first, int(m[2] or first))
 
 
-def _exposures(fw: HetznerFirewall, admin: Sequence[int], database: Sequence[int]) -> tuple[list[str], list[str]]:
+def _exposures(fw: HetznerFirewall, admin: Sequence[int], database: Sequence[int],
+               allowed: Sequence[Network] = ()) -> tuple[list[str], list[str]]:
     """(exposed services, rules that could not be read) of a firewall's inbound rules."""
     exposed: list[str] = []
     unreadable: list[str] = []
     for rule in fw.rules:
         if rule.direction != "in" or rule.protocol not in ("tcp", "udp"):
             continue
-        world = [s for s in rule.source_ips if _world(s)]
-        if not world:
-            continue
+        # UDP matters for RDP (3389/udp); SSH and the databases listen on TCP
+        watched = [*admin, *database] if rule.protocol == "tcp" else list(admin)
         span = _port_range(rule.port)
+        hit = sorted({p for p in watched if span is None or span[0] <= p <= span[1]})
+        if not hit:
+            continue
+        wide: list[str] = []
+        why: set[str] = set()
+        for source in rule.source_ips:
+            net = _network(source)
+            if net is None:  # never read as "not wide": the rule's reach is unknown
+                unreadable.append(f"{rule.protocol} source {source!r}")
+                continue
+            reason = _too_wide(net, allowed)
+            if reason:
+                wide.append(source)
+                why.add(reason)
+        if not wide:
+            continue
         if span is None:
             unreadable.append(f"{rule.protocol} port {rule.port!r}")
             continue
-        # UDP matters for RDP (3389/udp); SSH and the databases listen on TCP
-        watched = [*admin, *database] if rule.protocol == "tcp" else list(admin)
-        hit = sorted({p for p in watched if span[0] <= p <= span[1]})
-        if hit:
-            names = ", ".join(f"{p}/{rule.protocol} ({PORT_NAMES.get(p, 'admin/database')})" for p in hit)
-            exposed.append(f"{names} to {' and '.join(world)}")
+        names = ", ".join(f"{p}/{rule.protocol} ({PORT_NAMES.get(p, 'admin/database')})" for p in hit)
+        narrower = sorted(why - {"the whole internet"})
+        exposed.append(f"{names} to {' and '.join(wide)}{' (' + ', '.join(narrower) + ')' if narrower else ''}")
     return exposed, unreadable
 
 
@@ -365,6 +401,7 @@ def _firewall_reach(ctx: CheckContext) -> tuple[dict[tuple[str, str], list[Firew
 def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Iterator[Verdict]:
     reach, undecided, firewalls = _firewall_reach(ctx)
     admin, database = ctx.policy.admin_ports, ctx.policy.database_ports
+    allowed = [n for n in (_network(c) for c in ctx.policy.admin_sources) if n is not None]
     for ev, rec in ctx.evidence.records(HetznerServer):
         if not rec.public:
             yield not_applicable(ev, f"Server {rec.name} has no public IP, and Hetzner firewalls only filter "
@@ -375,13 +412,13 @@ def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Ite
         unreadable: list[str] = []
         for fev in fws:
             fw = fev.fact
-            found, odd = _exposures(fw, admin, database)
+            found, odd = _exposures(fw, admin, database, allowed)
             exposed += [f"firewall {fw.name} opens {e}" for e in found]
             unreadable += [f"firewall {fw.name} has an unreadable rule ({o})" for o in odd]
         missing = [fid for fid in rec.firewall_ids if (ev.resource.scope or "", fid) not in firewalls]
         maybe = [f for f in undecided.get(ev.resource.scope or "", []) if f not in fws
-                 and _exposures(f.fact, admin, database)[0]]
-        details = {"firewalls": sorted(f.fact.name for f in fws)}
+                 and _exposures(f.fact, admin, database, allowed)[0]]
+        details = {"firewalls": sorted(f.fact.name for f in fws), "admin_sources": list(ctx.policy.admin_sources)}
         if exposed:
             yield failed(ev, f"Server {rec.name} is exposed: {'; '.join(exposed)}.", evidence=fws, details=details)
         elif missing or unreadable or maybe:
@@ -393,8 +430,11 @@ def network_security_hetzner_server_admin_ports_closed(ctx: CheckContext) -> Ite
             yield not_applicable(ev, f"Server {rec.name} has no Hetzner firewall to evaluate (see "
                                      "network_security_hetzner_server_firewall_attached).")
         else:
-            yield passed(ev, f"Server {rec.name}'s firewalls ({', '.join(details['firewalls'])}) keep SSH, RDP "
-                             "and database ports closed to the internet.", evidence=fws, details=details)
+            scope = (f"open them only to [policy] admin_sources ({', '.join(ctx.policy.admin_sources)})"
+                     if allowed else "keep them closed to the internet and to public ranges wider than "
+                     f"/{DEFAULT_WIDEST_PREFIX[4]} (IPv4) or /{DEFAULT_WIDEST_PREFIX[6]} (IPv6)")
+            yield passed(ev, f"Server {rec.name}'s firewalls ({', '.join(details['firewalls'])}) {scope} for SSH, "
+                             "RDP and database ports.", evidence=fws, details=details)
 
 
 @check(basis=Basis.OBSERVED, title="Public Hetzner servers are behind a firewall", measure=Measure.NETWORK_SECURITY,

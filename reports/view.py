@@ -69,6 +69,7 @@ PARAMETER_LABEL = {
     "access_key_max_age_days": "Maximum access key age (days)",
     "admin_ports": "Administrative ports",
     "database_ports": "Database ports",
+    "admin_sources": "Networks allowed to reach admin ports",
     "evidence_max_age_hours": "Evidence counts as current for (hours)",
 }
 SCOPE_LABEL = {"aws": "AWS accounts", "hetzner": "Hetzner projects", "ssh": "SSH hosts", "tls": "TLS endpoints"}

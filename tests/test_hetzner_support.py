@@ -39,7 +39,7 @@ def collect(config: HetznerSettings,
 
 
 def hetzner_checks() -> list[Any]:
-    return checks_from("hetzner")
+    return [*checks_from("hetzner"), *checks_from("hetzner_storage")]
 
 
 def evaluate_hetzner(evidence: Sequence[Evidence], policy: Policy | None = None) -> list[Finding]:

@@ -12,6 +12,7 @@ declared by the registered collectors themselves (``Collector.config_section`` a
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -99,6 +100,21 @@ class Policy(Strict):
     evidence_max_age_hours: float = Field(
         24, gt=0, description="how long collected evidence counts as current (OSCAL observations' expiry)")
     database_ports: tuple[int, ...] = (1433, 1521, 3306, 5432, 5984, 6379, 9042, 9200, 11211, 27017)
+    admin_sources: tuple[str, ...] = Field(
+        (), description="CIDRs that may reach admin/database ports (Hetzner firewalls); empty: a source fails when "
+                        "it is the whole internet or a public range wider than an IPv4 /16 or an IPv6 /32")
+
+    @field_validator("admin_sources")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Normalised networks (``10.1.2.3/8`` is read as ``10.0.0.0/8``); a typo is an error."""
+        out = []
+        for item in value:
+            try:
+                out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP network in CIDR notation (e.g. 203.0.113.0/24)") from None
+        return tuple(out)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Policy:
         return Policy.model_validate({**self.model_dump(), **dict(overrides)})
