@@ -33,9 +33,22 @@ class Command:
 
     @property
     def line(self) -> str:
-        """The exact command line sent to the host."""
+        """The command line without a deadline on the host (see :meth:`bounded_line`)."""
         words = ["sh", "-c", _PRELUDE + self.script, "sh", *self.args]
         return " ".join(shlex.quote(w) for w in words)
+
+    def bounded_line(self, seconds: float) -> str:
+        """The exact command line sent to the host: the script under ``timeout`` (coreutils,
+        busybox) when the host has it, so a command the collector gives up on is ended on
+        the host too (TERM to its whole process group, KILL 2 s later), not left running
+        and holding a repository lock. Without ``timeout`` the script runs as before."""
+        words = ["sh", "-c", _BOUNDED, "sh", f"{max(seconds, 0.1):.1f}", _PRELUDE + self.script, "sh", *self.args]
+        return " ".join(shlex.quote(w) for w in words)
+
+
+#: $1 = seconds, then the script and its positional arguments (``sh -c SCRIPT sh ARGS``)
+_BOUNDED = ('s=$1; shift; if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 "$s" sh -c "$@"; fi; '
+            'exec sh -c "$@"')
 
 
 def borg_list(repo: str, lock_wait: int) -> Command:

@@ -266,7 +266,8 @@ class Session:
         err = bytearray()
         try:
             chan.settimeout(max(0.1, deadline - time.monotonic()))
-            chan.exec_command(command.line)
+            # the host's own deadline a second later: the collector's timeout always wins the race
+            chan.exec_command(command.bounded_line(limit + 1))
             if stdin:
                 chan.sendall(stdin)
             chan.shutdown_write()  # EOF on stdin: nothing ever waits for a prompt
