@@ -29,6 +29,7 @@ from auditpack.checks.hetzner_storage import (  # noqa: F401  # registered throu
     backups_hetzner_storage_box_snapshot_plan_frequent,
     network_security_hetzner_storage_box_access_restricted,
 )
+from auditpack.checks.ssh import scheme, zfs_of
 from auditpack.evidence.hetzner import (
     HetznerCertificate,
     HetznerFirewall,
@@ -40,7 +41,7 @@ from auditpack.evidence.hetzner import (
     HetznerStorageBox,
     HetznerVolume,
 )
-from auditpack.evidence.ssh import BlockDevice, BlockDevices, SshHostRecord
+from auditpack.evidence.ssh import BlockDevice, BlockDevices, SshHostRecord, ZfsDatasets
 from auditpack.geo import Placement, hetzner_location_country, residency
 from auditpack.model import Basis, Evidence, Measure, Severity
 
@@ -504,21 +505,35 @@ _CONTAINERS = ("LVM2_member", "linux_raid_member")
 
 
 def _holds_plain_data(dev: BlockDevice) -> bool:
-    return not dev.encrypted and ((dev.fstype not in (None, "", "crypto_LUKS", *_CONTAINERS)) or bool(dev.mountpoints))
+    if dev.encrypted or dev.zfs_member:  # a ZFS pool device: judged by the host's datasets
+        return False
+    return (dev.fstype not in (None, "", "crypto_LUKS", *_CONTAINERS)) or bool(dev.mountpoints)
 
 
 def _layers(devices: Iterable[BlockDevice]) -> str:
-    return ", ".join(f"{d.name} ({d.type}, {d.fstype or 'no filesystem'}{', encrypted' if d.encrypted else ''})"
-                     for d in devices)
+    return ", ".join(f"{d.name} ({d.type}, {d.fstype or 'no filesystem'}"
+                     f"{', encrypted by ' + scheme(d) if d.encrypted else ''})" for d in devices)
 
 
-@check(basis=Basis.OBSERVED,
-       title="Hetzner volumes are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=(HetznerVolume,), optional=(BlockDevices,), severity=Severity.HIGH,
+def _zfs_state(pools: ZfsDatasets | None) -> bool | None:
+    """Whether a ZFS pool device on a host holds encrypted data: True when every dataset of
+    the host is encrypted, False when none is, None when unknown (no datasets read, or a mix:
+    which pool the device belongs to is not in the evidence)."""
+    if pools is None or not pools.available or not pools.datasets:
+        return None
+    encrypted = {z.encrypted for z in pools.datasets}
+    return encrypted.pop() if len(encrypted) == 1 else None
+
+
+@check(basis=Basis.OBSERVED, title="Hetzner volumes are encrypted on the host (LUKS, dm-crypt, ZFS)",
+       measure=Measure.ENCRYPTION_AT_REST,
+       needs=(HetznerVolume,), optional=(BlockDevices, ZfsDatasets), severity=Severity.HIGH,
        remediation="Hetzner does not encrypt volumes: format the volume as LUKS (cryptsetup luksFormat) and "
-                   "mount the opened mapping; add the server under [[ssh.hosts]] so the tool can see it.")
+                   "mount the opened mapping, or put it in a ZFS pool whose datasets use native encryption; add "
+                   "the server under [[ssh.hosts]] so the tool can see it.")
 def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     hosts = ctx.evidence.of(BlockDevices)
+    zfs = zfs_of(ctx)
     for ev, vol in ctx.evidence.records(HetznerVolume):
         seen: list[tuple[Evidence[BlockDevices], list[BlockDevice]]] = []
         for host in hosts:
@@ -532,36 +547,58 @@ def encryption_at_rest_hetzner_volume_encrypted(ctx: CheckContext) -> Iterator[V
         devices = [d for _, devs in seen for d in devs]
         linked = [h for h, _ in seen]
         hostnames = ", ".join(str(h.fact.host or h.resource.name) for h in linked)
+        pool_states = [_zfs_state(zfs.get((h.resource.scope or "", h.fact.host)))
+                       for h, devs in seen if any(d.zfs_member for d in devs)]
         details = {"hosts": hostnames, "devices": _layers(devices)}
-        plain = any(_holds_plain_data(d) for d in devices)
-        encrypted = any(d.encrypted for d in devices)
-        if not plain and not encrypted and any(d.fstype in _CONTAINERS for d in devices):
+        schemes = sorted({scheme(d) for d in devices if d.encrypted} | ({"ZFS"} if True in pool_states else set()))
+        plain = any(_holds_plain_data(d) for d in devices) or False in pool_states
+        encrypted = bool(schemes)
+        if plain:
+            zfs_note = "; its ZFS pool's datasets are not encrypted" if False in pool_states else ""
+            yield failed(ev, f"Volume {vol.name} is not encrypted on {hostnames}: {_layers(devices)}{zfs_note}.",
+                         evidence=linked, details=details)
+        elif None in pool_states:
+            yield manual(ev, f"Volume {vol.name} is a ZFS pool device on {hostnames}, and the host's ZFS datasets "
+                             "are unread or partly encrypted, so the volume's pool cannot be judged.",
+                         evidence=linked, details=details)
+        elif not encrypted and any(d.fstype in _CONTAINERS for d in devices):
             yield manual(ev, f"Volume {vol.name} is an LVM or RAID member on {hostnames}; whether the layers above "
                              "it are encrypted cannot be tied to the volume.", evidence=linked, details=details)
-        elif plain or not encrypted:
-            yield failed(ev, f"Volume {vol.name} is not LUKS-encrypted on {hostnames}: {_layers(devices)}.",
+        elif not encrypted:
+            yield failed(ev, f"Volume {vol.name} is not encrypted on {hostnames}: {_layers(devices)}.",
                          evidence=linked, details=details)
         else:
-            yield passed(ev, f"Volume {vol.name} is LUKS-encrypted on {hostnames}.", evidence=linked,
-                         details=details)
+            yield passed(ev, f"Volume {vol.name} is encrypted on {hostnames} ({', '.join(schemes)}).",
+                         evidence=linked, details=details)
 
 
-@check(basis=Basis.OBSERVED,
-       title="Hetzner server root disks are encrypted on the host (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=(HetznerServer,), optional=(BlockDevices, SshHostRecord), severity=Severity.MEDIUM,
+@check(basis=Basis.OBSERVED, title="Hetzner server root disks are encrypted on the host (LUKS, dm-crypt, ZFS)",
+       measure=Measure.ENCRYPTION_AT_REST,
+       needs=(HetznerServer,), optional=(BlockDevices, SshHostRecord, ZfsDatasets), severity=Severity.MEDIUM,
        remediation="Hetzner does not encrypt server disks: install the server with an encrypted root "
                    "(LUKS, e.g. installimage with CRYPTPASSWORD) or keep personal data only on encrypted "
                    "volumes; add the server under [[ssh.hosts]] so the tool can see it.")
 def encryption_at_rest_hetzner_server_disk_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     hosts = ctx.evidence.of(BlockDevices)
+    zfs = zfs_of(ctx)
     addresses = {host.host: host.address for _, host in ctx.evidence.records(SshHostRecord)
                  if host.host and host.address}
     for ev, rec in ctx.evidence.records(HetznerServer):
         matched = [h for h in hosts if _same_host(rec, h, addresses)]
         roots = [(h, d) for h in matched for d in h.fact.devices if d.is_root]
+        pools = [zfs.get((h.resource.scope or "", h.fact.host)) for h in matched]
+        zfs_roots = [z for p in pools if p is not None for z in p.datasets if z.mountpoint == "/"]
         if not matched:
             yield manual(ev, f"Server {rec.name}'s disk is not encrypted by Hetzner and no SSH host evidence "
                              "matches this server.")
+        elif not roots and zfs_roots:
+            names = ", ".join(f"{z.name} ({z.encryption})" for z in zfs_roots)
+            if all(z.encrypted for z in zfs_roots):
+                yield passed(ev, f"Server {rec.name}'s root filesystem is a ZFS dataset with native encryption: "
+                                 f"{names}.", evidence=matched)
+            else:
+                yield failed(ev, f"Server {rec.name}'s root filesystem is an unencrypted ZFS dataset: {names}.",
+                             evidence=matched)
         elif not roots:
             yield manual(ev, f"Server {rec.name}'s SSH host evidence does not show which device backs '/'.",
                          evidence=matched)
@@ -572,6 +609,6 @@ def encryption_at_rest_hetzner_server_disk_encrypted(ctx: CheckContext) -> Itera
                     linked.append(host)
             layers = _layers(d for _, d in roots)
             if all(d.encrypted for _, d in roots):
-                yield passed(ev, f"Server {rec.name}'s root filesystem sits on LUKS: {layers}.", evidence=linked)
+                yield passed(ev, f"Server {rec.name}'s root filesystem is encrypted: {layers}.", evidence=linked)
             else:
                 yield failed(ev, f"Server {rec.name}'s root filesystem is not encrypted: {layers}.", evidence=linked)

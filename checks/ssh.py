@@ -13,6 +13,7 @@ from auditpack.checks import CheckContext, SomeEvidence, Verdict, check, errored
 from auditpack.evidence.ssh import (
     Archive,
     BackupTest,
+    BlockDevice,
     BlockDevices,
     BorgArchives,
     BorgRepository,
@@ -23,6 +24,7 @@ from auditpack.evidence.ssh import (
     SshdSettings,
     SshHostRecord,
     TimeSync,
+    ZfsDatasets,
 )
 from auditpack.geo import Placement, residency
 from auditpack.model import Basis, Measure, Severity
@@ -105,29 +107,61 @@ def encryption_at_rest_ssh_backup_repository_encrypted(ctx: CheckContext) -> Ite
                           details={"mode": mode})
 
 
-@check(basis=Basis.OBSERVED, title="Data disks of SSH hosts are encrypted (LUKS)", measure=Measure.ENCRYPTION_AT_REST,
-       needs=(BlockDevices,), severity=Severity.HIGH,
-       remediation="Put the data on a LUKS (dm-crypt) volume: cryptsetup luksFormat a new volume, move the data, "
-                   "wipe the old disk.")
+def scheme(device: BlockDevice) -> str:
+    """How a device is encrypted, for messages (evidence from before ``encryption`` existed
+    only says "a crypt layer")."""
+    if device.encryption == "luks" or (device.encryption is None and device.fstype == "crypto_LUKS"):
+        return "LUKS"
+    return "dm-crypt" if device.encryption == "dm-crypt" else "a crypt layer"
+
+
+def zfs_of(ctx: CheckContext) -> dict[tuple[str, str], ZfsDatasets]:
+    """The hosts' ZFS datasets by (scope, host), joined to their block devices."""
+    return {(ev.resource.scope or "", rec.host): rec for ev, rec in ctx.evidence.records(ZfsDatasets)}
+
+
+@check(basis=Basis.OBSERVED, title="Data disks of SSH hosts are encrypted (LUKS, dm-crypt, ZFS)",
+       measure=Measure.ENCRYPTION_AT_REST,
+       needs=(BlockDevices,), optional=(ZfsDatasets,), severity=Severity.HIGH,
+       remediation="Put the data on an encrypted volume: cryptsetup luksFormat a new volume (or a ZFS dataset "
+                   "created with -o encryption=on), move the data, wipe the old disk.")
 def encryption_at_rest_ssh_host_data_disks_encrypted(ctx: CheckContext) -> Iterable[Verdict]:
+    zfs = zfs_of(ctx)
     for ev, rec in ctx.evidence.records(BlockDevices):
         data = [d for d in rec.devices if d.type not in NOT_DATA_TYPES
                 and any(m not in NOT_DATA_MOUNTS for m in d.mountpoints)]
+        members = [d.name for d in rec.devices if d.zfs_member]
+        pools = zfs.get((ev.resource.scope or "", rec.host))
+        datasets = pools.datasets if pools is not None else ()
         details = {"devices": [{"name": d.name, "mountpoints": list(d.mountpoints), "encrypted": d.encrypted,
-                                "hetzner_volume_id": d.hetzner_volume_id} for d in data]}
-        if not data:
+                                "encryption": d.encryption, "hetzner_volume_id": d.hetzner_volume_id} for d in data],
+                   "zfs_members": members,
+                   "zfs_datasets": [{"name": z.name, "encryption": z.encryption, "mountpoint": z.mountpoint}
+                                    for z in datasets]}
+        plain = [d for d in data if not d.encrypted]
+        plain_zfs = [z for z in datasets if not z.encrypted]
+        if plain or plain_zfs:
+            shown = [f"{d.name} ({' '.join(d.mountpoints)}"
+                     f"{', Hetzner volume ' + d.hetzner_volume_id if d.hetzner_volume_id else ''})" for d in plain]
+            shown += [f"ZFS dataset {z.name}{' (' + z.mountpoint + ')' if z.mountpoint else ''}" for z in plain_zfs]
+            yield failed(ev, f"{rec.host} has data without encryption: {', '.join(shown)}.", details=details)
+            continue
+        if members and (pools is None or not pools.available):
+            if pools is None:
+                yield errored(ev, f"{rec.host} has ZFS pool devices ({', '.join(members)}) but its ZFS datasets "
+                                  "could not be read, so their encryption is unknown.", details=details)
+            else:
+                yield manual(ev, f"{rec.host} has ZFS pool devices ({', '.join(members)}) but no zfs command for "
+                                 "the audit user: whether the pool's datasets are encrypted cannot be read.",
+                             details=details)
+            continue
+        if not data and not datasets:
             yield manual(ev, f"No mounted block device is visible on {rec.host} (a container?): disk encryption "
                              "cannot be read from the host.", details=details)
             continue
-        plain = [d for d in data if not d.encrypted]
-        if not plain:
-            yield passed(ev, f"Every mounted data device of {rec.host} sits on LUKS "
-                             f"({', '.join(d.name for d in data)}).", details=details)
-        else:
-            shown = ", ".join(f"{d.name} ({' '.join(d.mountpoints)}"
-                              f"{', Hetzner volume ' + d.hetzner_volume_id if d.hetzner_volume_id else ''})"
-                              for d in plain)
-            yield failed(ev, f"{rec.host} has mounted data devices without encryption: {shown}.", details=details)
+        parts = [f"{d.name} ({scheme(d)})" for d in data]
+        parts += [f"ZFS dataset {z.name} ({z.encryption})" for z in datasets]
+        yield passed(ev, f"Every data device of {rec.host} is encrypted: {', '.join(parts)}.", details=details)
 
 
 @check(basis=Basis.OBSERVED,

@@ -265,11 +265,11 @@ def test_volume_and_root_disk_encryption_join_host_evidence() -> None:
     host_v6 = ssh_block_devices("v6-host", [_disk("vda", fstype="ext4", is_root=True)],
                                 resource_id="audit@[2001:db8:4::1]:22")
     findings = evaluate_hetzner([*hetzner, *host_db, *host_app, *host_addr, *host_v6])
-    passed = expect(findings, VOLUME_LUKS, "pass", "db-data", contains="LUKS-encrypted on db-1")[0]
+    passed = expect(findings, VOLUME_LUKS, "pass", "db-data", contains="encrypted on db-1 (LUKS)")[0]
     assert host_db[0].path in passed.evidence and len(passed.evidence) == 2  # both pieces of evidence
     expect(findings, VOLUME_LUKS, "fail", "app-data", contains="sdb (disk, ext4)")
     expect(findings, VOLUME_LUKS, "manual", "detached")
-    expect(findings, DISK_LUKS, "pass", "db-1", contains="root (crypt, ext4, encrypted)")
+    expect(findings, DISK_LUKS, "pass", "db-1", contains="root (crypt, ext4, encrypted by a crypt layer)")
     expect(findings, DISK_LUKS, "fail", "app-1")
     expect(findings, DISK_LUKS, "fail", "by-address")
     expect(findings, DISK_LUKS, "fail", "by-v6")

@@ -32,6 +32,7 @@ from auditpack.evidence.ssh import (
     SshdSettings,
     SshHostRecord,
     TimeSync,
+    ZfsDatasets,
 )
 from auditpack.model import ErrorReason, Evidence, EvidenceRecord, Resource
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SshCollector", "SshSettings"]
 
-HOST_FACTS: tuple[type[EvidenceRecord], ...] = (BlockDevices, SshdSettings, HostLogging, TimeSync)
+HOST_FACTS: tuple[type[EvidenceRecord], ...] = (BlockDevices, ZfsDatasets, SshdSettings, HostLogging, TimeSync)
 BACKUP_KINDS: dict[str, tuple[type[EvidenceRecord], ...]] = {
     "borg": (BorgArchives, BorgRepository, BackupTest),
     "restic": (ResticSnapshots, ResticRepository, BackupTest),
@@ -199,6 +200,7 @@ class _HostRun:
                 source="ssh connect (host key verified against known_hosts)")
             self._fact(BlockDevices, self.resource, "lsblk --json; /dev/disk/by-id",
                        lambda: self._block_devices(session))
+            self._fact(ZfsDatasets, self.resource, cmd.ZFS.display, lambda: self._zfs(session))
             self._fact(SshdSettings, self.resource, cmd.sshd_settings(host.sshd_config).display,
                        lambda: self._sshd(session))
             self._fact(HostLogging, self.resource, cmd.LOGGING.display, lambda: self._logging(session))
@@ -260,6 +262,12 @@ class _HostRun:
         data = parse.load_json(lsblk.text, "lsblk --json")
         devices = parse.block_devices(data, parse.hetzner_volumes(by_id.text))
         return BlockDevices(host=self.host.name, devices=devices), {"lsblk": _raw(lsblk, data), "by_id": _raw(by_id)}
+
+    def _zfs(self, session: Session) -> tuple[ZfsDatasets, Any]:
+        result = session.run(cmd.ZFS)
+        self._ok(result, "zfs list")
+        available, datasets = parse.zfs_datasets(result.text)
+        return ZfsDatasets(host=self.host.name, available=available, datasets=datasets), _raw(result)
 
     def _sshd(self, session: Session) -> tuple[SshdSettings, Any]:
         result = session.run(cmd.sshd_settings(self.host.sshd_config))

@@ -109,6 +109,13 @@ DISK_BY_ID = Command(
     "exec find /dev/disk/by-id -maxdepth 1 -name 'scsi-0HC_Volume_*' -printf '%f\\t%l\\n'",
 )
 
+#: ZFS native encryption is per dataset, invisible to lsblk (a pool's devices are "zfs_member")
+ZFS = Command(
+    "zfs", "zfs list -H -p -t filesystem,volume -o name,type,encryption,keystatus,mounted,mountpoint",
+    'command -v zfs >/dev/null 2>&1 || { echo "zfs=absent"; exit 0; }; echo "zfs=present"; '
+    "exec zfs list -H -p -t filesystem,volume -o name,type,encryption,keystatus,mounted,mountpoint",
+)
+
 
 def sshd_settings(config_file: str) -> Command:
     """``sshd -T`` (needs root on most hosts) when permitted, then the config file and its
@@ -162,6 +169,7 @@ ALLOWED = (
     "stat -c %Y <test_record>",
     LSBLK.display,
     DISK_BY_ID.display,
+    ZFS.display,
     "sshd -T -f <sshd_config>; cat of the config and its Include files",
     LOGGING.display,
     TIME_SYNC.display,

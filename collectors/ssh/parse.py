@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from auditpack.evidence.ssh import Archive, BlockDevice
+from auditpack.evidence.ssh import Archive, BlockDevice, ZfsDataset
 from auditpack.model import ErrorReason
 
 
@@ -231,36 +231,79 @@ def block_devices(data: Any, volumes: Mapping[str, str]) -> tuple[BlockDevice, .
     """``lsblk --json`` (tree) -> devices; ``encrypted`` is inherited down from a crypt layer.
 
     A device reached through several parents (RAID over two disks) is encrypted only when
-    every path to it is.
+    every path to it is. A crypt mapping over a ``crypto_LUKS`` device is LUKS; over a device
+    without a filesystem signature it is dm-crypt without a LUKS header (plain mode or a
+    detached header), and that device, holding only the cipher text of its crypt mappings,
+    counts as encrypted like a LUKS container does.
     """
     if not isinstance(data, dict) or not isinstance(data.get("blockdevices"), list):
         raise ParseError("lsblk --json: no 'blockdevices' list")
     seen: dict[str, dict[str, Any]] = {}
     order: list[str] = []
 
-    def walk(node: Any, encrypted_above: bool) -> None:
+    def walk(node: Any, scheme_above: str | None, parent_fstype: str | None) -> None:
         if not isinstance(node, dict) or not node.get("name"):
             raise ParseError("lsblk --json: a device without a name")
         name = str(node["name"])
         dtype = str(node.get("type") or "")
         fstype = _str(node.get("fstype"))
-        encrypted = encrypted_above or dtype == "crypt" or fstype == "crypto_LUKS"
+        children = node.get("children") or ()
+        if not isinstance(children, (list, tuple)):
+            raise ParseError(f"lsblk --json: the children of {name} are not a list")
+        scheme = scheme_above
+        if scheme is None:
+            if fstype == "crypto_LUKS":
+                scheme = "luks"
+            elif dtype == "crypt":
+                scheme = "luks" if parent_fstype == "crypto_LUKS" else "dm-crypt"
+            elif fstype is None and children and all(isinstance(c, dict) and c.get("type") == "crypt"
+                                                     for c in children):
+                scheme = "dm-crypt"  # only cipher text: the raw device below a headerless crypt mapping
         mounts = node.get("mountpoints", [node.get("mountpoint")])
         mountpoints = tuple(str(m) for m in (mounts if isinstance(mounts, list) else [mounts]) if m)
         kname = str(node.get("kname") or name)
         if name in seen:
-            seen[name]["encrypted"] = seen[name]["encrypted"] and encrypted
+            if seen[name]["encryption"] != scheme:
+                seen[name]["encryption"] = None
+            seen[name]["encrypted"] = seen[name]["encryption"] is not None
         else:
             order.append(name)
             seen[name] = {"name": name, "type": dtype, "fstype": fstype, "mountpoints": mountpoints,
-                          "encrypted": encrypted, "hetzner_volume_id": volumes.get(kname) or volumes.get(name),
+                          "encrypted": scheme is not None, "encryption": scheme,
+                          "hetzner_volume_id": volumes.get(kname) or volumes.get(name),
                           "is_root": "/" in mountpoints}
-        for child in node.get("children") or ():
-            walk(child, encrypted)
+        for child in children:
+            walk(child, scheme, fstype)
 
     for top in data["blockdevices"]:
-        walk(top, False)
+        walk(top, None, None)
     return tuple(BlockDevice(**seen[name]) for name in order)
+
+
+def zfs_datasets(text: str) -> tuple[bool, tuple[ZfsDataset, ...]]:
+    """The ZFS command's output -> (zfs installed, datasets). The first line says whether
+    ``zfs`` exists; then ``zfs list -H -p`` lines: name, type, encryption, keystatus,
+    mounted, mountpoint, tab-separated ("-" = not applicable)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() not in ("zfs=absent", "zfs=present"):
+        raise ParseError("zfs list: unexpected output")
+    if lines[0].strip() == "zfs=absent":
+        return False, ()
+    datasets = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 6:
+            raise ParseError(f"zfs list: a line with {len(fields)} fields instead of 6")
+        name, dtype, encryption, keystatus, mounted, mountpoint = (f.strip() for f in fields)
+        if not name or not encryption or encryption == "-":
+            raise ParseError(f"zfs list: no encryption property for {name or 'a dataset'}")
+        datasets.append(ZfsDataset(
+            name=name, type=dtype, encryption=encryption, keystatus=None if keystatus == "-" else keystatus,
+            mounted=True if mounted == "yes" else False if mounted == "no" else None,
+            mountpoint=None if mountpoint in ("-", "none", "legacy") else mountpoint))
+    return True, tuple(datasets)
 
 
 # --- sshd -------------------------------------------------------------------------------

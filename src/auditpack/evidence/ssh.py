@@ -52,11 +52,51 @@ class BlockDevice(BaseModel):
     encrypted: bool = False  # is, or sits on top of, a crypt layer (a crypto_LUKS container is encrypted)
     hetzner_volume_id: str | None = None  # from /dev/disk/by-id/scsi-0HC_Volume_<id>[-partN]
     is_root: bool = False  # backs "/"
+    #: which layer encrypts it: "luks" (a crypto_LUKS header below), "dm-crypt" (a crypt mapping
+    #: without a LUKS header: plain dm-crypt or a detached header); None: not encrypted, or
+    #: evidence from before this field existed
+    encryption: Literal["luks", "dm-crypt"] | None = None
+
+    @property
+    def zfs_member(self) -> bool:
+        """A device of a ZFS pool: its encryption is a property of the pool's datasets."""
+        return self.fstype == "zfs_member"
 
 
 class BlockDevices(EvidenceRecord, kind="ssh.block_devices"):
     host: str
     devices: tuple[BlockDevice, ...] = ()
+
+
+class ZfsDataset(BaseModel):
+    """One line of ``zfs list -H -p -o name,type,encryption,keystatus,mounted,mountpoint``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    type: str  # filesystem | volume
+    encryption: str  # "off" or the cipher (aes-256-gcm ...)
+    keystatus: str | None = None  # available | unavailable; None ("-") for unencrypted datasets
+    mounted: bool | None = None  # None for volumes
+    mountpoint: str | None = None
+
+    @property
+    def pool(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def encrypted(self) -> bool:
+        return self.encryption != "off"
+
+
+class ZfsDatasets(EvidenceRecord, kind="ssh.zfs_datasets"):
+    """ZFS native encryption, per dataset (lsblk only shows a pool's devices as ``zfs_member``).
+
+    ``available`` False: the host has no ``zfs`` command, so it has no imported pool."""
+
+    host: str
+    available: bool
+    datasets: tuple[ZfsDataset, ...] = ()
 
 
 class SshdSettings(EvidenceRecord, kind="ssh.sshd_config"):
