@@ -10,6 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, passed
+from auditpack.checks.tls_strength import (  # noqa: F401  # registered through this module's entry point
+    encryption_in_transit_tls_certificate_key_strong,
+    encryption_in_transit_tls_endpoint_ocsp_stapled,
+    encryption_in_transit_tls_endpoint_weak_ciphers_refused,
+)
 from auditpack.evidence.tls import (
     PROTOCOL_ORDER,
     TlsCertificateRecord,

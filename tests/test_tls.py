@@ -210,7 +210,8 @@ def test_silent_http_port_errors_only_the_redirect_fact(run: Run) -> None:
 def test_every_endpoint_has_one_evidence_per_kind(run: Run) -> None:
     for role in run.ids:
         kinds = sorted(ev.kind for ev in run.evidence if ev.resource.id == run.ids[role])
-        assert kinds == ["tls.certificate", "tls.endpoint", "tls.hsts", "tls.http_redirect"], role
+        assert kinds == ["tls.certificate", "tls.cipher_suites", "tls.endpoint", "tls.hsts", "tls.http_redirect",
+                         "tls.ocsp_stapling"], role
         for ev in run.evidence:
             assert (ev.resource.provider, ev.resource.type, ev.resource.location) == ("tls", "endpoint", None)
 
@@ -257,8 +258,9 @@ def test_a_failing_read_errors_only_its_own_fact(monkeypatch: pytest.MonkeyPatch
     by_kind = {ev.kind: ev for ev in evidence}
     assert by_kind["tls.certificate"].reason is ErrorReason.INTERNAL
     assert "parser exploded" in (by_kind["tls.certificate"].error or "")
-    assert all(by_kind[k].ok for k in ("tls.endpoint", "tls.hsts", "tls.http_redirect"))
-    assert len(evidence) == 4
+    assert all(by_kind[k].ok for k in ("tls.endpoint", "tls.hsts", "tls.http_redirect", "tls.cipher_suites",
+                                       "tls.ocsp_stapling"))
+    assert len(evidence) == 6
 
 
 def test_unreadable_ca_bundle_is_a_configuration_error_of_the_certificate_fact(tmp_path) -> None:

@@ -27,15 +27,19 @@ from auditpack.evidence.tls import (
     PROTOCOL_ORDER,
     ProtocolVersion,
     TlsCertificateRecord,
+    TlsCipherSuitesRecord,
     TlsEndpointRecord,
     TlsHstsRecord,
     TlsHttpRedirectRecord,
+    TlsOcspStaplingRecord,
 )
 from auditpack.model import ErrorReason, EvidenceRecord, Resource
 
+from . import strength
 from .config import TlsEndpoint, TlsSettings
 from .config import preflight as settings_preflight
 from .discovery import DISCOVERY_RECORDS, Target, targets
+from .hello import HelloError
 from .probe import (
     ProbeError,
     certificate_facts,
@@ -59,6 +63,8 @@ ENDPOINT = TlsEndpointRecord
 CERTIFICATE = TlsCertificateRecord
 HSTS = TlsHstsRecord
 HTTP_REDIRECT = TlsHttpRedirectRecord
+CIPHERS = TlsCipherSuitesRecord
+OCSP = TlsOcspStaplingRecord
 
 
 def endpoint_resource(endpoint: TlsEndpoint) -> Resource:
@@ -86,11 +92,13 @@ class TlsCollector(Collector):
     provider = "tls"
     config_section = "tls"
     config_model = TlsSettings
-    produces = (ENDPOINT, CERTIFICATE, HSTS, HTTP_REDIRECT)
+    produces = (ENDPOINT, CERTIFICATE, HSTS, HTTP_REDIRECT, CIPHERS, OCSP)
     permissions = {
         "network": (
             "TCP to each endpoint's port: one TLS handshake per protocol version, one verifying "
             "handshake, one HTTPS GET /",
+            "TCP to each endpoint's port: six ClientHellos (five weak suite classes, one asking for OCSP "
+            "stapling), each closed after the server's first answer",
             "TCP to each endpoint's http_port (80): one plain HTTP GET /",
         ),
     }
@@ -137,7 +145,7 @@ class TlsCollector(Collector):
     def _endpoint(self, ctx: CollectContext, target: Target) -> None:
         endpoint = target.endpoint
         resource = endpoint_resource(endpoint)
-        tls_kinds = (ENDPOINT, CERTIFICATE) + ((HSTS,) if endpoint.hsts else ())
+        tls_kinds = (ENDPOINT, CERTIFICATE, CIPHERS, OCSP) + ((HSTS,) if endpoint.hsts else ())
         try:
             self._tls(ctx, target, resource)
         except ProbeError as err:
@@ -187,6 +195,20 @@ class TlsCollector(Collector):
             ctx, endpoint, resource, address, best.probe.version, best.leaf, best.chain))
         if endpoint.hsts:
             _guarded(ctx, HSTS, resource, lambda: self._hsts(ctx, endpoint, resource, address))
+        _guarded(ctx, CIPHERS, resource, lambda: self._hello_fact(
+            ctx, CIPHERS, strength.weak_suites, "tls ClientHello per weak suite class", endpoint, resource, address))
+        _guarded(ctx, OCSP, resource, lambda: self._hello_fact(
+            ctx, OCSP, strength.ocsp_stapling, "tls ClientHello with status_request", endpoint, resource, address))
+
+    def _hello_fact(self, ctx: CollectContext, kind: type[EvidenceRecord], read: strength.Reader, source: str,
+                    endpoint: TlsEndpoint, resource: Resource, address: str) -> None:
+        """One fact read with the hand-built ClientHello (cipher suites, OCSP stapling)."""
+        try:
+            record, raw = read(endpoint.host, address, endpoint.port, endpoint.host, self.tls_settings.timeout)
+        except HelloError as exc:
+            ctx.failed(kind, resource, error=f"{endpoint.id}: {exc}", reason=exc.reason, source=source)
+            return
+        ctx.collected(record, resource, raw=raw, source=source)
 
     def _certificate(self, ctx: CollectContext, endpoint: TlsEndpoint, resource: Resource, address: str,
                      version: ProtocolVersion, leaf: bytes | None, chain: list[bytes]) -> None:

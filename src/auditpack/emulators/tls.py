@@ -19,6 +19,7 @@ import ipaddress
 import socket
 import socketserver
 import ssl
+import subprocess
 import tempfile
 import threading
 import warnings
@@ -36,6 +37,7 @@ __all__ = ["EmulatorCA", "LocalTlsServer", "SilentTcpServer", "closed_port", "ma
 Version = Literal["1.0", "1.1", "1.2", "1.3"]
 CertificateKind = Literal["valid", "expired", "wrong_host", "self_signed"]
 KeyType = Literal["rsa", "ec"]
+SignatureHash = Literal["sha256", "sha1"]
 _VERSIONS: dict[str, str] = {"1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
 DEFAULT_HSTS = "max-age=31536000; includeSubDomains"
 LOOPBACK = "127.0.0.1"
@@ -91,12 +93,13 @@ class EmulatorCA:
 
 def make_certificates(directory: Path, hostname: str, *, kind: CertificateKind = "valid", valid_days: int = 365,
                       key_type: KeyType = "rsa", key_size: int | None = None, ca: EmulatorCA | None = None,
-                      now: dt.datetime | None = None) -> dict[str, Path]:
+                      now: dt.datetime | None = None, signature_hash: SignatureHash = "sha256") -> dict[str, Path]:
     """Write ``ca.pem`` (``ca`` or a new throwaway CA), ``leaf.pem`` and ``leaf.key`` into ``directory``.
 
     ``kind``: ``valid`` (CA-signed, for ``hostname``, ``valid_days`` left), ``expired``
     (ended yesterday), ``wrong_host`` (CA-signed for ``other-<hostname>``), ``self_signed``
     (signed by its own key; ``ca.pem`` is still the CA, which did NOT sign it).
+    ``signature_hash="sha1"`` signs the leaf with SHA-1 (a weak certificate, for the tests).
     """
     now = now or dt.datetime.now(dt.UTC)
     ca = ca or EmulatorCA(now)
@@ -119,7 +122,12 @@ def make_certificates(directory: Path, hostname: str, *, kind: CertificateKind =
     if kind != "self_signed":
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
-    leaf = builder.sign(leaf_key if kind == "self_signed" else ca.key, hashes.SHA256())
+    if signature_hash == "sha1":
+        if kind in ("self_signed", "expired"):
+            raise ValueError("a SHA-1 certificate is made CA-signed and current only")
+        leaf = _sign_sha1(directory, leaf_key, ca, names, not_after)
+    else:
+        leaf = builder.sign(leaf_key if kind == "self_signed" else ca.key, hashes.SHA256())
 
     paths = {"ca": directory / "ca.pem", "cert": directory / "leaf.pem", "key": directory / "leaf.key"}
     paths["ca"].write_bytes(ca.pem())
@@ -127,6 +135,28 @@ def make_certificates(directory: Path, hostname: str, *, kind: CertificateKind =
     paths["key"].write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                     serialization.NoEncryption()))
     return paths
+
+
+def _sign_sha1(directory: Path, leaf_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, ca: EmulatorCA,
+               names: list[str], not_after: dt.datetime) -> x509.Certificate:
+    """A CA-signed leaf for ``names`` signed with SHA-1 (a weak certificate on purpose, for the
+    tests): ``cryptography`` refuses SHA-1 signatures, so the ``openssl`` command signs it."""
+    work = directory / "sha1"
+    work.mkdir(exist_ok=True)
+    csr = x509.CertificateSigningRequestBuilder().subject_name(_name(names[0])).sign(leaf_key, hashes.SHA256())
+    (work / "leaf.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    (work / "ca.pem").write_bytes(ca.pem())
+    (work / "ca.key").write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    san = ",".join(f"IP:{n}" if isinstance(_san(n), x509.IPAddress) else f"DNS:{n}" for n in names)
+    (work / "ext.cnf").write_text(f"subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\n"
+                                  "extendedKeyUsage=serverAuth\n")
+    days = max(1, (not_after - dt.datetime.now(dt.UTC)).days)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(work / "leaf.csr"), "-CA", str(work / "ca.pem"),
+                    "-CAkey", str(work / "ca.key"), "-CAcreateserial", "-sha1", "-days", str(days),
+                    "-extfile", str(work / "ext.cnf"), "-out", str(work / "leaf.pem")],
+                   check=True, capture_output=True)
+    return x509.load_pem_x509_certificate((work / "leaf.pem").read_bytes())
 
 
 # --- servers -------------------------------------------------------------------------------
@@ -199,13 +229,18 @@ def _serve(server: _QuietHttpServer, name: str) -> threading.Thread:
     return thread
 
 
-def server_context(cert: Path, key: Path, min_version: Version, max_version: Version) -> ssl.SSLContext:
-    """A server context for exactly ``min_version``..``max_version``."""
+def server_context(cert: Path, key: Path, min_version: Version, max_version: Version,
+                   ciphers: str | None = None) -> ssl.SSLContext:
+    """A server context for exactly ``min_version``..``max_version``; ``ciphers`` (an OpenSSL
+    cipher string, TLS 1.2 and older) replaces the default suites, at security level 0 so
+    that weak suites and weak certificates (RSA 1024, SHA-1) can be served on purpose."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if ciphers is not None:
+            context.set_ciphers(f"{ciphers}:@SECLEVEL=0")
         context.load_cert_chain(cert, key)
-        if min_version in ("1.0", "1.1"):
+        if min_version in ("1.0", "1.1") and ciphers is None:
             context.set_ciphers("ALL:@SECLEVEL=0")  # OpenSSL 3 refuses TLS < 1.2 above level 0
         context.minimum_version = ssl.TLSVersion[_VERSIONS[min_version]]
         context.maximum_version = ssl.TLSVersion[_VERSIONS[max_version]]
@@ -224,7 +259,8 @@ class LocalTlsServer:
                  valid_days: int = 365, key_type: KeyType = "rsa", key_size: int | None = None,
                  min_version: Version = "1.2", max_version: Version = "1.3", hsts: str | None = DEFAULT_HSTS,
                  http: Literal["redirect", "plain"] | None = None, address: str = LOOPBACK,
-                 ca: EmulatorCA | None = None) -> None:
+                 ca: EmulatorCA | None = None, ciphers: str | None = None,
+                 signature_hash: SignatureHash = "sha256") -> None:
         if list(_VERSIONS).index(min_version) > list(_VERSIONS).index(max_version):
             raise ValueError(f"min_version {min_version} is above max_version {max_version}")
         self.hostname = hostname
@@ -238,6 +274,9 @@ class LocalTlsServer:
         self.hsts = hsts
         self.http = http
         self.ca = ca
+        #: an OpenSSL cipher string for TLS <= 1.2 (served at security level 0), e.g. "AES128-SHA"
+        self.ciphers = ciphers
+        self.signature_hash: SignatureHash = signature_hash
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._servers: list[tuple[_QuietHttpServer, threading.Thread]] = []
         self.port = 0
@@ -250,10 +289,12 @@ class LocalTlsServer:
         try:
             paths = make_certificates(Path(self._tmp.name), self.hostname, kind=self.certificate,
                                       valid_days=self.valid_days, key_type=self.key_type, key_size=self.key_size,
-                                      ca=self.ca)
+                                      ca=self.ca, signature_hash=self.signature_hash)
             self.ca_pem_path, self.cert_pem_path = str(paths["ca"]), str(paths["cert"])
             https = _QuietHttpServer((self.address, 0), _Handler)
-            https.tls_context = server_context(paths["cert"], paths["key"], self.min_version, self.max_version)
+            weak = self.signature_hash == "sha1" or (self.key_type == "rsa" and (self.key_size or 2048) < 2048)
+            https.tls_context = server_context(paths["cert"], paths["key"], self.min_version, self.max_version,
+                                               self.ciphers or ("DEFAULT" if weak else None))
             https.settings = {"hsts": self.hsts}
             self.port = https.server_port
             self._servers.append((https, _serve(https, f"tls-emulator-{self.port}")))

@@ -100,3 +100,54 @@ class TlsHttpRedirectRecord(EvidenceRecord, kind="tls.http_redirect"):
     status_code: int | None = None
     location: str | None = None
     redirects_to_https: bool = False
+
+
+WeakSuiteClass = Literal["RC4", "3DES", "NULL", "EXPORT", "no forward secrecy"]
+
+
+class WeakSuiteProbe(BaseModel):
+    """One ClientHello offering only the suites of one weak class (TLS 1.2 and older).
+
+    ``offered``: the server picked one of them (``suite`` names it). ``refused``: it answered
+    with an alert or closed the connection. ``error``: no answer (timeout, connection failure,
+    not TLS) and nothing is known either way."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    suite_class: WeakSuiteClass
+    status: Literal["offered", "refused", "error"]
+    suite: str | None = None
+    detail: str | None = None
+
+
+class TlsCipherSuitesRecord(EvidenceRecord, kind="tls.cipher_suites"):
+    """Which weak cipher suite classes the server accepts when a client offers only them."""
+
+    host: str
+    port: int
+    address: str
+    method: str  # how it was probed (a hand-built ClientHello: the local OpenSSL cannot offer RC4/3DES/EXPORT)
+    probes: tuple[WeakSuiteProbe, ...]
+    tls13_only: bool = False  # every probe refused with protocol_version: nothing below TLS 1.3 is spoken
+
+    @property
+    def offered(self) -> tuple[WeakSuiteProbe, ...]:
+        return tuple(p for p in self.probes if p.status == "offered")
+
+
+class TlsOcspStaplingRecord(EvidenceRecord, kind="tls.ocsp_stapling"):
+    """Whether the server staples an OCSP response to its certificate (TLS 1.2 handshake).
+
+    ``status``: ``stapled`` (the response is read: ``cert_status`` good/revoked/unknown),
+    ``not_stapled``, or ``not_observed`` (a TLS 1.3-only server staples inside the encrypted
+    handshake, which this probe does not decrypt: ``detail`` says so)."""
+
+    host: str
+    port: int
+    status: Literal["stapled", "not_stapled", "not_observed"]
+    response_status: str | None = None  # successful, malformed, try_later ... (OCSPResponseStatus)
+    cert_status: str | None = None  # good | revoked | unknown
+    this_update: datetime | None = None
+    next_update: datetime | None = None
+    revocation_time: datetime | None = None
+    detail: str | None = None
