@@ -367,6 +367,27 @@ class _BackupRun:
                           tested_at=parse.epoch_time(result.text), succeeded=True,
                           detail="modification time of the test record file"), _raw(result)
 
+    def _status_file(self) -> tuple[BackupTest, Any]:
+        """The last ``restic check`` as resticprofile recorded it in its status file."""
+        path = str(self.backup.status_file)
+        result = self.session.run(cmd.file_text(path))
+        if result.exit_status != 0:
+            lowered = result.error_text.lower()
+            reason = ErrorReason.NOT_FOUND if "no such file" in lowered else (
+                ErrorReason.PERMISSION_DENIED if "permission denied" in lowered else ErrorReason.INVALID_RESPONSE)
+            raise _FactError(f"the status file {path} cannot be read: {result.error_text.strip()[:300]}", reason,
+                             _raw(result))
+        profile, check = parse.resticprofile_check(result.text, self.backup.status_profile)
+        method = f"restic check recorded by resticprofile ({path}, profile {profile})"
+        # only the profile's check entry: the rest of the file (other profiles, backup stderr) is not evidence
+        raw = {"command": result.command.display, "exit_status": result.exit_status, "profile": profile,
+               "check": None if check is None else {**check, "time": check["time"].isoformat()}}
+        if check is None:
+            return BackupTest(**self.common, backup_kind="restic",
+                              detail=f"resticprofile recorded no check for profile {profile} in {path}"), raw
+        return BackupTest(**self.common, backup_kind="restic", method=method, tested_at=check["time"],
+                          succeeded=check["success"], detail=check["error"] or "restic check succeeded"), raw
+
     # -- borg --------------------------------------------------------------------------
     def _borg_run(self, command: cmd.Command) -> tuple[Result, Any]:
         result = self.session.run(command, stdin=self.passphrase or b"")
@@ -444,7 +465,7 @@ class _BackupRun:
 
         def test() -> tuple[BackupTest, Any]:
             if not self.backup.verify:
-                return self._test_record()
+                return self._status_file() if self.backup.status_file else self._test_record()
             command = cmd.restic_check(path)
             if self.passphrase is None:
                 raise _FactError("set passphrase_env to let restic check the repository", ErrorReason.CONFIGURATION)
@@ -459,7 +480,8 @@ class _BackupRun:
             reason, message = parse.classify_restic(result.exit_status, result.error_text)
             raise _FactError(message, reason, _raw(result))
 
-        self.h._fact(BackupTest, self.resource, "restic check" if self.backup.verify else "test record", test)
+        self.h._fact(BackupTest, self.resource, "restic check" if self.backup.verify else (
+            f"cat {self.backup.status_file}" if self.backup.status_file else "test record"), test)
 
     # -- directory ---------------------------------------------------------------------
     def _directory(self) -> None:

@@ -93,6 +93,10 @@ def directory_stats(path: str) -> Command:
     return Command("directory", f"find {path} -type f (newest, count, size)", _DIRECTORY, (path,))
 
 
+def file_text(path: str) -> Command:
+    return Command("status_file", f"cat {path}", 'exec cat -- "$1"', (path,))
+
+
 def file_mtime(path: str) -> Command:
     return Command("test_record", f"stat -c %Y {path}", 'exec stat -c %Y -- "$1"', (path,))
 
@@ -167,6 +171,7 @@ ALLOWED = (
     "restic check (only with verify = true)",
     "find <dir> -xdev -type f -printf (directory backups)",
     "stat -c %Y <test_record>",
+    "cat <status_file> (resticprofile's status file, restic backups only)",
     LSBLK.display,
     DISK_BY_ID.display,
     ZFS.display,

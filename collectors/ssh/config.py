@@ -19,6 +19,21 @@ class BackupTarget(Strict):
     verify: bool = Field(False, description="run a read-only integrity test (borg extract --dry-run / restic check)")
     test_record: str | None = Field(None, min_length=1, description="file on the host whose modification time is "
                                     "the last successful check or restore test (touched by the test job)")
+    status_file: str | None = Field(None, min_length=1, description="restic only: resticprofile's status file on "
+                                    "the host; its profile's `check` entry is the last `restic check` (time and "
+                                    "success). restic itself keeps no record of checks")
+    status_profile: str | None = Field(None, min_length=1, description="the resticprofile profile in status_file; "
+                                       "default: the file's only profile")
+
+    @model_validator(mode="after")
+    def _one_test_source(self) -> BackupTarget:
+        if self.status_file is not None and self.kind != "restic":
+            raise ValueError("status_file is resticprofile's status file: only for kind = \"restic\"")
+        if self.status_file is not None and self.test_record is not None:
+            raise ValueError("set either test_record or status_file, not both")
+        if self.status_profile is not None and self.status_file is None:
+            raise ValueError("status_profile needs status_file")
+        return self
 
 
 class SshHost(Strict):

@@ -406,3 +406,29 @@ def _int(value: Any) -> int | None:
 def _last_lines(text: str, limit: int = 3) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("{")]
     return " / ".join(lines[-limit:])[:500] or "(no message)"
+
+
+def resticprofile_check(text: str, profile: str | None) -> tuple[str, dict[str, Any] | None]:
+    """resticprofile's status file -> (profile name, its ``check`` entry or None when no check
+    was recorded). The file is ``{"profiles": {name: {"backup": {...}, "check": {"success":
+    bool, "time": ISO, "error": str}}}}``; without ``profile`` the file must hold exactly one."""
+    data = load_json(text, "resticprofile status file")
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    if not isinstance(profiles, dict):
+        raise ParseError("resticprofile status file: no 'profiles' object")
+    if profile is None:
+        if len(profiles) != 1:
+            raise ParseError(f"resticprofile status file: {len(profiles)} profiles ({', '.join(sorted(profiles))}); "
+                             "set status_profile")
+        profile = next(iter(profiles))
+    entry = profiles.get(profile)
+    if not isinstance(entry, dict):
+        raise ParseError(f"resticprofile status file: no profile {profile!r}")
+    check = entry.get("check")
+    if check is None:
+        return profile, None
+    if not isinstance(check, dict) or not isinstance(check.get("success"), bool):
+        raise ParseError(f"resticprofile status file: the check entry of {profile!r} has no success flag")
+    return profile, {"success": check["success"], "time": utc_time(check.get("time"), "resticprofile status file"),
+                     "error": str(check.get("error") or "")}
+
