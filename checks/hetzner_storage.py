@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, not_applicable, passed
 from auditpack.evidence.hetzner import HetznerStorageBox, SnapshotPlan
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 #: hours between two automatic snapshots of a plan: every day, one day a week, one day a month
 DAILY, WEEKLY, MONTHLY = 24.0, 7 * 24.0, 31 * 24.0
 
 
-@check(title="Hetzner Storage Boxes do not offer Samba or WebDAV to the internet",
+@check(basis=Basis.OBSERVED, title="Hetzner Storage Boxes do not offer Samba or WebDAV to the internet",
        measure=Measure.NETWORK_SECURITY, needs=(HetznerStorageBox,), severity=Severity.HIGH,
        remediation="Switch off Samba and WebDAV (Hetzner Console > Storage Box > Settings) unless a client needs "
                    "them, and switch off 'External reachability' so that only Hetzner's network reaches the box; "
@@ -64,7 +64,7 @@ def _every(hours: float) -> str:
     return {DAILY: "daily", WEEKLY: "weekly", MONTHLY: "monthly"}.get(hours, f"every {hours:g} hours")
 
 
-@check(title="Hetzner Storage Box snapshots are taken as often as the backup age allows",
+@check(basis=Basis.OBSERVED, title="Hetzner Storage Box snapshots are taken as often as the backup age allows",
        measure=Measure.BACKUPS, needs=(HetznerStorageBox,), severity=Severity.MEDIUM,
        remediation="Change the Storage Box's snapshot plan to daily (leave day of week and day of month empty), "
                    "so that a snapshot is never older than the allowed backup age.")

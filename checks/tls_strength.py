@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from auditpack.checks import CheckContext, Verdict, check, errored, failed, not_applicable, passed
 from auditpack.evidence.tls import TlsCertificateRecord, TlsCipherSuitesRecord, TlsOcspStaplingRecord
-from auditpack.model import Measure, Severity
+from auditpack.model import Basis, Measure, Severity
 
 #: below these sizes a key is breakable or deprecated (BSI TR-02102-2, NIST SP 800-131A): RSA
 #: and DSA 2048 bits, elliptic curves 256 bits; Ed25519/Ed448 are fixed-size and strong
@@ -21,6 +21,7 @@ WEAK_DIGESTS = ("md2", "md4", "md5", "sha1")
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS endpoints refuse weak cipher suites (RC4, 3DES, NULL, EXPORT, no forward secrecy)",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsCipherSuitesRecord,),
@@ -53,6 +54,7 @@ def encryption_in_transit_tls_endpoint_weak_ciphers_refused(ctx: CheckContext) -
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS certificates use a strong key and signature (no RSA below 2048 bits, no SHA-1)",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsCertificateRecord,),
@@ -91,6 +93,7 @@ def encryption_in_transit_tls_certificate_key_strong(ctx: CheckContext) -> Itera
 
 
 @check(
+    basis=Basis.OBSERVED,
     title="TLS endpoints staple a good OCSP response (recorded; a revoked certificate fails)",
     measure=Measure.ENCRYPTION_IN_TRANSIT,
     needs=(TlsOcspStaplingRecord,),
