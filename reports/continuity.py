@@ -17,7 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from auditpack.drift import CATEGORIES
+from auditpack.drift import CATEGORIES, days_text
+from auditpack.period import SUPPORTED
 
 SINCE_PREVIOUS = "history/since-previous.json"
 PERIOD = "history/period.json"
@@ -27,7 +28,9 @@ MAX_STRETCHES_LISTED = 12
 
 SEGMENT_LABEL = {
     "supports": "Evidence supports",
+    "attested": "Supported by an attached document (attested, not observed)",
     "nonconformity": "Evidence of non-conformity",
+    "expired": "An attached document had expired (a failing finding)",
     "incomplete": "Incomplete evidence",
     "manual": "Manual evidence required",
     "not_recorded": "Run recorded without findings (before the history kept them)",
@@ -52,6 +55,10 @@ class DriftItem:
     since: str
     days: str
     waived: bool
+
+    @property
+    def days_text(self) -> str:
+        return days_text(int(self.days)) if self.days.lstrip("-").isdigit() else ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class Segment:
     @property
     def title(self) -> str:
         span = self.start if self.start == self.end else f"{self.start} – {self.end}"
-        return f"{span}: {self.label} ({self.days} day{'s' if self.days != 1 else ''})"
+        return f"{span}: {self.label} ({days_text(self.days)})"
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ class OpenFailure:
 
     @property
     def text(self) -> str:
-        return f"failing since {self.since}, {self.days} day{'s' if self.days != 1 else ''}"
+        return f"failing since {self.since}, {days_text(self.days)}"
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class ResolvedFailure:
 
     @property
     def text(self) -> str:
-        return f"failed from {self.since}, resolved {self.resolved} ({self.days} day{'s' if self.days != 1 else ''})"
+        return f"failed from {self.since}, resolved {self.resolved} ({days_text(self.days)})"
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class Strip:
     @property
     def not_supported(self) -> tuple[Segment, ...]:
         """The stretches that were not supported, most recent first (for the Markdown report)."""
-        return tuple(s for s in reversed(self.segments) if s.verdict != "supports")[:MAX_STRETCHES_LISTED]
+        return tuple(s for s in reversed(self.segments) if s.verdict not in SUPPORTED)[:MAX_STRETCHES_LISTED]
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,13 @@ class PeriodView:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def summary(self) -> str:
+        """``2026-11-02 – 2026-11-11: 10 days, 8 runs, 2 days without a run.``"""
+        runs = f"{self.runs} run" if self.runs == 1 else f"{self.runs} runs"
+        return (f"{self.start} – {self.end}: {days_text(self.days)}, {runs}, "
+                f"{days_text(self.days_without_run)} without a run.")
 
     @property
     def clause_groups(self) -> tuple[tuple[str, tuple[Strip, ...]], ...]:
@@ -225,7 +239,10 @@ def _strip(subject: Mapping[str, Any], total_days: int, labels: Mapping[str, str
                                 days))
         offset += days
     supported = int(subject.get("supported_days") or 0)
-    share = f"{supported} of {total_days} days ({100 * supported / total_days:.0f}%)" if total_days else "no days"
+    attested = sum(s.days for s in segments if s.verdict == "attested")
+    share = f"{supported} of {days_text(total_days)} ({100 * supported / total_days:.0f}%)" if total_days else "no days"
+    if attested and total_days:
+        share += f", {attested} of them attested" if attested != supported else ", all attested"
     kind, key = _text(subject.get("kind")), _text(subject.get("key"))
     heading = _text(subject.get("heading"))
     if kind == "measure":
@@ -255,7 +272,7 @@ def period_view(doc: Mapping[str, Any] | None, labels: Mapping[str, str]) -> Per
     note = ""
     if doc.get("history_shorter_than_period"):
         note = (f"The history begins on {_text(doc.get('start'))}: the configured period of "
-                f"{_text(doc.get('period_days'))} days would start on {_text(doc.get('configured_start'))}, "
+                f"{days_text(int(doc.get('period_days') or 0))} would start on {_text(doc.get('configured_start'))}, "
                 "before anything was recorded.")
     return PeriodView("ok", note, _text(doc.get("start")), _text(doc.get("end")), days, int(doc.get("runs") or 0),
                       int(doc.get("days_without_run") or 0),

@@ -852,7 +852,8 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
         by_measure.setdefault(r.measure, []).append(r)
     measures = tuple(
         MeasureSummary(m.value, MEASURE_LABEL[m.value], Counts.of(by_measure.get(m.value, ())),
-                       rollup(by_measure.get(m.value, ())))
+                       rollup(by_measure.get(m.value, ()),  # a document attests the measures it lists too
+                              [d for d in documents if d.attests and MEASURE_LABEL[m.value] in d.measures]))
         for m in Measure
     )
     profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.get("profiles", ()), 1))

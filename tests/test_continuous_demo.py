@@ -132,7 +132,7 @@ def test_day_3_reports_the_move_as_a_new_failure_and_diff_exits_1(scenario: Scen
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "diff-day2-day3.txt").write_text(proc.stdout, encoding="utf-8")  # shown in docs/scheduling.md
     calm = run_cli("diff", str(scenario.packs[3]), str(scenario.packs[4]), "--database", str(scenario.db))
-    assert calm.returncode == 0 and f"{BUCKET} ({BUCKET_ARN})  (failing since {day(3):%Y-%m-%d}, 1 days)" \
+    assert calm.returncode == 0 and f"{BUCKET} ({BUCKET_ARN})  (failing since {day(3):%Y-%m-%d}, 1 day)" \
         in calm.stdout
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import drift, period
-from .facts import facts_from_run
-from .history import History, HistoryError, default_path
+from .facts import DocumentFact, facts_from_run
+from .history import History, HistoryError, default_path, parse_time
+from .manual_evidence import document_facts
 from .model import Finding, SomeEvidence
 from .runner import EXIT_INCOMPLETE, RunResult, write
 
@@ -50,19 +51,24 @@ def prepare(result: RunResult, config_path: str | None) -> Continuity:
     if result.run.get("shard"):  # judged and recorded once, by ``auditpack merge``
         return Continuity(None, _unavailable("a partial pack of a sharded run: `auditpack merge` records the run "
                                              "and writes these sections", "partial"))
+    run_day = parse_time(result.run["started_at"]).date()
     return record_and_compute(result.config.core.history, result.run, result.exit_code, result.findings,
-                              result.evidence, [p.model_dump(mode="json") for p in result.profiles], config_path)
+                              result.evidence, [p.model_dump(mode="json") for p in result.profiles], config_path,
+                              document_facts(result.config.core.manual_evidence, run_day))
 
 
 def record_and_compute(settings: HistorySettings, run: Mapping[str, Any], exit_code: int,
                        findings: Sequence[Finding], evidence: Sequence[SomeEvidence],
-                       profiles: Sequence[Mapping[str, Any]], config_path: str | None) -> Continuity:
-    """The history step of any finished run (one machine's or a merged one)."""
+                       profiles: Sequence[Mapping[str, Any]], config_path: str | None,
+                       attached: Sequence[DocumentFact] = ()) -> Continuity:
+    """The history step of any finished run (one machine's or a merged one). ``attached``: the
+    attesting documents of the run, as the period view draws them."""
     if not settings.enabled:
         return Continuity(None, _unavailable("the history is switched off ([history] enabled = false)", "disabled"))
     history = History(default_path(settings.path))
     try:
-        history.record(run, exit_code, None, config_path, facts_from_run(findings, evidence), settings.keep_days)
+        history.record(run, exit_code, None, config_path, facts_from_run(findings, evidence), settings.keep_days,
+                       documents=attached)
         documents = {SINCE_PREVIOUS: drift.since_previous_document(history, run),
                      PERIOD: period.period_document(history, run, list(profiles), settings.period_days)}
     except (HistoryError, sqlite3.Error, OSError) as exc:

@@ -130,6 +130,11 @@ def compare(old: Side, new: Side, fail_since: Mapping[Identity, str] | None = No
 
 # --- rendering ------------------------------------------------------------------------------
 
+def days_text(n: int) -> str:
+    """``1 day``, ``6 days``: the one wording of a day count (diff, report, period)."""
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def _day(moment: str | None) -> str:
     return moment[:10] if moment else "?"
 
@@ -143,7 +148,7 @@ def _line(key: str, item: Mapping[str, Any], until: str) -> str:
     text = f"{item['check']}  [{item['provider']}] {where}"
     if key == "still_open" and item.get("since"):
         days = (parse_time(until).date() - parse_time(item["since"]).date()).days
-        text += f"  (failing since {_day(item['since'])}, {days} days)"
+        text += f"  (failing since {_day(item['since'])}, {days_text(days)})"
     elif key == "changed_evidence":
         text += f"  ({item.get('status_before')} -> {item['status']})"
     elif item.get("status_before") and key != "new_errors":

@@ -56,6 +56,19 @@ class FindingFact:
                 "controls": list(self.controls), "evidence_hash": self.evidence_hash}
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentFact:
+    """An attached document that names clauses or controls, as it stood on the day of a run:
+    ``current`` (it attests them) or expired (it is a finding). The history keeps these beside
+    the findings so the period view can draw attested days with their own mark, never as
+    observed, and an expired document on the days it was expired."""
+
+    measures: tuple[str, ...]
+    clauses: tuple[str, ...]  # "profile: clause"
+    controls: tuple[str, ...]
+    current: bool
+
+
 def evidence_hash(raw_digests: Iterable[str]) -> str:
     """128 bits over the sorted raw-evidence digests: equal evidence, equal hash."""
     digests = sorted(d for d in raw_digests if d)

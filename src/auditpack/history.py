@@ -8,7 +8,9 @@ Each finding is kept under its stable identity (check + provider + resource id, 
 drift (:mod:`auditpack.drift`) and the audit period (:mod:`auditpack.period`) can be
 answered for a year of daily runs. Repeated strings (names, messages, clause/control
 sets) are interned, and a small per-run summary (counts by measure, mapping and status)
-makes the period view independent of the number of findings.
+makes the period view independent of the number of findings. The attesting documents
+of a run (current or expired, see :class:`auditpack.facts.DocumentFact`) are kept in that
+summary too, with their own status codes, never as findings.
 
 Safety: WAL journal, a busy timeout and one ``BEGIN IMMEDIATE`` transaction per recorded
 run, so overlapping runs (two timers, a manual check during a scheduled run) lose nothing.
@@ -32,12 +34,16 @@ from typing import Any
 import platformdirs
 
 from .errors import AuditpackError
-from .facts import FindingFact, Identity
+from .facts import DocumentFact, FindingFact, Identity
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 60
 STATUS_CODE = {"pass": 0, "fail": 1, "error": 2, "manual": 3, "not_applicable": 4}
-STATUS_NAME = {v: k for k, v in STATUS_CODE.items()}
+#: run_summary only: an attached document that attested (current) or had expired that day.
+#: Schema 3 introduced them, so an older auditpack refuses the file instead of reading them as errors.
+ATTESTED, EXPIRED = "attested", "expired"
+DOCUMENT_CODE = {ATTESTED: 5, EXPIRED: 6}
+STATUS_NAME = {v: k for k, v in (STATUS_CODE | DOCUMENT_CODE).items()}
 
 _V1_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -230,11 +236,13 @@ class History:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
-            if version < SCHEMA_VERSION:
+            if version < 2:
                 conn.execute(_V1_RUNS)  # a brand-new file starts as version 1, then migrates like an old one
                 for statement in _V2.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+            # 2 -> 3 changes no table: run_summary may now hold document rows (DOCUMENT_CODE)
+            if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -254,8 +262,10 @@ class History:
     # --- writing ------------------------------------------------------------------------------
 
     def record(self, run: Mapping[str, Any], exit_code: int, pack_path: str | None, config_path: str | None,
-               facts: Sequence[FindingFact] | None = None, keep_days: int | None = None) -> None:
-        """One run (and its findings, when given) in one transaction; then the retention."""
+               facts: Sequence[FindingFact] | None = None, keep_days: int | None = None,
+               documents: Sequence[DocumentFact] = ()) -> None:
+        """One run (and its findings and attesting documents, when given) in one transaction;
+        then the retention."""
         counts = run.get("counts", {})
         with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -276,6 +286,7 @@ class History:
                 ).lastrowid
                 if facts is not None and seq is not None:
                     self._record_findings(conn, seq, run, facts)
+                    self._record_documents(conn, seq, documents)
                 if keep_days is not None:
                     self._expire(conn, parse_time(run["started_at"]) - timedelta(days=keep_days))
                 conn.execute("COMMIT")
@@ -335,6 +346,21 @@ class History:
         conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT INTO run_summary VALUES (?,?,?,?,?,?)",
                          [(seq, *key, n) for key, n in sorted(summary.items())])
+
+    def _record_documents(self, conn: sqlite3.Connection, seq: int, documents: Sequence[DocumentFact]) -> None:
+        """One summary row per document and measure it names ("" when it names none)."""
+        summary: Counter[tuple[str, str, int]] = Counter()
+        for doc in documents:
+            mapping = json.dumps({"clauses": list(doc.clauses), "controls": list(doc.controls)}, sort_keys=True)
+            code = DOCUMENT_CODE[ATTESTED if doc.current else EXPIRED]
+            for measure in doc.measures or ("",):
+                summary[(measure, mapping, code)] += 1
+        if not summary:
+            return
+        text_ids = self._intern(conn, "texts", ("text",), {(m,) for _, m, _ in summary})
+        conn.executemany("INSERT INTO run_summary VALUES (?,?,?,?,?,?)",
+                         [(seq, measure, text_ids[(mapping,)], code, 0, n)
+                          for (measure, mapping, code), n in sorted(summary.items())])
 
     def _expire(self, conn: sqlite3.Connection, before: datetime) -> None:
         cutoff = before.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -11,10 +11,12 @@ unnoticed. Pure functions: the day of the run comes in, nothing is read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .catalogs import GDPR_PREFIX, ISO_PREFIX
 from .config import ManualEvidence
+from .facts import DocumentFact
 from .model import Basis, Finding, Measure, Resource, Severity, Status
 
 CHECK_ID = "manual_evidence_document_current"
@@ -70,3 +72,24 @@ def expired_findings(documents: Sequence[tuple[ManualEvidence, str]], today: dt.
             basis=BASIS,
         ))
     return out
+
+
+def document_facts(documents: Sequence[ManualEvidence], today: dt.date) -> list[DocumentFact]:
+    """What the history keeps of the attesting documents on ``today`` (the period view draws
+    them); documents that name nothing are only attached and are left out."""
+    return [DocumentFact(measures=tuple(str(m) for m in doc.measures), clauses=tuple(sorted(doc.clauses)),
+                         controls=tuple(sorted((*(ISO_PREFIX + c for c in doc.iso),
+                                                *(GDPR_PREFIX + a for a in doc.gdpr)))),
+                         current=is_current(doc, today))
+            for doc in documents if attests(doc)]
+
+
+def document_facts_from_context(entries: Sequence[Mapping[str, Any]]) -> list[DocumentFact]:
+    """The same from a pack's ``context.json`` entries (written by :func:`describe`): a merged
+    run records the documents its parts attached."""
+    return [DocumentFact(measures=tuple(str(m) for m in e.get("measures", ())),
+                         clauses=tuple(sorted(str(c) for c in e.get("clauses", ()))),
+                         controls=tuple(sorted((*(ISO_PREFIX + str(c) for c in e.get("iso", ())),
+                                                *(GDPR_PREFIX + str(a) for a in e.get("gdpr", ()))))),
+                         current=bool(e.get("current")))
+            for e in entries if e.get("clauses") or e.get("iso") or e.get("gdpr")]

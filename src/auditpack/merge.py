@@ -324,6 +324,8 @@ def _continuity(merged: Merged) -> Continuity:
     the default ``[history]`` settings (a partial pack does not carry the configuration)."""
     from .config import HistorySettings
     from .continuity import record_and_compute
+    from .manual_evidence import document_facts_from_context
 
     return record_and_compute(HistorySettings(), merged.run, merged.exit_code, merged.findings, merged.evidence,
-                              list(merged.context.get("profiles", ())), None)
+                              list(merged.context.get("profiles", ())), None,
+                              document_facts_from_context(merged.context.get("manual_evidence", ())))

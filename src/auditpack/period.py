@@ -8,6 +8,12 @@ every run that day supported it). A day without a run is a gap (``no_run``), and
 recorded before the history kept findings is ``not_recorded``: neither is ever a pass. The
 period starts ``period_days`` before this run, or at the first recorded run when the
 history is younger than that (the document says so).
+
+Attached documents (``[[manual_evidence]]``) that name a clause or a measure count on the days
+they were current with their own verdict, ``attested``: supported, but by a document a person
+reviewed, never drawn as observed, and never outweighing a fail or an error (as the report's
+roll-up). On the days a document had expired it is ``expired``: a failing finding about the
+document, shown under everything it named.
 """
 
 from __future__ import annotations
@@ -17,26 +23,35 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from .history import History, RunRecord, SummaryRow, parse_time
+from .history import ATTESTED, EXPIRED, History, RunRecord, SummaryRow, parse_time
 from .model import Measure
 
 SCHEMA = "auditpack.period/v1"
 NO_RUN = "no_run"
 NOT_RECORDED = "not_recorded"
-#: worst first; the four-verdict roll-up of domain/measures.md (as reports/view.py's rollup)
-VERDICT_RANK = {"nonconformity": 0, "incomplete": 1, NOT_RECORDED: 2, "manual": 3, "supports": 4}
+#: worst first; the four-verdict roll-up of domain/measures.md (as reports/view.py's rollup), with
+#: the attached documents' two marks beside it
+VERDICT_RANK = {"nonconformity": 0, EXPIRED: 1, "incomplete": 2, NOT_RECORDED: 3, "manual": 4, ATTESTED: 5,
+                "supports": 6}
+SUPPORTED = ("supports", ATTESTED)
 MAX_LISTED_FAILURES = 25
 
 
 def verdict_of(statuses: Iterable[str]) -> str:
-    """Any fail: non-conformity; else any error: incomplete; only pass/n.a.: supports; else manual."""
+    """Any fail: non-conformity; else an expired document: expired; else any error: incomplete;
+    observed pass/n.a. only: supports; else a current document: attested; else manual."""
     present = set(statuses)
     if "fail" in present:
         return "nonconformity"
+    if EXPIRED in present:
+        return EXPIRED
     if "error" in present:
         return "incomplete"
-    if present and present <= {"pass", "not_applicable"}:
+    observed = present - {ATTESTED}
+    if observed and observed <= {"pass", "not_applicable"}:
         return "supports"
+    if ATTESTED in present:
+        return ATTESTED
     return "manual"
 
 
@@ -59,17 +74,21 @@ def _segments(days: Sequence[date], verdicts: Mapping[date, str]) -> list[dict[s
 
 def _subjects(profiles: Sequence[Mapping[str, Any]],
               rows: Sequence[SummaryRow]) -> list[tuple[str, str, str, str]]:
-    """(kind, key, heading, profile) for every measure seen in the period, then every automated clause.
+    """(kind, key, heading, profile) for every measure seen in the period, then every automated clause
+    and every manual one an attached document named in the period.
     Labels are the report's business; the stored data keeps keys."""
     order = [m.value for m in Measure]
-    measures = sorted({r.measure for r in rows}, key=lambda m: (order.index(m) if m in order else len(order), m))
+    measures = sorted({r.measure for r in rows if r.measure},
+                      key=lambda m: (order.index(m) if m in order else len(order), m))
     out = [("measure", m, "", "") for m in measures]
+    documented = {c for r in rows if r.status in (ATTESTED, EXPIRED) for c in r.clauses}
     for profile in profiles:
         info = profile.get("profile") or {}
         pid = str(info.get("id", ""))
         for clause in profile.get("clauses", ()):
-            if not clause.get("manual"):
-                out.append(("clause", f"{pid}: {clause.get('ref', '')}", str(clause.get("heading") or ""), pid))
+            key = f"{pid}: {clause.get('ref', '')}"
+            if not clause.get("manual") or key in documented:
+                out.append(("clause", key, str(clause.get("heading") or ""), pid))
     return out
 
 
@@ -135,7 +154,7 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
             d = _day(r)
             if d not in day_verdicts or VERDICT_RANK[verdict] < VERDICT_RANK[day_verdicts[d]]:
                 day_verdicts[d] = verdict
-        supported = sum(1 for d in days if day_verdicts.get(d) == "supports")
+        supported = sum(1 for d in days if day_verdicts.get(d) in SUPPORTED)
         open_failures = []
         for fact in failing:
             if fact.status != "fail" or not (fact.measure == key if kind == "measure" else key in fact.clauses):
