@@ -271,3 +271,12 @@ def _inside_isinstance(tree: ast.AST, target: ast.AST) -> bool:
                    for c in ast.walk(test)) and any(c is target for c in ast.walk(test)):
                 return True
     return False
+
+
+def test_no_test_reads_the_shared_folder_beside_the_checkout() -> None:
+    """A fresh clone runs every test: the shared reference files a test compares with are
+    copied into tests/ (tests/data/controls.json, tests/data/dpa/*.txt, tests/findings.schema.json)."""
+    outside = re.compile(r"""parents\[[2-9]\]|["'][^"'\s]*\.\./shared|["']/work/shared|["']shared["']\s*[,)]""")
+    readers = [f"{p.name}:{n}" for p in sorted((ROOT / "tests").glob("*.py"))
+               for n, line in enumerate(p.read_text("utf-8").splitlines(), 1) if outside.search(line)]
+    assert readers == []
