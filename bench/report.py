@@ -6,7 +6,9 @@ failing, 0.5 % errored) is rendered in a fresh process (report.html, report.md,
 findings.csv: ``render_s``, ``render_peak_rss_mb``), printed by WeasyPrint in another one
 (``pdf_s``, ``pdf_pages`` read back with pdfinfo, ``pdf_peak_rss_mb``), and opened in
 headless Chromium (``browser_open_s``: the time to load and dump the page, minus the same
-for an empty page, i.e. without the browser's own start-up).
+for an empty page, i.e. without the browser's own start-up). Each time also as CPU seconds
+(``*_cpu_s``; for Chromium, every process it started) with the load average: on a shared
+machine the wall time includes waiting for a core.
 
     python bench/report.py [--sizes 3000,30000,150000] [--keep DIR] [--no-pdf] [--no-browser]
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -33,7 +36,7 @@ MB = 1024 * 1024
 
 
 def _child(mode: str, root: Path) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "render":
         from auditpack.reports import render_pack
 
@@ -42,9 +45,9 @@ def _child(mode: str, root: Path) -> dict[str, Any]:
         from auditpack.reports.pdf import render_pdf
 
         render_pdf(root)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak)}
 
 
 def _run_child(mode: str, root: Path) -> dict[str, Any]:
@@ -61,17 +64,23 @@ def _pages(pdf: Path) -> int | None:
     return next(int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages:"))
 
 
-def _chromium_seconds(url: str, profile: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _chromium_seconds(url: str, profile: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (every Chromium process) to load ``url`` and dump its DOM."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium is not None
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
                     "--dump-dom", url], capture_output=True, check=True, timeout=300)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
-def _browser_open(page: Path, work: Path) -> float | None:
+def _browser_open(page: Path, work: Path) -> tuple[float, float] | None:
     if not (shutil.which("chromium") or shutil.which("chromium-browser")):
         return None
     blank = work / "blank.html"
@@ -79,7 +88,7 @@ def _browser_open(page: Path, work: Path) -> float | None:
     _chromium_seconds(blank.as_uri(), work / "profile")  # warm the profile and the disk cache
     base = min(_chromium_seconds(blank.as_uri(), work / "profile") for _ in range(2))
     loaded = min(_chromium_seconds(page.as_uri(), work / "profile") for _ in range(2))
-    return round(max(0.0, loaded - base), 2)
+    return round(max(0.0, loaded[0] - base[0]), 2), round(max(0.0, loaded[1] - base[1]), 2)
 
 
 def measure(size: int, work: Path, pdf: bool, browser: bool) -> dict[str, Any]:
@@ -92,14 +101,17 @@ def measure(size: int, work: Path, pdf: bool, browser: bool) -> dict[str, Any]:
         "html_bytes": (root / "report.html").stat().st_size,
         "md_bytes": (root / "report.md").stat().st_size,
         "render_s": render["seconds"],
+        "render_cpu_s": render["cpu_seconds"],
         "render_peak_rss_mb": render["peak_rss_mb"],
     }
     if pdf:
         printed = _run_child("pdf", root)
-        row.update(pdf_s=printed["seconds"], pdf_peak_rss_mb=printed["peak_rss_mb"],
+        row.update(pdf_s=printed["seconds"], pdf_cpu_s=printed["cpu_seconds"], pdf_peak_rss_mb=printed["peak_rss_mb"],
                    pdf_bytes=(root / "report.pdf").stat().st_size, pdf_pages=_pages(root / "report.pdf"))
     if browser:
-        row["browser_open_s"] = _browser_open(root / "report.html", work)
+        opened = _browser_open(root / "report.html", work)
+        row["browser_open_s"], row["browser_open_cpu_s"] = opened if opened else (None, None)
+    row["load_average"] = round(os.getloadavg()[0], 1)
     return row
 
 

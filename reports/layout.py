@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .groups import PRINT_CAP, CheckGroup, check_groups
 from .summary import ExecutiveSummary, executive_summary
@@ -43,6 +44,12 @@ class Report:
     appendix_shown: tuple[AppendixRow, ...]
     appendix_more: int
     print_cap: int = PRINT_CAP
+
+    @cached_property
+    def appendix_anchors(self) -> frozenset[str]:
+        """The appendix rows on the page: a finding links only to those (no dead anchors when
+        the appendix is capped)."""
+        return frozenset(a.anchor for a in self.appendix_shown)
 
 
 def _kinds(rows: Sequence[AppendixRow]) -> tuple[EvidenceKind, ...]:

@@ -98,6 +98,18 @@ def large_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_every_in_page_link_of_a_large_report_has_its_target(large_pack: Path) -> None:
+    """The appendix is capped on the page; a finding links to its appendix row only when that
+    row is there (and to the evidence file always)."""
+    page = (large_pack / "report.html").read_text("utf-8")
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    targets = re.findall(r'href="#([^"]+)"', page)
+    assert any(t.startswith("ev-") for t in targets)
+    assert sorted({t for t in targets if t not in ids}) == []
+    files = re.findall(r'<a class="mono" href="(evidence/[^"]+)">([^<]+)</a>', page)
+    assert len(files) > 300 and all(href.endswith("/" + text) for href, text in files)
+
+
 def test_a_large_pack_names_every_fail_in_html_and_loses_nothing(large_pack: Path) -> None:
     doc = json.loads((large_pack / "findings.json").read_text("utf-8"))["findings"]
     page = (large_pack / "report.html").read_text("utf-8")

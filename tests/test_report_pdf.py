@@ -68,6 +68,19 @@ def test_the_pdf_has_the_summary_a_clause_table_page_numbers_and_a_contents_page
     assert "Internationale gegevensoverdrachten, bullet 2" in everything
 
 
+def test_short_sections_follow_the_one_before_and_long_ones_start_a_page(printed: Path) -> None:
+    """No page is left mostly blank before a short section (issue 14: page count at scale)."""
+    pages = _text(printed / "report.pdf").split("\f")
+
+    def body_before(heading: str) -> str:
+        page = next(p for p in pages if re.search(rf"^\s*{re.escape(heading)}\s*$", p, re.M))
+        before = page.split(heading, 1)[0]
+        return "\n".join(line for line in before.splitlines()[1:] if line.strip())  # minus the running header
+
+    assert body_before("6. Findings by check") == ""
+    assert body_before("8. Accepted exceptions") != ""  # right after section 7 on the same page
+
+
 def test_outside_strings_are_text_in_the_pdf(printed: Path) -> None:
     first = _text(printed / "report.pdf", 1, 1)
     assert "<script>alert('x')</script>" in first  # shown as typed, not interpreted
