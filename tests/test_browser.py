@@ -175,6 +175,7 @@ def test_report_renders_in_chromium_without_outside_requests(tmp_path: Path, pro
     assert _proxy_hosts(proxy) <= browser_hosts, (_proxy_hosts(proxy), browser_hosts)
 
 
+@pytest.mark.slow  # renders 12,000 findings and starts Chromium
 def test_a_large_report_opens_with_its_summary_and_collapsed_passing_lists(tmp_path: Path,
                                                                            proxy: RecordingProxy) -> None:
     from auditpack.emulators.synthetic_pack import write_synthetic_pack
