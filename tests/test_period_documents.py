@@ -165,3 +165,17 @@ def test_the_reports_measure_verdict_agrees_with_the_strips_last_day(tmp_path: P
     certification = next(m for m in view.measures if m.measure == "certification")
     assert certification.verdict.text == "Evidence supports (attested)"
     assert _segments(_subject(pack, "certification"))[-1][2] == "attested"
+
+
+def test_a_merged_run_records_the_same_documents_as_its_parts(tmp_path: Path) -> None:
+    """``auditpack merge`` has only the parts' context.json: the documents read back from it are
+    the ones a single machine's run records."""
+    from auditpack.manual_evidence import describe, document_facts, document_facts_from_context
+
+    config = _config(tmp_path, tmp_path / "history.sqlite")
+    docs = config.core.manual_evidence
+    for n in (2, 4):  # the certificate current, then expired
+        today = _day(n).date()
+        entries = [describe(doc, f"manual/{n}.pdf", "ab" * 32, today) for doc in docs]
+        assert document_facts_from_context(entries) == document_facts(docs, today)
+    assert [f.current for f in document_facts(docs, _day(4).date())] == [False, True]
