@@ -6,7 +6,7 @@ plain frozen data: the cover, summaries, each DPA profile clause by clause, the 
 exceptions and the evidence appendix. Strings from the outside world are kept as they are;
 escaping is the renderer's job (HTML autoescape, a Markdown escaping finalizer).
 
-Verdict roll-up per clause and per control (domain/measures.md): any ``fail`` ->
+Verdict roll-up per clause and per control (docs/reports.md): any ``fail`` ->
 "evidence of non-conformity"; else any ``error`` -> "incomplete evidence"; all ``pass`` /
 ``not_applicable`` -> "evidence supports"; nothing automated (no findings, or only
 ``manual``) -> "manual evidence required". A ``fail`` under an active waiver stays a fail:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from test_reports_sample import build_sample_pack
+from sample_pack import build_sample_pack
 
 from auditpack import attestation
 from auditpack.attestation import ENVELOPE

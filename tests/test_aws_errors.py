@@ -11,14 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from test_aws_collector import (
+from aws_world import (
     ACCOUNT_A,
     ACCOUNT_B,
     HOME,
     Hooks,
     _Raw,
-    aws_env,  # noqa: F401 - the module fixture, shared
     collect,
     error_answer,
     judge,
@@ -28,6 +26,7 @@ from test_aws_collector import (
     seed_account_b,
     settings,
 )
+from botocore.awsrequest import AWSResponse
 
 from auditpack.collectors.aws import emulator
 from auditpack.collectors.aws.session import classify
@@ -97,7 +96,7 @@ class Injector:
 
 
 @pytest.fixture(scope="module")
-def broken(aws_env: None) -> Iterator[dict[str, Any]]:  # noqa: F811 - the shared fixture
+def broken(aws_env: None) -> Iterator[dict[str, Any]]:
     from moto import mock_aws
 
     emulator.install()  # the seed creates a selection; the injector then answers like plain moto

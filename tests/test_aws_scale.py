@@ -9,11 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from test_aws_collector import (  # noqa: F401 - aws_env is the shared module fixture
+from aws_world import (
     ACCOUNT_A,
     HOME,
     Hooks,
-    aws_env,
     collect,
     ok_answer,
     settings,
@@ -21,7 +20,7 @@ from test_aws_collector import (  # noqa: F401 - aws_env is the shared module fi
 
 
 @pytest.fixture()
-def mocked(aws_env: None) -> Iterator[None]:  # noqa: F811 - the shared fixture
+def mocked(aws_env: None) -> Iterator[None]:
     from moto import mock_aws
 
     with mock_aws():
@@ -117,7 +116,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_collects_from_moto_server_through_endpoint_url(aws_env: None) -> None:  # noqa: F811
+def test_collects_from_moto_server_through_endpoint_url(aws_env: None) -> None:
     from moto.server import ThreadedMotoServer
 
     from auditpack.collectors.aws import emulator

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_reports_sample import build_sample_pack
+from sample_pack import build_sample_pack
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -203,8 +203,7 @@ def test_dpa_review_page_renders_its_highlights_without_outside_requests(tmp_pat
                                                                            proxy: RecordingProxy) -> None:
     """`auditpack dpa import --review`: the agreement with every drafted clause highlighted and
     the left-over promises marked, rendered by Chromium, nothing fetched, hostile text inert."""
-    from dpa_documents import B, build
-    from test_dpa_draft import english_dpa
+    from dpa_documents import B, build, english_dpa
 
     from auditpack.dpaimport.draft import draft_profile
     from auditpack.dpaimport.review import render_review

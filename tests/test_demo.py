@@ -162,7 +162,7 @@ def test_ctrl_c_stops_the_demo_and_writes_no_pack(tmp_path: Path) -> None:
 
 
 def test_the_demo_pack_carries_valid_oscal(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    from test_oscal import _schema_for, _validate
+    from oscal_schemas import _schema_for, _validate
     from trestle.oscal.assessment_results import AssessmentResults
 
     pack, _ = demo

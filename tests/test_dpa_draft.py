@@ -9,7 +9,7 @@ import re
 import tomllib
 
 import pytest
-from dpa_documents import B, build
+from dpa_documents import B, build, english_dpa
 
 from auditpack.catalogs import data_text
 from auditpack.dpaimport.draft import draft_profile, profile_id_for, shorten
@@ -19,39 +19,6 @@ from auditpack.dpaimport.review import render_review
 from auditpack.errors import CatalogError
 from auditpack.model import Measure as M
 from auditpack.profiles import _parse
-
-SEC = ("5. Security",)
-ANNEX = ("Annex 3 – Sub-processors",)
-
-
-def english_dpa() -> list[B]:
-    return [
-        B("1.1", "'Personal Data' means any information relating to an identified natural person.",
-          ("1. Definitions",)),
-        B("2.1", "The Processor shall process Personal Data only on documented instructions from the Controller.",
-          ("2. Processing",)),
-        B("3.1", "The Processor shall store Personal Data only in data centres within the European Economic Area.",
-          ("3. Location",)),
-        B("5.1", "The Processor shall implement appropriate technical and organisational measures, including:", SEC),
-        B("5.1 (a)", "encryption of Personal Data in transit using TLS 1.2 or higher;", SEC, kind="bullet", level=1),
-        B("5.1 (b)", "multi-factor authentication for all administrative access;", SEC, kind="bullet", level=1),
-        B("5.1 (c)", "daily backups, with a restore test at least every quarter.", SEC, kind="bullet", level=1),
-        B("6.1", "The Processor shall notify the Controller of a Personal Data Breach without undue delay and in any "
-                 "event within 48 hours.", ("6. Personal Data Breaches",)),
-        B("6.2", "The notification shall describe the nature of the breach:", ("6. Personal Data Breaches",)),
-        B("6.2 (i)", "the categories of data subjects concerned;", ("6. Personal Data Breaches",), kind="bullet",
-          level=1),
-        B("7.1", "The Processor shall assist the Controller in ensuring compliance with Articles 32 to 36 GDPR.",
-          ("7. Assistance",)),
-        B("8.1", "The Controller may audit the Processor once a year on 14 days' notice.", ("8. Audits",)),
-        B("9.1", "The Processor's total liability shall not exceed the fees paid in the preceding year.",
-          ("9. Liability",)),
-        B("10.1", "Within 30 days of termination the Processor shall delete all Personal Data.", ("10. Termination",)),
-        B("Annex 3, row 1", "", ANNEX, kind="table_row", cells=("Hetzner Online GmbH", "Hosting", "Germany"),
-          header=("Name", "Service", "Location")),
-        B("Annex 3, row 2", "", ANNEX, kind="table_row", cells=("Scaleway SAS", "Backups", "EU (France)"),
-          header=("Name", "Service", "Location")),
-    ]
 
 
 @pytest.fixture(scope="module")

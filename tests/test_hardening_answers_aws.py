@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from faultproxy import Answer, FaultProxy, empty_body, html_page, json_body
-from test_aws_collector import aws_env  # noqa: F401 - the module fixture, shared
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
@@ -33,7 +32,7 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
-def endpoint(aws_env: None) -> Iterator[str]:  # noqa: F811 - the shared fixture of test_aws_collector
+def endpoint(aws_env: None) -> Iterator[str]:
     with moto_server() as url:
         _seed(url)
         yield url

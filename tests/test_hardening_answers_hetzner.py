@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from faultproxy import FaultProxy, html_page, json_body
-from test_hetzner_support import TOKEN, collect, project, settings
+from hetzner_support import TOKEN, collect, project, settings
 
 from auditpack.catalogs import load_catalogs
 from auditpack.config import Policy

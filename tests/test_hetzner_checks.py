@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings, ssh_block_devices
+from hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings, ssh_block_devices
 
 from auditpack.checks.hetzner import selector_matches
 from auditpack.config import Policy

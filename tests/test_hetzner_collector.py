@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import math
 import socket
+from pathlib import Path
 
 import pytest
-from test_hetzner_support import TOKEN, TOKEN_ENV, collect, of, project, settings
+from hetzner_support import TOKEN, TOKEN_ENV, collect, of, project, settings
 
 from auditpack.collectors.hetzner import SPECS, HetznerCollector
 from auditpack.emulators.hetzner import (
@@ -99,11 +100,29 @@ def test_missing_token_variable_is_a_configuration_error_naming_the_variable() -
     assert all(ev.reason is ErrorReason.CONFIGURATION and "NOT_SET_ANYWHERE_42" in (ev.error or "") for ev in evidence)
 
 
-def test_the_token_is_read_from_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUDITPACK_TEST_PROCESS_TOKEN", TOKEN)
+def test_the_collector_reads_only_the_environment_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITPACK_TEST_PROCESS_TOKEN", TOKEN)  # in the process, not in what it is given
     with HetznerEmulator(ProjectSeed(servers=[server(1, "a")]), token=TOKEN) as api:
         evidence, _ = collect(settings(project("p", api.url, token_env="AUDITPACK_TEST_PROCESS_TOKEN")), {})
-    assert evidence and all(ev.ok for ev in evidence)
+        assert api.requests == 0
+    assert evidence and all(ev.reason is ErrorReason.CONFIGURATION for ev in evidence)
+
+
+def test_a_run_gives_the_collectors_the_process_environment(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    from auditpack.config import load_config
+    from auditpack.registry import default_registry
+    from auditpack.runner import execute
+
+    monkeypatch.setenv("AUDITPACK_TEST_PROCESS_TOKEN", TOKEN)
+    registry = default_registry()
+    with HetznerEmulator(ProjectSeed(servers=[server(1, "a")]), token=TOKEN) as api:
+        cfg = tmp_path / "auditpack.toml"
+        cfg.write_text(f'[[hetzner.projects]]\nname = "p"\ntoken_env = "AUDITPACK_TEST_PROCESS_TOKEN"\n'
+                       f'api_endpoint = "{api.url}"\n')
+        result = execute(load_config(cfg, registry), registry)
+    hetzner = [ev for ev in result.evidence if ev.provenance.collector == "hetzner"]
+    assert hetzner and all(ev.ok for ev in hetzner)
 
 
 def test_an_unreachable_api_is_a_connectivity_error_and_other_projects_still_run() -> None:

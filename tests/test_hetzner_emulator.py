@@ -5,7 +5,7 @@ from __future__ import annotations
 import hcloud
 import pytest
 import requests
-from test_hetzner_support import TOKEN
+from hetzner_support import TOKEN
 
 from auditpack.emulators.hetzner import HetznerEmulator, ProjectSeed, demo_project, large_project, server
 from helpers import FIXED_NOW

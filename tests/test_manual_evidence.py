@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_reports import _finding, _view
+from view_support import _finding, _view
 
 from auditpack.config import ManualEvidence
 from auditpack.manual_evidence import CHECK_ID, describe, expired_findings, is_current

@@ -7,31 +7,17 @@ import copy
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_reports_sample import build_sample_pack
+from oscal_schemas import _schema_for, _validate
+from sample_pack import build_sample_pack
 
 from auditpack.cli import main
 from auditpack.pack import read_manifest, verify_pack
 from auditpack.reports import render_pack
 from auditpack.reports.oscal import FOLDER, PLAN, RESULTS
-
-SCHEMAS = Path(__file__).parent / "data" / "oscal"
-
-
-def _schema_for(name: str) -> Path:
-    kind = "assessment-results" if name == RESULTS else "assessment-plan" if name == PLAN else "catalog"
-    return SCHEMAS / f"oscal_{kind}_schema.json"
-
-
-def _validate(schema: Path, document: Path) -> subprocess.CompletedProcess[str]:
-    # check-jsonschema handles the schema's ECMA-262 `\p{L}` patterns, which plain jsonschema cannot
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema), str(document)],
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from test_reports import _finding, _view
-from test_reports_sample import build_sample_pack
+from sample_pack import build_sample_pack
+from view_support import _finding, _view
 
 from auditpack.catalogs import load_catalogs
 from auditpack.reports.view import evidence_anchor, load_view

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_reports import _finding, _view
+from view_support import _finding, _view
 
 from auditpack.emulators.synthetic_pack import write_synthetic_pack
 from auditpack.reports import render_pack

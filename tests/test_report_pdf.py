@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_reports_sample import build_sample_pack
+from sample_pack import build_sample_pack
 
 from auditpack.pack import verify_pack
 from auditpack.reports.pdf import render_pdf

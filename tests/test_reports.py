@@ -11,53 +11,24 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import markdown
 import pytest
-from test_reports_sample import HOSTILE, build_sample_pack
+from sample_pack import HOSTILE, build_sample_pack
+from view_support import BULLET7, _finding, _view
 
 from auditpack.custody import check_pack
 from auditpack.pack import verify_pack, write_manifest
 from auditpack.profiles import load_builtin
 from auditpack.reports import markdown_escape, render_csv, render_html, render_markdown, render_pack
 from auditpack.reports.layout import arrange
-from auditpack.reports.view import Verdict, build_view, load_view, rollup
+from auditpack.reports.view import Verdict, load_view, rollup
 from auditpack.signing import generate_keypair, load_public_key, signer
 from helpers import run_cli
 
 # --- the view model on hand-made data --------------------------------------------------------
 
 
-def _finding(check: str, measure: str, status: str, rid: str, *, clauses: tuple[tuple[str, str], ...] = (),
-             controls: tuple[str, ...] = (), waiver: dict[str, str] | None = None, reason: str | None = None,
-             severity: str = "medium") -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "check": check, "measure": measure, "status": status, "severity": severity,
-        "resource": {"provider": "aws", "type": "thing", "id": rid, "name": None, "location": "eu-west-1",
-                     "scope": "111"},
-        "message": f"{rid} is {status}.", "controls": list(controls),
-        "clauses": [{"profile": p, "clause": c} for p, c in clauses], "evidence": [f"evidence/{rid}.json"],
-    }
-    if waiver:
-        out["waiver"] = waiver
-    if reason:
-        out["details"] = {"reason": reason}
-    return out
-
-
-def _view(findings: list[dict[str, Any]], *, index: list[dict[str, Any]] | None = None,
-          context: dict[str, Any] | None = None, hashes: dict[str, str] | None = None) -> Any:
-    ctx = {"profiles": [load_builtin("dioss").model_dump(mode="json")], "checks": [], "waivers": [],
-           "manual_evidence": [], "organisation": {"name": "Org"}, **(context or {})}
-    run = {"id": "r1", "started_at": "2026-11-21T12:00:00Z", "finished_at": "2026-11-21T12:00:05Z",
-           "complete": False, "tool_version": "0.1.0",
-           "collectors": [{"id": "aws", "status": "partial", "scopes": ["111", "222"], "evidence": 2, "errors": 1,
-                           "seconds": 1.0}]}
-    return build_view({"run": run, "findings": findings}, ctx, index or [], hashes or {})
-
-
-BULLET7 = ("dioss", "Technische en organisatorische maatregelen, bullet 7")
 WAIVER = {"owner": "ops", "reason": "accepted", "expires": "2027-01-01"}
 
 

@@ -3,7 +3,7 @@ the per-measure and per-DPA summary, and the meaning of the exit code."""
 
 from __future__ import annotations
 
-from test_reports import _view
+from view_support import _view
 
 from auditpack.model import Finding, Measure, Resource, Severity, Status
 from auditpack.terminal import item_lines, print_check
@@ -44,7 +44,7 @@ def test_hints_wrap_under_their_item() -> None:
 
 
 def test_summary_per_measure_and_per_dpa() -> None:
-    from test_reports import BULLET7, _finding
+    from view_support import BULLET7, _finding
 
     view = _view([_finding("encryption_at_rest_x", "encryption_at_rest", "fail", "r1", clauses=(BULLET7,))])
     lines: list[str] = []

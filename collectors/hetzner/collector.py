@@ -10,7 +10,6 @@ Nothing is ever changed: GET only (the emulator in the tests counts anything els
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -326,7 +325,7 @@ class HetznerCollector(Collector):
         if not project.storage_boxes:
             ctx.skipped(HetznerStorageBox, scope, why="Storage Boxes are disabled for this project "
                         "(storage_boxes = false)", source="configuration")
-        token = ctx.environ.get(project.token_env) or os.environ.get(project.token_env)
+        token = ctx.environ.get(project.token_env)
         if not token:
             message = (f"the environment variable {project.token_env} (the API token of project "
                        f"{project.name!r}) is not set")

@@ -12,7 +12,6 @@ for every fact of that host and nothing else.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +140,7 @@ class SshCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> None:
         assert isinstance(self.settings, SshSettings)
-        env: Mapping[str, str] = ctx.environ or os.environ
+        env: Mapping[str, str] = ctx.environ
         hosts = self.settings.hosts
         ctx.set_total(len(hosts))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import select
 import time
 from collections.abc import Mapping
@@ -306,5 +305,5 @@ class Session:
             chan.close()
 
 
-def connect(host: SshHost, env: Mapping[str, str] | None = None) -> Session:
-    return Session(host, os.environ if env is None else env)
+def connect(host: SshHost, env: Mapping[str, str]) -> Session:
+    return Session(host, env)

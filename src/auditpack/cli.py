@@ -1,4 +1,4 @@
-"""The ``auditpack`` command line (see shared/contract/README.md for the contract).
+"""The ``auditpack`` command line: the commands and exit codes of the README's command table.
 
 Exit codes of ``run`` and ``check``: 0 complete, nothing failing; 1 complete with failing
 findings; 2 usage error; 3 incomplete (some evidence could not be collected); 4
@@ -23,9 +23,10 @@ from typing import Any, TextIO
 
 from . import __version__
 from .dpaimport.command import add_parser as add_dpa_parser
-from .engine import CollectorRun, ProgressSink
+from .engine import ProgressSink
 from .errors import AuditpackError, ConfigError, PackError
 from .model import Status
+from .progress import RichProgress, progress_sink, run_summary
 from .runner import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, RunResult
 
 log = logging.getLogger("auditpack")
@@ -51,70 +52,8 @@ def setup_logging(quiet: bool, verbose: bool, stream: TextIO | None = None) -> N
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-class LogProgress(ProgressSink):
-    """Plain, greppable lines for cron, systemd and CI: start, progress at most every
-    ``interval`` seconds per collector, and the end of each collector."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-
-    def collector_started(self, collector_id: str) -> None:
-        log.info("collector=%s event=started", collector_id)
-        self._last[collector_id] = time.monotonic()
-
-    def collector_progress(self, collector_id: str, done: int, total: int | None, message: str) -> None:
-        now = time.monotonic()
-        if now - self._last.get(collector_id, 0.0) >= self.interval:
-            self._last[collector_id] = now
-            of = f"/{total}" if total else ""
-            log.info("collector=%s event=progress done=%d%s %s", collector_id, done, of, message)
-
-    def collector_finished(self, run: CollectorRun) -> None:
-        level = logging.INFO if run.status in ("ok", "skipped") else logging.WARNING
-        log.log(level, "collector=%s event=finished status=%s evidence=%d errors=%d seconds=%.1f%s",
-                run.id, run.status, run.evidence_count, run.error_count, run.seconds,
-                f" error={run.error!r}" if run.error else "")
-
-
-class RichProgress(ProgressSink):
-    """A live progress display on an interactive terminal."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[cid]}"), BarColumn(),
-                                 TextColumn("{task.description}"), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=False)
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> RichProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def collector_started(self, collector_id: str) -> None:
-        self.tasks[collector_id] = self.progress.add_task("collecting", total=None, cid=collector_id)
-
-    def collector_progress(self, collector_id: str, done: int, total: int | None, message: str) -> None:
-        task = self.tasks.get(collector_id)
-        if task is not None:
-            self.progress.update(task, completed=done, total=total, description=message[:60] or "collecting")
-
-    def collector_finished(self, run: CollectorRun) -> None:
-        task = self.tasks.get(run.id)
-        if task is not None:
-            self.progress.update(task, total=1, completed=1,
-                                 description=f"{run.status}: {run.evidence_count} evidence, {run.error_count} errors")
-
-
 def _progress(args: argparse.Namespace) -> ProgressSink:
-    if not args.quiet and sys.stderr.isatty():
-        return RichProgress()
-    return LogProgress()
+    return progress_sink(args.quiet)
 
 
 def _fail(message: str, code: int) -> int:
@@ -129,16 +68,6 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     registry = default_registry()
     config = load_config(args.config, registry)
     return config, registry
-
-
-def _summary(result: RunResult) -> str:
-    counts = result.counts
-    parts = [f"{counts.get(s.value, 0)} {s.value}" for s in (Status.PASS, Status.FAIL, Status.ERROR, Status.MANUAL,
-                                                               Status.NOT_APPLICABLE)]
-    waived = sum(1 for f in result.findings if f.status is Status.FAIL and f.waiver)
-    state = "complete" if result.complete else "INCOMPLETE"
-    extra = f" ({waived} failing finding(s) covered by active waivers)" if waived else ""
-    return f"{len(result.findings)} findings: {', '.join(parts)}; evidence {state}{extra}"
 
 
 def _guard_secrets(args: argparse.Namespace, config: Any, registry: Any) -> None:
@@ -222,7 +151,7 @@ def _signer(path: str | None) -> Any:
 def _finish_run(args: argparse.Namespace, result: RunResult, pack: Path | None) -> int:
     if pack is not None:
         print(f"auditpack: pack written to {pack}")
-    print(f"auditpack: {_summary(result)}")
+    print(f"auditpack: {run_summary(result)}")
     if not result.complete:
         print(f"auditpack: incomplete: {result.incomplete_reason()}", file=sys.stderr)
     for problem in result.pack_problems:

@@ -195,7 +195,7 @@ def hetzner_part(stack: contextlib.ExitStack, parts: DemoParts, now: datetime) -
     from auditpack.emulators.hetzner import HetznerEmulator, demo_project
 
     emulator = stack.enter_context(HetznerEmulator(demo_project(now), token=DEMO_HETZNER_TOKEN))
-    os.environ[HETZNER_TOKEN_ENV] = DEMO_HETZNER_TOKEN
+    parts.environ[HETZNER_TOKEN_ENV] = DEMO_HETZNER_TOKEN
     parts.sections.append(
         f'[[hetzner.projects]]\nname = "demo-production"\ntoken_env = "{HETZNER_TOKEN_ENV}"\n'
         f'api_endpoint = "{emulator.url}"\n')
@@ -227,7 +227,7 @@ def ssh_part(stack: contextlib.ExitStack, parts: DemoParts, work: Path, now: dat
     if not available:
         raise SkipPart(f"{why} (install openssh-server and borgbackup to include it)")
     toml, env, note = demo_backup_server(stack, now, name="backup-1", country="LT", provider="Time4VPS")
-    os.environ.update(env)
+    parts.environ.update(env)
     parts.sections.append("[ssh]\n" + toml)
     parts.notes.append(note)
 
@@ -323,7 +323,7 @@ def _serve(args: argparse.Namespace, stack: contextlib.ExitStack, parts: DemoPar
 
     config_path = folder / "auditpack.toml"
     config_path.write_text(_files_into(demo_config(parts), folder))
-    environ = {k: os.environ[k] for k in (*SERVE_ENV, *parts.environ) if os.environ.get(k)}
+    environ = {**{k: os.environ[k] for k in SERVE_ENV if os.environ.get(k)}, **parts.environ}
     for note in parts.notes:
         print(f"auditpack demo: {note}")
     for skipped in parts.skipped:
@@ -372,9 +372,9 @@ def _serve_folder(path: Path) -> Path:
 def run_demo(args: argparse.Namespace) -> int:
     import tomllib
 
-    from .cli import LogProgress, RichProgress, _summary
     from .config import validate_config
     from .pack import preflight
+    from .progress import RichProgress, progress_sink, run_summary
     from .registry import default_registry
     from .runner import execute, write
 
@@ -394,10 +394,7 @@ def run_demo(args: argparse.Namespace) -> int:
         work = folder or Path(tmp)
         stack.enter_context(mock.patch.dict(os.environ, {}))  # every variable the demo sets is undone
         print("auditpack demo: starting the emulated company (no accounts, no network)...", file=sys.stderr, flush=True)
-        before = dict(os.environ)
         start_company(stack, parts, work, now)
-        parts.environ.update({k: v for k, v in os.environ.items() if before.get(k) != v and k not in SERVE_ENV
-                              and not k.startswith("MOTO_")})
         if folder is not None:
             return _serve(args, stack, parts, folder, now)
         assert out is not None
@@ -405,22 +402,26 @@ def run_demo(args: argparse.Namespace) -> int:
         (work / "demo-config.toml").write_text(config_text)
         registry = default_registry()
         config = validate_config(tomllib.loads(config_text), registry, "demo-config.toml", str(work))
-        sink = RichProgress() if sys.stderr.isatty() and not args.quiet else LogProgress()
+        # the emulators' tokens and passphrases reach the collectors through the environment
+        # the engine is given, not os.environ (only AWS's fake identity is there: boto3 reads
+        # its credential chain from the process)
+        environ = {**os.environ, **parts.environ}
+        sink = progress_sink(args.quiet)
         if isinstance(sink, RichProgress):
             with sink:
-                result = execute(config, registry, progress=sink)
+                result = execute(config, registry, progress=sink, environ=environ)
         else:
-            result = execute(config, registry, progress=sink)
+            result = execute(config, registry, progress=sink, environ=environ)
         tsa_ca = None
         if signer is not None:
             signer, tsa_ca = _demo_time_stamping(stack, signer, out, parts)
-        pack = write(result, out, replace=args.replace, sign=signer)
+        pack = write(result, out, replace=args.replace, sign=signer, environ=environ)
     for note in parts.notes:
         print(f"auditpack demo: {note}")
     for skipped in parts.skipped:
         print(f"auditpack demo: skipped {skipped}")
     print(f"auditpack: pack written to {pack}")
-    print(f"auditpack: {_summary(result)}")
+    print(f"auditpack: {run_summary(result)}")
     for problem in result.pack_problems:
         print(f"auditpack: incomplete: {problem}", file=sys.stderr)
     if signer is not None:

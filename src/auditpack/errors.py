@@ -1,9 +1,8 @@
-"""A small error hierarchy with context. Configuration and catalog errors stop a run;
-collection errors become ``error`` evidence and the run says it is incomplete."""
+"""A small error hierarchy with context. Configuration, catalog and pack errors stop a
+command with one line; a read that fails while collecting is never raised as one of these:
+the collector emits it as ``error`` evidence and the run says it is incomplete."""
 
 from __future__ import annotations
-
-from .model import ErrorReason
 
 
 class AuditpackError(Exception):
@@ -27,14 +26,3 @@ class CatalogError(AuditpackError):
 
 class PackError(AuditpackError):
     """A pack cannot be written, read or verified."""
-
-
-class CollectionError(AuditpackError):
-    """Raised inside collectors for a read that failed in an expected way.
-
-    The engine (or the collector itself) turns it into ``error`` evidence with ``reason``.
-    """
-
-    def __init__(self, message: str, reason: ErrorReason = ErrorReason.INTERNAL) -> None:
-        self.reason = reason
-        super().__init__(message)

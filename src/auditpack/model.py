@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Status(StrEnum):
-    """A finding's verdict. One spelling each (see domain/measures.md)."""
+    """A finding's verdict. One spelling each (the findings schema's ``status``)."""
 
     PASS = "pass"
     FAIL = "fail"

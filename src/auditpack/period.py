@@ -29,7 +29,7 @@ from .model import Measure
 SCHEMA = "auditpack.period/v1"
 NO_RUN = "no_run"
 NOT_RECORDED = "not_recorded"
-#: worst first; the four-verdict roll-up of domain/measures.md (as reports/view.py's rollup), with
+#: worst first; the four-verdict roll-up of docs/reports.md (as reports/view.py's rollup), with
 #: the attached documents' two marks beside it
 VERDICT_RANK = {"nonconformity": 0, EXPIRED: 1, "incomplete": 2, NOT_RECORDED: 3, "manual": 4, ATTESTED: 5,
                 "supports": 6}

@@ -120,13 +120,13 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
     from .preflight import check_config
 
     profiles = load_profiles(config)  # configuration errors surface before any collection
-    check_config(config, registry, os.environ if environ is None else environ, profiles)
+    env = dict(os.environ if environ is None else environ)  # the one environment collectors read
+    check_config(config, registry, env, profiles)
     started = now or utc_now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     log.info("run %s started: %d collector(s) registered, %d check(s), %d DPA profile(s)",
              run_id, len(registry.collectors), len(registry.checks), len(profiles))
-    collection = collect(config, registry, started, progress, dict(environ) if environ is not None else None,
-                         shard)
+    collection = collect(config, registry, started, progress, env, shard)
     findings: list[Finding] = []
     if shard is None:  # a partial pack judges nothing: ``auditpack merge`` judges every part at once
         findings = evaluate(collection.evidence, registry.sorted_checks(), config.policy, started, load_catalogs(),
