@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_pack import build_sample_pack
 from test_manual_evidence import ISO_CLAUSE, _context, _doc
-from test_reports import _finding, _view
-from test_reports_sample import build_sample_pack
+from view_support import _finding, _view
 
 from auditpack.reports import render_csv, render_html, render_markdown
 from auditpack.reports.layout import arrange

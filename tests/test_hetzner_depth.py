@@ -5,7 +5,7 @@ collector (real hcloud) from the local emulator."""
 from __future__ import annotations
 
 import pytest
-from test_hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings
+from hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings
 
 from auditpack.config import Policy
 from auditpack.emulators.hetzner import HetznerEmulator, ProjectSeed, firewall, fw_rule, server, storage_box

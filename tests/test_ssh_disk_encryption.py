@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hetzner_support import evaluate_hetzner, ssh_block_devices
 from test_hetzner_checks import read
-from test_hetzner_support import evaluate_hetzner, ssh_block_devices
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
