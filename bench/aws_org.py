@@ -144,8 +144,9 @@ def measure(endpoint: str, workers: int, latency: float, out: Path) -> dict[str,
         return reg
 
     reg = registry()
+    now = datetime.now(UTC).replace(microsecond=0)  # one clock for every run: their findings must compare equal
     started = time.monotonic()
-    single = runner.execute(config, reg)
+    single = runner.execute(config, reg, now=now)
     runner.write(single, out / "single")
     single_wall = time.monotonic() - started
     single_calls = calls["n"]
@@ -159,7 +160,7 @@ def measure(endpoint: str, workers: int, latency: float, out: Path) -> dict[str,
     shard_walls = []
     for k in range(4):
         t = time.monotonic()
-        part = runner.execute(config, reg, shard=Shard(k, 4))
+        part = runner.execute(config, reg, now=now, shard=Shard(k, 4))
         runner.write(part, out / f"part-{k}")
         shard_walls.append(round(time.monotonic() - t, 2))
     t = time.monotonic()

@@ -11,6 +11,7 @@ from auditpack.collectors import CollectContext
 from auditpack.collectors.hetzner import HetznerCollector
 from auditpack.collectors.hetzner.config import HetznerSettings
 from auditpack.config import Policy
+from auditpack.emulators.hetzner import HetznerEmulator, ProjectSeed
 from auditpack.engine import evaluate
 from auditpack.model import Evidence, Finding, Resource
 from helpers import FIXED_NOW, checks_from
@@ -64,3 +65,12 @@ def ssh_block_devices(host: str, devices: Sequence[Mapping[str, Any]], address: 
         ctx.collected(SshHostRecord(host=host, address=address, port=22, user="audit"), resource, raw=None,
                       source="configuration")
     return ctx.close()
+
+
+def read(seed: ProjectSeed, name: str = "prod", inject: tuple[tuple[int, str], ...] = ()) -> list[Evidence]:
+    with HetznerEmulator(seed, token=TOKEN) as api:
+        for status, path in inject:
+            api.inject(status, times=50, path=path)
+        evidence, _ = collect(settings(project(name, api.url), max_retries=0))
+        assert api.violations == 0
+    return evidence

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from manual_evidence_support import ISO_CLAUSE, _context, _doc
 from sample_pack import build_sample_pack
-from test_manual_evidence import ISO_CLAUSE, _context, _doc
 from view_support import _finding, _view
 
 from auditpack.reports import render_csv, render_html, render_markdown

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hetzner_support import TOKEN, collect, evaluate_hetzner, project, settings, ssh_block_devices
+from hetzner_support import evaluate_hetzner, read, ssh_block_devices
 
 from auditpack.checks.hetzner import selector_matches
 from auditpack.config import Policy
 from auditpack.emulators.hetzner import (
-    HetznerEmulator,
     ProjectSeed,
     certificate,
     demo_project,
@@ -40,15 +39,6 @@ ADMIN_PORTS = "network_security_hetzner_server_admin_ports_closed"
 FIREWALL = "network_security_hetzner_server_firewall_attached"
 VOLUME_LUKS = "encryption_at_rest_hetzner_volume_encrypted"
 DISK_LUKS = "encryption_at_rest_hetzner_server_disk_encrypted"
-
-
-def read(seed: ProjectSeed, name: str = "prod", inject: tuple[tuple[int, str], ...] = ()) -> list[Evidence]:
-    with HetznerEmulator(seed, token=TOKEN) as api:
-        for status, path in inject:
-            api.inject(status, times=50, path=path)
-        evidence, _ = collect(settings(project(name, api.url), max_retries=0))
-        assert api.violations == 0
-    return evidence
 
 
 def only(findings: list[Finding], check: str) -> dict[str, Status]:

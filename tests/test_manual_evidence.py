@@ -9,28 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from manual_evidence_support import ISO_CLAUSE, TODAY, _context, _doc
 from view_support import _finding, _view
 
-from auditpack.config import ManualEvidence
 from auditpack.manual_evidence import CHECK_ID, describe, expired_findings, is_current
 from auditpack.model import Status
 from auditpack.reports import render_html, render_markdown
 from auditpack.reports.view import Verdict
-
-TODAY = dt.date(2026, 11, 21)
-ISO_CLAUSE = ("dioss", "Technische en organisatorische maatregelen, bullet 2")
-
-
-def _doc(**keys: Any) -> ManualEvidence:
-    base: dict[str, Any] = {"path": "/docs/iso.pdf", "title": "ISO certificate", "measures": ("certification",),
-                            "date": dt.date(2026, 1, 10), "reviewer": "J. Peeters",
-                            "clauses": (f"{ISO_CLAUSE[0]}: {ISO_CLAUSE[1]}",), "iso": ("A.5.36",),
-                            "valid_until": dt.date(2027, 1, 9)}
-    return ManualEvidence.model_validate({**base, **keys})
-
-
-def _context(doc: ManualEvidence, sha: str = "ab" * 32) -> dict[str, Any]:
-    return {"manual_evidence": [describe(doc, "manual/iso.pdf", sha, TODAY)]}
 
 
 def _clause(view: Any, ref: str) -> Any:

@@ -13,8 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hetzner_support import evaluate_hetzner, ssh_block_devices
-from test_hetzner_checks import read
+from hetzner_support import evaluate_hetzner, read, ssh_block_devices
 
 from auditpack.catalogs import load_catalogs
 from auditpack.collectors import CollectContext
