@@ -201,16 +201,21 @@ def main() -> int:
             result["latency_exposed_seconds"] = round(result["wall_seconds"] - floor["wall_seconds"], 2)
         print(json.dumps(result, sort_keys=True))
     finally:
-        for child in children:
-            if child.stdin:
-                child.stdin.close()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop_children(children)
     return 0
+
+
+def stop_children(children: list[subprocess.Popen[str]]) -> None:
+    """Close the children's stdin (their signal to stop) and kill any that do not end."""
+    for child in children:
+        if child.stdin:
+            child.stdin.close()
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _child(children: list[subprocess.Popen[str]], *argv: str) -> int:

@@ -219,14 +219,7 @@ def main() -> int:
                        "load_average_1m": round(os.getloadavg()[0], 2)})
         print(json.dumps(result, sort_keys=True))
     finally:
-        for child in children:
-            if child.stdin:
-                child.stdin.close()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except Exception:  # noqa: BLE001 - a bench child that will not end is killed
-                child.kill()
+        base.stop_children(children)
     return 0
 
 
