@@ -171,6 +171,15 @@ class CheckContext:
     policy: Policy
     now: datetime
     profile: Profile | None = None
+    #: errored evidence of the check's *optional* classes (needed ones become error findings)
+    gaps: tuple[SomeEvidence, ...] = ()
+
+    def unreadable(self, *classes: type[EvidenceRecord]) -> list[SomeEvidence]:
+        """Optional evidence of ``classes`` that could not be read: a check that accepts any
+        of several mechanisms (backups) says ``error`` when nothing readable covers a
+        resource and one of these is about it, never ``fail``."""
+        kinds = {cls.kind for cls in classes}
+        return [ev for ev in self.gaps if ev.kind in kinds]
 
 
 CheckFunction = Callable[[CheckContext], Iterable[Verdict]]

@@ -224,6 +224,9 @@ def seed_account_a() -> dict[str, str]:
                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
     ddb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={
         "PointInTimeRecoveryEnabled": True})
+    ddb.create_table(TableName="invoices", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
 
     efs = _client("efs")
     for token, encrypted in (("fs-enc", True), ("fs-plain", False)):
@@ -273,7 +276,11 @@ def seed_account_a() -> dict[str, str]:
     ct = _client("cloudtrail")
     ct.create_trail(Name="org-audit", S3BucketName="access-logs", IsMultiRegionTrail=True, EnableLogFileValidation=True)
     ct.start_logging(Name="org-audit")
-    ct.create_trail(Name="local-only", S3BucketName="access-logs")
+    ct.create_trail(Name="local-only", S3BucketName="access-logs",
+                    CloudWatchLogsLogGroupArn=f"arn:aws:logs:{HOME}:{ACCOUNT_A}:log-group:trail-local:*",
+                    CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_A}:role/trail-logs")
+    # a single-region trail in us-east-1, logging off, delivering to a bucket outside the EEA
+    _client("cloudtrail", "us-east-1").create_trail(Name="virginia-trail", S3BucketName="us-export-bucket")
 
     backup = _client("backup")
     for region, vault in ((HOME, "main"), ("eu-west-1", "dr"), ("us-east-1", "us-dr")):
@@ -292,6 +299,11 @@ def seed_account_a() -> dict[str, str]:
     emulator.add_protected_resource(f"arn:aws:rds:{HOME}:{ACCOUNT_A}:db:db-good", "RDS", now - timedelta(hours=2),
                                     ACCOUNT_A)
     emulator.add_protected_resource(ids["fs-enc"], "EFS", now - timedelta(hours=100), ACCOUNT_A, name="fs-enc")
+    emulator.add_protected_resource(ids["fs-plain"], "EFS", now - timedelta(hours=3), ACCOUNT_A, name="fs-plain")
+    emulator.add_protected_resource(f"arn:aws:dynamodb:{HOME}:{ACCOUNT_A}:table/invoices", "DynamoDB",
+                                    now - timedelta(hours=24), ACCOUNT_A)
+    emulator.add_protected_resource(f"arn:aws:ec2:{HOME}:{ACCOUNT_A}:volume/{ids['vol-plain']}", "EBS",
+                                    now - timedelta(hours=1), ACCOUNT_A, name="vol-plain")
 
     kms = _client("kms")
     for name, rotate in (("key-rotating", True), ("key-static", False)):

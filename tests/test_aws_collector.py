@@ -122,6 +122,8 @@ def test_residency(findings: list[Finding], world: dict[str, Any]) -> None:
     expect(findings, check, "pass", "app-1")
     expect(findings, check, "pass", "app-golden-image")
     expect(findings, check, "pass", "vol-stockholm")
+    expect(findings, check, "fail", "virginia-trail", contains="us-east-1")  # trails are located resources
+    expect(findings, check, "pass", "org-audit", contains="eu-central-1")
     eu = judge(world["evidence"], world["now"], residency="eea+adequacy")
     expect(eu, check, "pass", "london-bucket", contains="adequacy")
     expect(eu, check, "pass", "vol-zurich")
@@ -142,6 +144,10 @@ def test_data_copies_leaving_the_allowed_regions(findings: list[Finding]) -> Non
     expect(findings, check, "fail", "db-bad", contains="us-east-1")
     expect(findings, check, "pass", "orders", contains="global-table replica")
     expect(findings, check, "fail", "sessions", contains="us-west-2")
+    # where a trail's log files go
+    expect(findings, check, "pass", "org-audit", contains="S3 bucket access-logs")
+    expect(findings, check, "fail", "virginia-trail", contains="S3 bucket us-export-bucket, which is in us-east-1")
+    expect(findings, check, "pass", "local-only", contains="log group trail-local, which is in eu-central-1")
 
 
 def test_encryption_at_rest(findings: list[Finding], world: dict[str, Any]) -> None:
@@ -184,7 +190,14 @@ def test_encryption_in_transit(findings: list[Finding], world: dict[str, Any]) -
 def test_access_logging(findings: list[Finding]) -> None:
     check = "access_logging_cloudtrail_multi_region_trail_logging"
     expect(findings, check, "pass", ACCOUNT_A, contains="org-audit")
-    expect(findings, check, "fail", ACCOUNT_B, contains="no CloudTrail trail")
+    # every trail's logging is judged, even where a multi-region trail logs
+    check = "access_logging_cloudtrail_trail_logging"
+    expect(findings, check, "pass", "org-audit", contains="multi-region")
+    [virginia] = expect(findings, check, "fail", "virginia-trail", contains="single-region, home region us-east-1")
+    assert virginia.resource.location == "us-east-1"
+    expect(findings, check, "fail", "local-only", contains="not logging")
+    expect(findings, "access_logging_cloudtrail_multi_region_trail_logging", "fail", ACCOUNT_B,
+           contains="no CloudTrail trail")
     expect(findings, "access_logging_s3_bucket_server_access_logging_enabled", "pass", "good-data")
     expect(findings, "access_logging_s3_bucket_server_access_logging_enabled", "fail", "bad-data")
     expect(findings, "access_logging_elb_access_logs_enabled", "pass", "web-lb")
@@ -201,18 +214,37 @@ def test_access_logging(findings: list[Finding]) -> None:
 def test_backups(findings: list[Finding], world: dict[str, Any]) -> None:
     expect(findings, "backups_backup_plan_covers_resources", "pass", ACCOUNT_A, contains="databases")
     expect(findings, "backups_backup_plan_covers_resources", "fail", ACCOUNT_B, contains="no AWS Backup plan")
-    expect(findings, "backups_backup_recovery_point_recent", "pass", "db-good")
+    expect(findings, "backups_backup_recovery_point_recent", "pass", "fs-plain", contains="3.0 h")
     expect(findings, "backups_backup_recovery_point_recent", "fail", "fs-enc", contains="100.0 h")
     check = "backups_ebs_volume_recent_backup"
-    expect(findings, check, "pass", "vol-good")
-    expect(findings, check, "fail", "vol-orphan", contains="no snapshot")
+    expect(findings, check, "pass", "vol-good", contains="EBS snapshot snap-of-vol-good")
+    expect(findings, check, "fail", "vol-orphan", contains="no EBS snapshot; not protected by AWS Backup")
     later = judge(world["evidence"], world["now"] + timedelta(hours=30))
     expect(later, check, "fail", "vol-good", contains="limit 26 h")
-    expect(findings, "backups_rds_automated_backups_recent", "pass", "db-good")
-    expect(findings, "backups_rds_automated_backups_recent", "fail", "db-bad", contains="retention 0")
-    expect(findings, "backups_rds_automated_backups_recent", "not_applicable", "db-good-replica")
-    expect(findings, "backups_dynamodb_table_pitr_enabled", "pass", "orders")
-    expect(findings, "backups_dynamodb_table_pitr_enabled", "fail", "sessions")
+    # a snapshot older than the limit, but a fresh AWS Backup recovery point: pass, the stale one is advice
+    [plain] = expect(findings, check, "pass", "vol-plain", contains="AWS Backup recovery point 1.0 h old")
+    assert "Advice" not in plain.message or "snap-of-vol-plain" not in plain.message.split("Advice")[0]
+    check = "backups_rds_database_recent_backup"
+    [good] = expect(findings, check, "pass", "db-good", contains="automated backups")
+    assert "AWS Backup recovery point" in good.message and "RDS snapshot db-good-manual" in good.message
+    # automated backups off, but a fresh manual snapshot: backed up, the missing mechanism is advice
+    [bad] = expect(findings, check, "pass", "db-bad", contains="RDS snapshot db-bad-manual")
+    assert "Advice" in bad.message and "retention 0 days" in bad.message
+    assert "not protected by AWS Backup" in bad.message
+    expect(findings, check, "not_applicable", "db-good-replica")
+    expect(later, check, "fail", "db-bad", contains="retention 0 days")
+    [stale] = expect(later, check, "fail", "db-good", contains="limit 26 h")
+    assert "AWS Backup recovery point 32.0 h old" in stale.message
+    check = "backups_dynamodb_table_recent_backup"
+    expect(findings, check, "pass", "orders", contains="point-in-time recovery")
+    expect(findings, check, "fail", "sessions", contains="point-in-time recovery off; not protected by AWS Backup")
+    # the case: PITR off, a recovery point of AWS Backup 24 h old
+    [invoices] = expect(findings, check, "pass", "invoices", contains="AWS Backup recovery point 24.0 h old")
+    assert "point-in-time recovery off" in invoices.message and invoices.details["mechanisms"]
+    expect(later, check, "fail", "invoices", contains="AWS Backup recovery point 54.0 h old")
+    # the EBS volume's recovery point is judged with the volume, not alone
+    assert not [f for f in findings if f.check == "backups_backup_recovery_point_recent"
+                and f.resource.type in ("ebs_volume", "dynamodb_table", "rds_instance")]
 
 
 def test_access_control(findings: list[Finding], world: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ and every other resource and account keeps its verdict."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,7 +49,7 @@ RESOURCE_FAILURES = {  # operation -> text that identifies the one resource it i
     "GetBucketLogging": "broken-bucket", "GetBucketVersioning": "broken-bucket",
     "GetBucketReplication": "broken-bucket", "GetPublicAccessBlock": "broken-bucket",
     "DescribeListeners": "legacy-lb", "DescribeLoadBalancerAttributes": "legacy-lb",
-    "DescribeContinuousBackups": "sessions", "DescribeTable": "orders",
+    "DescribeContinuousBackups": "sessions", "DescribeTable": "invoices",
 }
 IAM_FAILURES = ("GetAccountSummary", "GetCredentialReport", "GetAccountPasswordPolicy")
 
@@ -198,7 +198,7 @@ REGION_ERRORS = (
     "encryption_at_rest_ebs_default_encryption_enabled", "encryption_at_rest_ebs_snapshot_encrypted",
     "encryption_at_rest_rds_storage_encrypted", "encryption_at_rest_rds_snapshot_encrypted",
     "encryption_at_rest_efs_file_system_encrypted", "backups_ebs_volume_recent_backup",
-    "backups_rds_automated_backups_recent", "network_security_security_group_sensitive_ports_restricted",
+    "backups_rds_database_recent_backup", "network_security_security_group_sensitive_ports_restricted",
     "access_logging_cloudtrail_multi_region_trail_logging", "backups_backup_recovery_point_recent",
 )
 BUCKET_ERRORS = (
@@ -246,9 +246,13 @@ def test_resource_failures_give_error_for_that_resource(broken: dict[str, Any]) 
     expect(f, "encryption_in_transit_cloudfront_distribution_https", "error", ACCOUNT_B)
     expect(f, "encryption_at_rest_kms_key_rotation_enabled", "error", ids["key-static"])
     expect(f, "encryption_at_rest_kms_key_rotation_enabled", "pass", ids["key-rotating"])
-    expect(f, "backups_dynamodb_table_pitr_enabled", "error", "sessions")
-    expect(f, "backups_dynamodb_table_pitr_enabled", "pass", "orders")
-    expect(f, "eea_residency_aws_data_copy_destination_allowed", "error", "orders")
+    # PITR unreadable and AWS Backup not listable: nothing readable covers it
+    expect(f, "backups_dynamodb_table_recent_backup", "error", "sessions", contains="point-in-time recovery status")
+    # PITR on covers it although AWS Backup could not be listed (the gap is advice)
+    expect(f, "backups_dynamodb_table_recent_backup", "pass", "orders", contains="could not be read")
+    # the table itself (DescribeTable) could not be read: no verdict on it at all
+    expect(f, "backups_dynamodb_table_recent_backup", "error", "invoices", contains="aws.dynamodb_table")
+    expect(f, "eea_residency_aws_data_copy_destination_allowed", "error", "invoices")
     expect(f, "eea_residency_aws_data_copy_destination_allowed", "error", "offsite")
     expect(f, "eea_residency_aws_data_copy_destination_allowed", "pass", "daily")
     expect(f, "access_logging_vpc_flow_logs_enabled", "error", contains="could not be collected")
@@ -273,6 +277,11 @@ def test_incomplete_listings_make_absence_an_error_not_a_fail(broken: dict[str, 
     expect(broken["findings"], "backups_ebs_volume_recent_backup", "error", "vol-orphan",
            contains="AWS Backup protected resources")
     expect(broken["findings"], "backups_ebs_volume_recent_backup", "pass", "vol-good")
+    # a day later nothing readable covers db-bad (its snapshot is stale, automated backups are off) and
+    # AWS Backup could not be listed: error, not fail
+    later = judge(broken["evidence"], datetime.now(UTC) + timedelta(hours=30))
+    expect(later, "backups_rds_database_recent_backup", "error", "db-bad", contains="AWS Backup protected resources")
+    expect(later, "backups_dynamodb_table_recent_backup", "error", "orders", contains="AWS Backup")
 
 
 # --- unreachable accounts and regions ------------------------------------------------------

@@ -133,7 +133,7 @@ def test_an_empty_200_where_the_api_always_answers_is_an_error_not_a_fail(endpoi
     pitr = _errors(evidence, "aws.dynamodb_pitr")
     assert pitr and "ContinuousBackupsDescription" in (pitr[0].error or "")
     findings = _judge(evidence)
-    for check in ("access_logging_cloudtrail_multi_region_trail_logging", "backups_dynamodb_table_pitr_enabled"):
+    for check in ("access_logging_cloudtrail_multi_region_trail_logging", "backups_dynamodb_table_recent_backup"):
         mine = [f for f in findings if f.check == check]
         assert mine and not [f for f in mine if f.status in (Status.FAIL, Status.PASS)], check
 

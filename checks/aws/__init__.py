@@ -21,6 +21,7 @@ from .access_control import (
 from .access_logging import (
     access_logging_cloudfront_distribution_logging_enabled,
     access_logging_cloudtrail_multi_region_trail_logging,
+    access_logging_cloudtrail_trail_logging,
     access_logging_elb_access_logs_enabled,
     access_logging_s3_bucket_server_access_logging_enabled,
     access_logging_vpc_flow_logs_enabled,
@@ -28,9 +29,9 @@ from .access_logging import (
 from .backups import (
     backups_backup_plan_covers_resources,
     backups_backup_recovery_point_recent,
-    backups_dynamodb_table_pitr_enabled,
+    backups_dynamodb_table_recent_backup,
     backups_ebs_volume_recent_backup,
-    backups_rds_automated_backups_recent,
+    backups_rds_database_recent_backup,
 )
 from .encryption_at_rest import (
     encryption_at_rest_ebs_default_encryption_enabled,
@@ -64,14 +65,15 @@ __all__ = [
     "access_control_s3_bucket_public_access_blocked",
     "access_logging_cloudfront_distribution_logging_enabled",
     "access_logging_cloudtrail_multi_region_trail_logging",
+    "access_logging_cloudtrail_trail_logging",
     "access_logging_elb_access_logs_enabled",
     "access_logging_s3_bucket_server_access_logging_enabled",
     "access_logging_vpc_flow_logs_enabled",
     "backups_backup_plan_covers_resources",
     "backups_backup_recovery_point_recent",
-    "backups_dynamodb_table_pitr_enabled",
+    "backups_dynamodb_table_recent_backup",
     "backups_ebs_volume_recent_backup",
-    "backups_rds_automated_backups_recent",
+    "backups_rds_database_recent_backup",
     "eea_residency_aws_data_copy_destination_allowed",
     "eea_residency_aws_resource_in_allowed_region",
     "encryption_at_rest_ebs_default_encryption_enabled",

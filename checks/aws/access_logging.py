@@ -52,6 +52,27 @@ def access_logging_cloudtrail_multi_region_trail_logging(ctx: CheckContext) -> I
 
 
 @check(basis=Basis.OBSERVED,
+       title="Every CloudTrail trail is logging", measure=M.ACCESS_LOGGING,
+       needs=(CloudTrailTrail, CloudTrailStatus), severity=Severity.MEDIUM,
+       remediation="Start logging on the trail (StartLogging) or delete a trail that is no longer meant to log.")
+def access_logging_cloudtrail_trail_logging(ctx: CheckContext) -> Iterator[Verdict]:
+    """Every trail, not only the best one: a trail that was set up and stopped is a gap in the
+    record it was meant to keep, even when an organisation or multi-region trail also logs."""
+    status = by_key(ctx, CloudTrailStatus)
+    for ev, trail in ctx.evidence.records(CloudTrailTrail):
+        st = status.get((ev.resource.scope, ev.resource.id))
+        if st is None:
+            continue  # unreadable: the engine reports the status as an error for this trail
+        scope = "organisation" if trail.organization_trail else "multi-region" if trail.multi_region \
+            else "single-region"
+        label = f"CloudTrail trail {trail.name} ({scope}, home region {trail.home_region})"
+        if st.fact.is_logging:
+            yield passed(ev, f"{label} is logging.", evidence=(st,))
+        else:
+            yield failed(ev, f"{label} is not logging.", evidence=(st,))
+
+
+@check(basis=Basis.OBSERVED,
        title="S3 buckets have server access logging", measure=M.ACCESS_LOGGING, needs=(S3BucketLogging,),
        severity=Severity.MEDIUM,
        remediation="Enable server access logging to a separate log bucket (or CloudTrail S3 data events).")
@@ -63,7 +84,8 @@ def access_logging_s3_bucket_server_access_logging_enabled(ctx: CheckContext) ->
             yield failed(ev, f"S3 bucket {ev.resource.name} has no server access logging.")
 
 
-@check(basis=Basis.OBSERVED, title="Load balancers write access logs", measure=M.ACCESS_LOGGING, needs=(ElbAttributes,),
+@check(basis=Basis.OBSERVED,
+       title="Load balancers write access logs", measure=M.ACCESS_LOGGING, needs=(ElbAttributes,),
        severity=Severity.MEDIUM, remediation="Set access_logs.s3.enabled = true with a log bucket.")
 def access_logging_elb_access_logs_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     for ev, rec in ctx.evidence.records(ElbAttributes):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditpack.checks import CheckContext, Verdict, check, errored
+from auditpack.checks import CheckContext, Verdict, check, errored, manual
 from auditpack.evidence.aws import (
     BackupPlan,
     BackupVault,
+    CloudTrailTrail,
     DynamoDbTable,
     EbsSnapshot,
     EbsVolume,
@@ -29,8 +30,8 @@ M = Measure
 
 
 LOCATED = (S3Bucket, Ec2Instance, Ec2Image, EbsVolume, EbsSnapshot,
-                 RdsInstance, RdsCluster, RdsSnapshot, DynamoDbTable, EfsFileSystem,
-                 BackupVault, ElbLoadBalancer)
+           RdsInstance, RdsCluster, RdsSnapshot, DynamoDbTable, EfsFileSystem,
+           BackupVault, ElbLoadBalancer, CloudTrailTrail)
 
 
 @check(basis=Basis.OBSERVED, title="AWS resources are in allowed regions", measure=M.EEA_RESIDENCY, needs=LOCATED,
@@ -46,9 +47,9 @@ def eea_residency_aws_resource_in_allowed_region(ctx: CheckContext) -> Iterator[
 
 @check(basis=Basis.OBSERVED, title="Data copied out of a region stays in allowed regions", measure=M.EEA_RESIDENCY,
        needs=(S3BucketReplication, BackupPlan, RdsInstance, RdsCluster,
-              DynamoDbTable), severity=Severity.HIGH,
-       remediation="Point replication rules, Backup copy actions, read replicas and global-table replicas at "
-                   "allowed regions only.")
+              DynamoDbTable, CloudTrailTrail), optional=(S3Bucket,), severity=Severity.HIGH,
+       remediation="Point replication rules, Backup copy actions, read replicas, global-table replicas and "
+                   "CloudTrail log destinations at allowed regions only.")
 def eea_residency_aws_data_copy_destination_allowed(ctx: CheckContext) -> Iterator[Verdict]:
     for ev in ctx.evidence.of(S3BucketReplication):
         for rule in ev.fact.rules:
@@ -76,3 +77,29 @@ def eea_residency_aws_data_copy_destination_allowed(ctx: CheckContext) -> Iterat
             if replica_region != table.resource.location:
                 yield region_verdict(table, f"DynamoDB table {table.resource.name} has a global-table replica, "
                                             "which", replica_region, ctx)
+    yield from _trail_destinations(ctx)
+
+
+def _trail_destinations(ctx: CheckContext) -> Iterator[Verdict]:
+    """Where a trail's log files go: its S3 bucket (located through the S3 evidence of the
+    scanned accounts) and its CloudWatch Logs log group (the region is in the ARN)."""
+    buckets = {ev.fact.name: ev for ev in ctx.evidence.of(S3Bucket)}
+    unreadable = {ev.resource.name for ev in ctx.unreadable(S3Bucket)}
+    for ev, trail in ctx.evidence.records(CloudTrailTrail):
+        if trail.s3_bucket:
+            label = f"CloudTrail trail {trail.name} delivers its log files to S3 bucket {trail.s3_bucket}, which"
+            bucket = buckets.get(trail.s3_bucket)
+            if bucket is not None:
+                yield region_verdict(ev, label, bucket.fact.region, ctx, evidence=(bucket,))
+            elif trail.s3_bucket in unreadable:
+                yield errored(ev, f"CloudTrail trail {trail.name} delivers to S3 bucket {trail.s3_bucket}, whose "
+                                  "region could not be read: residency cannot be decided.")
+            else:
+                yield manual(ev, f"CloudTrail trail {trail.name} delivers to S3 bucket {trail.s3_bucket}, which is "
+                                 "not in a scanned account: add that account (or attach the bucket's region) to "
+                                 "show where the log files are kept.")
+        if trail.log_group_arn:
+            yield region_verdict(ev, f"CloudTrail trail {trail.name} delivers to CloudWatch Logs log group "
+                                     f"{trail.log_group_arn.split(':log-group:')[-1].removesuffix(':*')}, which",
+                                 arn_region(trail.log_group_arn), ctx)
+

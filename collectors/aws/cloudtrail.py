@@ -8,7 +8,7 @@ from typing import Any
 from auditpack.evidence import aws as r
 from auditpack.model import Resource
 
-from .run import MISSING, Run
+from .run import MISSING, Run, arn_region
 from .session import Account, iso
 
 
@@ -32,7 +32,11 @@ def _trail(run: Run, acct: Account, region: str, arn: str, trail: dict[str, Any]
                             multi_region=bool(trail.get("IsMultiRegionTrail")),
                             log_file_validation=bool(trail.get("LogFileValidationEnabled")),
                             s3_bucket=trail.get("S3BucketName"),
-                            organization_trail=bool(trail.get("IsOrganizationTrail")))
+                            organization_trail=bool(trail.get("IsOrganizationTrail")),
+                            log_group_arn=trail.get("CloudWatchLogsLogGroupArn") or None)
+    acct.found(home)
+    if rec.log_group_arn:
+        acct.found(arn_region(rec.log_group_arn))
     run.ok(rec, res, trail, source)
     run.submit(_trail_status, run, acct, home, res)
 

@@ -26,7 +26,7 @@ PROVIDER = "aws"
 LOCATED_RECORDS: frozenset[type[EvidenceRecord]] = frozenset({
     r.S3Bucket, r.Ec2Instance, r.Ec2Image, r.EbsVolume, r.EbsSnapshot, r.RdsInstance,
     r.RdsCluster, r.RdsSnapshot, r.DynamoDbTable, r.EfsFileSystem, r.BackupVault,
-    r.ElbLoadBalancer, r.S3BucketReplication, r.BackupPlan,
+    r.ElbLoadBalancer, r.S3BucketReplication, r.BackupPlan, r.CloudTrailTrail,
 })
 #: The page size limits of list operations that differ from (5, 1000).
 _PAGE_LIMITS = {

@@ -259,7 +259,8 @@ def _run_check(chk: Check, evidence: Sequence[SomeEvidence], policy: Policy, now
     findings = [_error_finding(chk, ev) for ev in errored]
     if not any(chk.needs_kind(ev.kind) for ev in usable):
         return findings
-    ctx = CheckContext(EvidenceView(usable), policy, now, profile)
+    gaps = tuple(ev for ev in seen if not chk.needs_kind(ev.kind) and ev.status is AttemptStatus.ERROR)
+    ctx = CheckContext(EvidenceView(usable), policy, now, profile, gaps)
     try:
         verdicts = list(chk(ctx))
     except Exception as exc:  # a bug in a check: visible as a gap, never as a pass

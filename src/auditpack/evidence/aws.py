@@ -280,6 +280,7 @@ class CloudTrailTrail(EvidenceRecord, kind="aws.cloudtrail_trail"):
     log_file_validation: bool
     s3_bucket: str | None = None
     organization_trail: bool = False
+    log_group_arn: str | None = None  # the CloudWatch Logs log group it also delivers to
 
 
 class CloudTrailStatus(EvidenceRecord, kind="aws.cloudtrail_status"):
