@@ -228,6 +228,16 @@ def seed_account_a() -> dict[str, str]:
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
 
+    # one of each data store the collector reads per resource, so the world makes every declared call
+    _client("rds").create_db_cluster(DBClusterIdentifier="aurora-main", Engine="aurora-postgresql",
+                                     MasterUsername="app", MasterUserPassword="not-a-secret-1", StorageEncrypted=True)
+    _client("opensearch").create_domain(DomainName="search-main")
+    _client("redshift").create_cluster(ClusterIdentifier="wh-main", NodeType="dc2.large", MasterUsername="admin",
+                                       MasterUserPassword="Not-a-secret-1", Encrypted=True)
+    _client("elasticache").create_replication_group(
+        ReplicationGroupId="cache-main", ReplicationGroupDescription="sessions", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=1)
+
     efs = _client("efs")
     for token, encrypted in (("fs-enc", True), ("fs-plain", False)):
         fs = efs.create_file_system(CreationToken=token, Encrypted=encrypted, Tags=[{"Key": "Name", "Value": token}])

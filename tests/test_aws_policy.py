@@ -10,7 +10,7 @@ import pytest
 
 from auditpack.collectors.aws import AwsCollector, policy
 
-SERVICE_FOR = {"elasticloadbalancing": "elbv2", "elasticfilesystem": "efs"}
+SERVICE_FOR = {"elasticloadbalancing": "elbv2", "elasticfilesystem": "efs", "es": "opensearch"}
 
 
 def test_committed_policy_equals_the_generated_one() -> None:

@@ -23,7 +23,8 @@ def what(ev: SomeEvidence) -> str:
     for prefix, label in (("s3 ", "S3 "), ("ec2 ", "EC2 "), ("ebs ", "EBS "), ("rds ", "RDS "), ("efs ", "EFS "),
                           ("elb ", "load balancer "), ("kms ", "KMS "), ("dynamodb ", "DynamoDB "),
                           ("cloudfront ", "CloudFront "), ("cloudtrail ", "CloudTrail "), ("vpc", "VPC"),
-                          ("backup ", "Backup ")):
+                          ("backup ", "Backup "), ("elasticache ", "ElastiCache "), ("opensearch ", "OpenSearch "),
+                          ("redshift ", "Redshift ")):
         if kind.startswith(prefix):
             kind = label + kind[len(prefix):]
             break

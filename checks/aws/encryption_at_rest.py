@@ -1,24 +1,28 @@
-"""Encryption at rest: S3, EBS, RDS, EFS and KMS key rotation."""
+"""Encryption at rest: S3, EBS, RDS, EFS, ElastiCache, OpenSearch, Redshift and KMS key rotation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditpack.checks import CheckContext, Verdict, check, failed, passed
+from auditpack.checks import CheckContext, Verdict, check, failed, not_applicable, passed
 from auditpack.evidence.aws import (
     EbsEncryptionDefault,
     EbsSnapshot,
     EbsVolume,
     EfsFileSystem,
+    ElastiCacheCluster,
+    ElastiCacheReplicationGroup,
     KmsKeyRotation,
+    OpenSearchDomain,
     RdsCluster,
     RdsInstance,
     RdsSnapshot,
+    RedshiftCluster,
     S3BucketEncryption,
 )
 from auditpack.model import Basis, Measure, Severity
 
-from .common import flag_check
+from .common import flag_check, what
 
 M = Measure
 
@@ -96,3 +100,36 @@ def encryption_at_rest_efs_file_system_encrypted(ctx: CheckContext) -> Iterator[
 def encryption_at_rest_kms_key_rotation_enabled(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, KmsKeyRotation, lambda r: r.enabled, "rotates automatically",
                            "does not rotate automatically")
+
+
+@check(title="ElastiCache caches encrypt data at rest", measure=M.ENCRYPTION_AT_REST,
+       needs=(ElastiCacheReplicationGroup, ElastiCacheCluster), severity=Severity.HIGH,
+       remediation="Create the replication group with at-rest encryption (it cannot be turned on later), migrate "
+                   "the data (backup and restore) and delete the unencrypted one.")
+def encryption_at_rest_elasticache_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev, cache in ctx.evidence.records(ElastiCacheReplicationGroup, ElastiCacheCluster):
+        if isinstance(cache, ElastiCacheCluster) and cache.replication_group:
+            continue  # judged through its replication group
+        if cache.at_rest_encryption:
+            yield passed(ev, f"{what(ev)} ({cache.engine}) encrypts data at rest.")
+        elif (cache.engine or "").lower() == "memcached":
+            yield not_applicable(ev, f"{what(ev)} is a node-based Memcached cluster: it keeps data in memory only "
+                                     "(no snapshots, no backups), so there is no data at rest to encrypt.")
+        else:
+            yield failed(ev, f"{what(ev)} ({cache.engine}) does not encrypt data at rest (its disk and "
+                             "snapshots).")
+
+
+@check(title="OpenSearch domains encrypt data at rest", measure=M.ENCRYPTION_AT_REST, needs=(OpenSearchDomain,),
+       severity=Severity.HIGH,
+       remediation="Enable encryption at rest (UpdateDomainConfig; older engine versions need a new domain and a "
+                   "snapshot restore).")
+def encryption_at_rest_opensearch_domain_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
+    yield from flag_check(ctx, OpenSearchDomain, lambda r: r.at_rest_encryption, "encrypts data at rest",
+                          "does not encrypt data at rest")
+
+
+@check(title="Redshift clusters are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(RedshiftCluster,),
+       severity=Severity.HIGH, remediation="Enable encryption on the cluster (ModifyCluster Encrypted=true).")
+def encryption_at_rest_redshift_cluster_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
+    yield from flag_check(ctx, RedshiftCluster, lambda r: r.encrypted, "is encrypted", "is not encrypted")

@@ -1,4 +1,5 @@
-"""Encryption in transit: S3 bucket policies, load balancer listeners, CloudFront."""
+"""Encryption in transit: S3 bucket and EFS file system policies, load balancer listeners, CloudFront, and
+the data stores that can refuse plain connections (RDS/Aurora, Redshift, ElastiCache, OpenSearch)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,22 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from pydantic import JsonValue
 
-from auditpack.checks import CheckContext, Verdict, check, errored, failed, manual, passed
+from auditpack.checks import CheckContext, SomeEvidence, Verdict, check, errored, failed, manual, passed
 from auditpack.evidence.aws import (
     CloudFrontConfig,
+    DbParameters,
+    EfsFileSystemPolicy,
+    ElastiCacheCluster,
+    ElastiCacheReplicationGroup,
     ElbListener,
     ElbSslPolicy,
+    OpenSearchDomain,
+    RedshiftParameters,
     S3BucketPolicy,
 )
 from auditpack.model import Basis, Evidence, Measure, Severity
+
+from .common import what
 
 M = Measure
 
@@ -26,7 +35,7 @@ M = Measure
 def encryption_in_transit_s3_bucket_policy_requires_tls(ctx: CheckContext) -> Iterator[Verdict]:
     for ev, rec in ctx.evidence.records(S3BucketPolicy):
         name = ev.resource.name
-        if rec.document is not None and denies_insecure_transport(rec.document):
+        if rec.document is not None and denies_insecure_transport(rec.document, _S3_ACTIONS):
             yield passed(ev, f"S3 bucket {name}'s policy denies requests without TLS (aws:SecureTransport = false).")
         elif rec.has_policy:
             yield failed(ev, f"S3 bucket {name}'s policy does not deny requests without TLS.")
@@ -34,8 +43,13 @@ def encryption_in_transit_s3_bucket_policy_requires_tls(ctx: CheckContext) -> It
             yield failed(ev, f"S3 bucket {name} has no bucket policy, so requests without TLS are not denied.")
 
 
-def denies_insecure_transport(document: Mapping[str, JsonValue]) -> bool:
-    """A statement that denies every S3 action to every principal when aws:SecureTransport is false."""
+_S3_ACTIONS = ("*", "s3:*")
+
+
+def denies_insecure_transport(document: Mapping[str, JsonValue], covering: Iterable[str]) -> bool:
+    """A statement that denies to every principal an action in ``covering`` (the service's
+    wildcards: every access) when aws:SecureTransport is false."""
+    wildcards = tuple(covering)
     statements = document.get("Statement", [])
     for st in [statements] if isinstance(statements, dict) else statements if isinstance(statements, list) else []:
         if not isinstance(st, dict) or st.get("Effect") != "Deny":
@@ -44,7 +58,7 @@ def denies_insecure_transport(document: Mapping[str, JsonValue]) -> bool:
         if principal != "*" and not (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"])):
             continue
         actions = st.get("Action", [])
-        if not any(a in ("*", "s3:*") for a in ([actions] if isinstance(actions, str) else _list(actions))):
+        if not any(a in wildcards for a in ([actions] if isinstance(actions, str) else _list(actions))):
             continue
         condition = st.get("Condition")
         for operator in ("Bool", "BoolIfExists"):
@@ -124,3 +138,128 @@ def encryption_in_transit_cloudfront_distribution_https(ctx: CheckContext) -> It
                              f"(minimum protocol version {rec.minimum_protocol_version}).")
         else:
             yield passed(ev, f"{name} requires HTTPS with minimum protocol version {rec.minimum_protocol_version}.")
+
+
+# --- data stores: parameters and settings that refuse plain connections ---------------------
+
+_ON = frozenset({"1", "on", "true"})
+_OFF = frozenset({"0", "off", "false"})
+
+
+def tls_parameter_verdict(ev: SomeEvidence, label: str, name: str, group: str,
+                          values: Mapping[str, str | None]) -> Verdict:
+    """The verdict on one boolean TLS parameter of a parameter group; a value the group does not
+    report is the engine default, which differs by engine version: a person confirms it."""
+    value = values.get(name)
+    where = f"{name} = {value} in parameter group {group}"
+    if value is None:
+        return manual(ev, f"{label}: parameter group {group} reports no value for {name}, so the engine default "
+                          "applies; confirm it (or set the parameter explicitly).")
+    if value.strip().lower() in _ON:
+        return passed(ev, f"{label} refuses connections without TLS ({where}).")
+    if value.strip().lower() in _OFF:
+        return failed(ev, f"{label} accepts connections without TLS ({where}).")
+    return errored(ev, f"{label} has {where}, a value auditpack cannot interpret.")
+
+
+def rds_tls_parameter(engine: str | None) -> str | None:
+    """The parameter that makes an RDS/Aurora engine refuse plain connections (None: not a
+    parameter, e.g. Oracle's SSL option of the option group)."""
+    name = (engine or "").lower()
+    if name in ("postgres", "aurora-postgresql") or name.startswith("sqlserver"):
+        return "rds.force_ssl"
+    if name in ("mysql", "mariadb", "aurora-mysql", "aurora"):
+        return "require_secure_transport"
+    return None
+
+
+@check(title="RDS and Aurora databases refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+       needs=(DbParameters,), severity=Severity.HIGH,
+       remediation="Set rds.force_ssl = 1 (PostgreSQL, SQL Server) or require_secure_transport = ON (MySQL, "
+                   "MariaDB) in a custom DB parameter group (Aurora: the DB cluster parameter group) and attach it.")
+def encryption_in_transit_rds_database_requires_tls(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev, params in ctx.evidence.records(DbParameters):
+        label = f"{what(ev)} ({params.engine})"
+        name = rds_tls_parameter(params.engine)
+        if name is None:
+            yield manual(ev, f"{label}: auditpack does not read this engine's TLS enforcement from a parameter "
+                             "group (Oracle: the SSL option of the option group); attach evidence.")
+        else:
+            yield tls_parameter_verdict(ev, label, name, params.group, params.values)
+
+
+@check(title="Redshift clusters refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+       needs=(RedshiftParameters,), severity=Severity.HIGH,
+       remediation="Set require_ssl = true in the cluster's parameter group (a custom one: the default group "
+                   "cannot be changed) and reboot the cluster.")
+def encryption_in_transit_redshift_cluster_requires_ssl(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev, params in ctx.evidence.records(RedshiftParameters):
+        yield tls_parameter_verdict(ev, what(ev), "require_ssl", params.group, params.values)
+
+
+@check(title="ElastiCache caches require TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+       needs=(ElastiCacheReplicationGroup, ElastiCacheCluster), severity=Severity.HIGH,
+       remediation="Enable in-transit encryption and set the transit encryption mode to required (after the "
+                   "clients use TLS).")
+def encryption_in_transit_elasticache_tls_required(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev, cache in ctx.evidence.records(ElastiCacheReplicationGroup, ElastiCacheCluster):
+        if isinstance(cache, ElastiCacheCluster) and cache.replication_group:
+            continue  # judged through its replication group
+        if not cache.transit_encryption:
+            yield failed(ev, f"{what(ev)} ({cache.engine}) has in-transit encryption off.")
+        elif (cache.transit_mode or "").lower() == "preferred":
+            yield failed(ev, f"{what(ev)} ({cache.engine}) accepts unencrypted connections too (transit encryption "
+                             "mode preferred).")
+        else:
+            mode = f", mode {cache.transit_mode}" if cache.transit_mode else ""
+            yield passed(ev, f"{what(ev)} ({cache.engine}) requires TLS (in-transit encryption on{mode}).")
+
+
+_OPENSEARCH_TLS = {"Policy-Min-TLS-1-0-2019-07": 1.0, "Policy-Min-TLS-1-2-2019-07": 1.2,
+                   "Policy-Min-TLS-1-2-PFS-2023-10": 1.2, "Policy-Min-TLS-1-2-RFC9151-FIPS-2024-08": 1.2,
+                   "Policy-Min-TLS-1-2-FIPS-PQ-2026-10": 1.2}
+
+
+@check(title="OpenSearch domains enforce HTTPS and encrypt node-to-node traffic", measure=M.ENCRYPTION_IN_TRANSIT,
+       needs=(OpenSearchDomain,), severity=Severity.HIGH,
+       remediation="Enable node-to-node encryption, require HTTPS for all traffic and use the TLS security policy "
+                   "Policy-Min-TLS-1-2-PFS-2023-10.")
+def encryption_in_transit_opensearch_domain_tls(ctx: CheckContext) -> Iterator[Verdict]:
+    floor = float(ctx.policy.tls_min_version)
+    for ev, domain in ctx.evidence.records(OpenSearchDomain):
+        problems = []
+        if not domain.node_to_node_encryption:
+            problems.append("node-to-node encryption is off")
+        if not domain.enforce_https:
+            problems.append("HTTPS is not enforced (plain HTTP is accepted)")
+        minimum = _OPENSEARCH_TLS.get(domain.tls_policy or "")
+        if domain.enforce_https and minimum is not None and minimum < floor:
+            problems.append(f"TLS security policy {domain.tls_policy} allows TLS {minimum:.1f} (below "
+                            f"{ctx.policy.tls_min_version})")
+        if problems:
+            yield failed(ev, f"{what(ev)}: {'; '.join(problems)}.")
+        elif minimum is None:
+            yield errored(ev, f"{what(ev)} enforces HTTPS with TLS security policy {domain.tls_policy!r}, unknown to "
+                              "auditpack.")
+        else:
+            yield passed(ev, f"{what(ev)} encrypts node-to-node traffic and enforces HTTPS with "
+                             f"{domain.tls_policy}.")
+
+
+_EFS_ACTIONS = ("*", "elasticfilesystem:*", "elasticfilesystem:Client*", "elasticfilesystem:ClientMount")
+
+
+@check(title="EFS file system policies deny access without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+       needs=(EfsFileSystemPolicy,), severity=Severity.MEDIUM,
+       remediation='Add a file system policy statement: Effect Deny, Principal {"AWS": "*"}, Action "*", Condition '
+                   '{"Bool": {"aws:SecureTransport": "false"}} (the console\'s "Enforce in-transit encryption for '
+                   'all clients"), and mount with the tls option.')
+def encryption_in_transit_efs_file_system_policy_requires_tls(ctx: CheckContext) -> Iterator[Verdict]:
+    for ev, rec in ctx.evidence.records(EfsFileSystemPolicy):
+        if rec.document is not None and denies_insecure_transport(rec.document, _EFS_ACTIONS):
+            yield passed(ev, f"{what(ev)}'s file system policy denies access without TLS (aws:SecureTransport = "
+                             "false).")
+        elif rec.has_policy:
+            yield failed(ev, f"{what(ev)}'s file system policy does not deny access without TLS.")
+        else:
+            yield failed(ev, f"{what(ev)} has no file system policy, so access without TLS is not denied.")

@@ -15,10 +15,14 @@ from auditpack.evidence.aws import (
     Ec2Image,
     Ec2Instance,
     EfsFileSystem,
+    ElastiCacheCluster,
+    ElastiCacheReplicationGroup,
     ElbLoadBalancer,
+    OpenSearchDomain,
     RdsCluster,
     RdsInstance,
     RdsSnapshot,
+    RedshiftCluster,
     S3Bucket,
     S3BucketReplication,
 )
@@ -31,7 +35,8 @@ M = Measure
 
 LOCATED = (S3Bucket, Ec2Instance, Ec2Image, EbsVolume, EbsSnapshot,
            RdsInstance, RdsCluster, RdsSnapshot, DynamoDbTable, EfsFileSystem,
-           BackupVault, ElbLoadBalancer, CloudTrailTrail)
+           BackupVault, ElbLoadBalancer, CloudTrailTrail, ElastiCacheReplicationGroup, ElastiCacheCluster,
+           OpenSearchDomain, RedshiftCluster)
 
 
 @check(basis=Basis.OBSERVED, title="AWS resources are in allowed regions", measure=M.EEA_RESIDENCY, needs=LOCATED,

@@ -47,6 +47,8 @@ REGIONAL_RECORDS = (
     r.SecurityGroup, r.RdsInstance, r.RdsCluster, r.RdsSnapshot, r.DynamoDbTable, r.DynamoDbPitr, r.EfsFileSystem,
     r.ElbLoadBalancer, r.ElbAttributes, r.ElbListener, r.ElbSslPolicy, r.CloudTrailTrail, r.CloudTrailStatus,
     r.BackupPlan, r.BackupSelection, r.BackupVault, r.BackupProtectedResource, r.KmsKey, r.KmsKeyRotation,
+    r.DbParameters, r.ElastiCacheReplicationGroup, r.ElastiCacheCluster, r.OpenSearchDomain, r.EfsFileSystemPolicy,
+    r.RedshiftCluster, r.RedshiftParameters,
 )
 ORGANIZATION_RECORDS = (r.AwsOrganization, r.AwsOrganizationAccount)
 

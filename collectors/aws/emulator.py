@@ -1,11 +1,13 @@
-"""What moto (5.x) lacks for the AWS collector's AWS Backup reads, added to moto itself.
+"""What moto (5.x) lacks for the AWS collector's reads, added to moto itself.
 
 moto does not implement ``CreateBackupSelection``, ``ListBackupSelections``,
 ``GetBackupSelection`` or ``ListProtectedResources``, so against plain moto those facts are
 ``error`` (``not_implemented``). For the demo and the tests, :func:`install` teaches moto
 these four operations in the documented response shapes (the collector's boto3 code and
 botocore's parsing run unchanged), and :func:`add_protected_resource` records the newest
-backup of a resource (moto runs no backup jobs).
+backup of a resource (moto runs no backup jobs). It also teaches moto Redshift's
+``ModifyClusterParameterGroup`` (so ``DescribeClusterParameters`` can report a changed
+``require_ssl``) and to answer ``DescribeDBClusterParameters`` for Aurora's default groups.
 
 Works for in-process ``mock_aws`` and for ``ThreadedMotoServer`` in the same process, as
 long as :func:`install` runs before the server answers its first AWS Backup request.
@@ -25,7 +27,7 @@ _PLAN_PATH = re.compile(r"/backup/plans/(?P<plan>[^/]+)/selections/?(?P<selectio
 
 
 def install() -> None:
-    """Add the four operations to moto's AWS Backup emulation (idempotent)."""
+    """Add the operations above to moto's emulation (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
@@ -37,6 +39,7 @@ def install() -> None:
     BackupResponse.list_backup_selections = _list_backup_selections  # type: ignore[attr-defined]
     BackupResponse.get_backup_selection = _get_backup_selection  # type: ignore[attr-defined]
     BackupResponse.list_protected_resources = _list_protected_resources  # type: ignore[attr-defined]
+    _install_data_stores()
     _INSTALLED = True
 
 
@@ -60,7 +63,7 @@ def _state(backend: Any) -> dict[str, dict[str, Any]]:
     # Kept on the backend object, so moto's reset (a new mock) forgets it with everything else.
     state: dict[str, dict[str, Any]] | None = backend.__dict__.get("_auditpack_state")
     if state is None:
-        state = {"selections": {}, "protected": {}}
+        state = {"selections": {}, "protected": {}, "redshift_parameters": {}}
         backend.__dict__["_auditpack_state"] = state
     return state
 
@@ -106,3 +109,48 @@ def _get_backup_selection(self: Any) -> str:
 
 def _list_protected_resources(self: Any) -> str:
     return json.dumps({"Results": list(_state(self.backup_backend)["protected"].values())})
+
+
+# --- issue 17: what moto lacks for Redshift's require_ssl and Aurora's default groups --------
+
+def _install_data_stores() -> None:
+    """Teach moto ModifyClusterParameterGroup (Redshift; the seed's write, so
+    DescribeClusterParameters can report a changed ``require_ssl``) and answer
+    DescribeDBClusterParameters for a default group it never created (as it does for default
+    DB parameter groups: no parameters listed)."""
+    from moto.rds.models import RDSBackend
+    from moto.redshift.models import RedshiftBackend
+    from moto.redshift.responses import RedshiftResponse
+
+    listed = RedshiftBackend.describe_cluster_parameters
+    cluster_listed = RDSBackend.describe_db_cluster_parameters
+
+    def describe_cluster_parameters(self: Any, parameter_group_name: str) -> list[dict[str, Any]]:
+        changed = _state(self)["redshift_parameters"].get(parameter_group_name, {})
+        return [{**p, "ParameterValue": changed[p["ParameterName"]], "Source": "user"}
+                if p["ParameterName"] in changed else p for p in listed(self, parameter_group_name)]
+
+    def describe_db_cluster_parameters(self: Any, name: str) -> list[dict[str, Any]]:
+        if name not in self.db_cluster_parameter_groups and name.startswith("default."):
+            return []
+        result: list[dict[str, Any]] = cluster_listed(self, name)
+        return result
+
+    RedshiftBackend.describe_cluster_parameters = describe_cluster_parameters  # type: ignore[method-assign]
+    RDSBackend.describe_db_cluster_parameters = describe_db_cluster_parameters  # type: ignore[method-assign]
+    RedshiftResponse.modify_cluster_parameter_group = _modify_cluster_parameter_group  # type: ignore[attr-defined]
+
+
+def _modify_cluster_parameter_group(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.redshift.exceptions import ClusterParameterGroupNotFoundError
+
+    name = self._get_param("ParameterGroupName")
+    if name not in self.redshift_backend.parameter_groups:
+        raise ClusterParameterGroupNotFoundError(name)
+    changed = _state(self.redshift_backend)["redshift_parameters"].setdefault(name, {})
+    for parameter in self._get_param("Parameters", []):
+        changed[parameter["ParameterName"]] = parameter["ParameterValue"]
+    return ActionResult({"ParameterGroupName": name,
+                         "ParameterGroupStatus": "Your parameter group has been updated but changes won't get "
+                                                 "applied until you reboot the associated Clusters."})

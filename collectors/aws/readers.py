@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import backup, cloudfront, cloudtrail, dynamodb, ec2, efs, elbv2, iam, kms, rds, s3
+from . import (
+    backup,
+    cloudfront,
+    cloudtrail,
+    dynamodb,
+    ec2,
+    efs,
+    elasticache,
+    elbv2,
+    iam,
+    kms,
+    opensearch,
+    rds,
+    redshift,
+    s3,
+)
 from .run import Run
 from .session import Account
 
@@ -12,6 +27,8 @@ REGIONAL_READERS: tuple[Callable[[Run, Account, str], None], ...] = (
     ec2.ec2_instances, ec2.ec2_images, ec2.ebs_volumes, ec2.ebs_snapshots, ec2.ebs_encryption_default, ec2.vpcs,
     ec2.security_groups, rds.rds, rds.rds_clusters, rds.rds_snapshots, dynamodb.dynamodb, efs.efs, elbv2.elbv2,
     cloudtrail.cloudtrail, backup.backup_plans, backup.backup_vaults, backup.backup_protected_resources, kms.kms,
+    elasticache.elasticache_replication_groups, elasticache.elasticache_clusters, opensearch.opensearch,
+    redshift.redshift,
 )
 
 GLOBAL_READERS: tuple[Callable[[Run, Account], None], ...] = (

@@ -26,13 +26,17 @@ PROVIDER = "aws"
 LOCATED_RECORDS: frozenset[type[EvidenceRecord]] = frozenset({
     r.S3Bucket, r.Ec2Instance, r.Ec2Image, r.EbsVolume, r.EbsSnapshot, r.RdsInstance,
     r.RdsCluster, r.RdsSnapshot, r.DynamoDbTable, r.EfsFileSystem, r.BackupVault,
-    r.ElbLoadBalancer, r.S3BucketReplication, r.BackupPlan, r.CloudTrailTrail,
+    r.ElbLoadBalancer, r.S3BucketReplication, r.BackupPlan, r.CloudTrailTrail, r.ElastiCacheReplicationGroup,
+    r.ElastiCacheCluster, r.OpenSearchDomain, r.RedshiftCluster,
 })
 #: The page size limits of list operations that differ from (5, 1000).
 _PAGE_LIMITS = {
     "describe_db_instances": (20, 100), "describe_db_clusters": (20, 100), "describe_db_snapshots": (20, 100),
     "describe_db_cluster_snapshots": (20, 100), "list_tables": (1, 100), "describe_load_balancers": (1, 400),
     "describe_listeners": (1, 400), "list_keys": (1, 1000), "describe_flow_logs": (1, 1000),
+    "describe_db_parameters": (20, 100), "describe_db_cluster_parameters": (20, 100),
+    "describe_replication_groups": (20, 100), "describe_cache_clusters": (20, 100), "describe_clusters": (20, 100),
+    "describe_cluster_parameters": (20, 100),
 }
 MISSING = object()
 #: one record class, or several (a failed listing is a gap for every fact read per listed item)

@@ -401,3 +401,63 @@ class AwsOrganizationAccount(EvidenceRecord, kind="aws.organization_account"):
     name: str
     status: str  # ACTIVE | SUSPENDED | PENDING_CLOSURE, as Organizations reports it
     role_arn: str
+
+# --- transport and storage settings of managed data stores (issue 17) ------------------
+
+class DbParameters(EvidenceRecord, kind="aws.db_parameters"):
+    """The transport-security parameters of the DB (cluster) parameter group a database uses
+    (rds:DescribeDBParameters / DescribeDBClusterParameters), as the group lists them; the
+    check decides which one the engine honours."""
+
+    group: str
+    cluster_group: bool
+    engine: str | None
+    values: dict[str, str | None]  # listed parameter -> its value (None: listed without a value)
+
+
+class ElastiCacheReplicationGroup(EvidenceRecord, kind="aws.elasticache_replication_group"):
+    group_id: str
+    engine: str | None
+    at_rest_encryption: bool
+    transit_encryption: bool
+    transit_mode: str | None = None  # preferred (plain text still accepted) | required
+
+
+class ElastiCacheCluster(EvidenceRecord, kind="aws.elasticache_cluster"):
+    cluster_id: str
+    engine: str | None
+    replication_group: str | None  # member of a replication group: judged through the group
+    at_rest_encryption: bool
+    transit_encryption: bool
+    transit_mode: str | None = None
+
+
+class OpenSearchDomain(EvidenceRecord, kind="aws.opensearch_domain"):
+    name: str
+    engine_version: str | None
+    at_rest_encryption: bool
+    node_to_node_encryption: bool
+    enforce_https: bool
+    tls_policy: str | None = None
+
+
+class EfsFileSystemPolicy(EvidenceRecord, kind="aws.efs_file_system_policy"):
+    """The file system policy as EFS returned it (parsed JSON); the checks judge it."""
+
+    has_policy: bool
+    document: dict[str, JsonValue] | None = None  # None when the file system has no policy
+
+
+class RedshiftCluster(EvidenceRecord, kind="aws.redshift_cluster"):
+    identifier: str
+    encrypted: bool
+    kms_key_id: str | None = None
+    parameter_groups: tuple[str, ...] = ()
+    publicly_accessible: bool | None = None
+
+
+class RedshiftParameters(EvidenceRecord, kind="aws.redshift_parameters"):
+    """``require_ssl`` and its group (redshift:DescribeClusterParameters)."""
+
+    group: str
+    values: dict[str, str | None]
