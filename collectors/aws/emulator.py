@@ -130,7 +130,8 @@ def _install_data_stores() -> None:
         return [{**p, "ParameterValue": changed[p["ParameterName"]], "Source": "user"}
                 if p["ParameterName"] in changed else p for p in listed(self, parameter_group_name)]
 
-    def describe_db_cluster_parameters(self: Any, name: str) -> list[dict[str, Any]]:
+    def describe_db_cluster_parameters(self: Any, db_cluster_parameter_group_name: str) -> list[dict[str, Any]]:
+        name = db_cluster_parameter_group_name
         if name not in self.db_cluster_parameter_groups and name.startswith("default."):
             return []
         result: list[dict[str, Any]] = cluster_listed(self, name)
