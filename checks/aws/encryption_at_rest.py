@@ -102,7 +102,8 @@ def encryption_at_rest_kms_key_rotation_enabled(ctx: CheckContext) -> Iterator[V
                            "does not rotate automatically")
 
 
-@check(title="ElastiCache caches encrypt data at rest", measure=M.ENCRYPTION_AT_REST,
+@check(basis=Basis.OBSERVED,
+       title="ElastiCache caches encrypt data at rest", measure=M.ENCRYPTION_AT_REST,
        needs=(ElastiCacheReplicationGroup, ElastiCacheCluster), severity=Severity.HIGH,
        remediation="Create the replication group with at-rest encryption (it cannot be turned on later), migrate "
                    "the data (backup and restore) and delete the unencrypted one.")
@@ -120,7 +121,8 @@ def encryption_at_rest_elasticache_encrypted(ctx: CheckContext) -> Iterator[Verd
                              "snapshots).")
 
 
-@check(title="OpenSearch domains encrypt data at rest", measure=M.ENCRYPTION_AT_REST, needs=(OpenSearchDomain,),
+@check(basis=Basis.OBSERVED,
+       title="OpenSearch domains encrypt data at rest", measure=M.ENCRYPTION_AT_REST, needs=(OpenSearchDomain,),
        severity=Severity.HIGH,
        remediation="Enable encryption at rest (UpdateDomainConfig; older engine versions need a new domain and a "
                    "snapshot restore).")
@@ -129,7 +131,8 @@ def encryption_at_rest_opensearch_domain_encrypted(ctx: CheckContext) -> Iterato
                           "does not encrypt data at rest")
 
 
-@check(title="Redshift clusters are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(RedshiftCluster,),
+@check(basis=Basis.OBSERVED,
+       title="Redshift clusters are encrypted", measure=M.ENCRYPTION_AT_REST, needs=(RedshiftCluster,),
        severity=Severity.HIGH, remediation="Enable encryption on the cluster (ModifyCluster Encrypted=true).")
 def encryption_at_rest_redshift_cluster_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
     yield from flag_check(ctx, RedshiftCluster, lambda r: r.encrypted, "is encrypted", "is not encrypted")

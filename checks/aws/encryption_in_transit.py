@@ -173,7 +173,8 @@ def rds_tls_parameter(engine: str | None) -> str | None:
     return None
 
 
-@check(title="RDS and Aurora databases refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="RDS and Aurora databases refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(DbParameters,), severity=Severity.HIGH,
        remediation="Set rds.force_ssl = 1 (PostgreSQL, SQL Server) or require_secure_transport = ON (MySQL, "
                    "MariaDB) in a custom DB parameter group (Aurora: the DB cluster parameter group) and attach it.")
@@ -188,7 +189,8 @@ def encryption_in_transit_rds_database_requires_tls(ctx: CheckContext) -> Iterat
             yield tls_parameter_verdict(ev, label, name, params.group, params.values)
 
 
-@check(title="Redshift clusters refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="Redshift clusters refuse connections without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(RedshiftParameters,), severity=Severity.HIGH,
        remediation="Set require_ssl = true in the cluster's parameter group (a custom one: the default group "
                    "cannot be changed) and reboot the cluster.")
@@ -197,7 +199,8 @@ def encryption_in_transit_redshift_cluster_requires_ssl(ctx: CheckContext) -> It
         yield tls_parameter_verdict(ev, what(ev), "require_ssl", params.group, params.values)
 
 
-@check(title="ElastiCache caches require TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="ElastiCache caches require TLS", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(ElastiCacheReplicationGroup, ElastiCacheCluster), severity=Severity.HIGH,
        remediation="Enable in-transit encryption and set the transit encryption mode to required (after the "
                    "clients use TLS).")
@@ -220,7 +223,8 @@ _OPENSEARCH_TLS = {"Policy-Min-TLS-1-0-2019-07": 1.0, "Policy-Min-TLS-1-2-2019-0
                    "Policy-Min-TLS-1-2-FIPS-PQ-2026-10": 1.2}
 
 
-@check(title="OpenSearch domains enforce HTTPS and encrypt node-to-node traffic", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="OpenSearch domains enforce HTTPS and encrypt node-to-node traffic", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(OpenSearchDomain,), severity=Severity.HIGH,
        remediation="Enable node-to-node encryption, require HTTPS for all traffic and use the TLS security policy "
                    "Policy-Min-TLS-1-2-PFS-2023-10.")
@@ -249,7 +253,8 @@ def encryption_in_transit_opensearch_domain_tls(ctx: CheckContext) -> Iterator[V
 _EFS_ACTIONS = ("*", "elasticfilesystem:*", "elasticfilesystem:Client*", "elasticfilesystem:ClientMount")
 
 
-@check(title="EFS file system policies deny access without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
+@check(basis=Basis.OBSERVED,
+       title="EFS file system policies deny access without TLS", measure=M.ENCRYPTION_IN_TRANSIT,
        needs=(EfsFileSystemPolicy,), severity=Severity.MEDIUM,
        remediation='Add a file system policy statement: Effect Deny, Principal {"AWS": "*"}, Action "*", Condition '
                    '{"Bool": {"aws:SecureTransport": "false"}} (the console\'s "Enforce in-transit encryption for '
