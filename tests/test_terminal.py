@@ -70,3 +70,33 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
                 assert action.help, f"auditpack {name}: {'/'.join(action.option_strings) or action.dest} has no help"
     check = " ".join(commands.choices["check"].format_help().split())
     assert "what the exit code means" in check and "json: the findings document" in check
+
+
+def test_declared_and_attested_items_say_so_and_the_summary_counts_them() -> None:
+    """A declaration is never shown as if it had been observed, at the terminal either."""
+    from dataclasses import replace
+
+    from view_support import BULLET7, _finding
+
+    from auditpack.model import Basis
+
+    def based(f: Finding, basis: str) -> Finding:
+        return replace(f, basis=Basis(basis))
+
+    declared = based(_f(Status.FAIL, Severity.HIGH, Measure.EEA_RESIDENCY, "eea_residency_declared"), "declared")
+    attested = based(_f(Status.FAIL, Severity.HIGH, Measure.EEA_RESIDENCY, "eea_residency_attested"), "attested")
+    observed = based(_f(Status.FAIL, Severity.HIGH, Measure.EEA_RESIDENCY, "eea_residency_observed"), "observed")
+    assert "      basis: declared in the configuration, not observed" in item_lines(declared, 100)
+    assert "      basis: attested by an attached document, not observed" in item_lines(attested, 100)
+    assert not any("basis:" in line for line in item_lines(observed, 100))
+
+    row = _finding("eea_residency_x", "eea_residency", "pass", "host-1", clauses=(BULLET7,))
+    lines: list[str] = []
+    print_check([], _view([{**row, "basis": "declared"}]), 0, False, lines.append)
+    assert "Findings by basis: 1 declared in the configuration (not observed)" in lines
+    assert any(x.startswith("Supported only by declarations or attestations, not by observation: 1 DPA clause")
+               for x in lines)
+    lines = []
+    print_check([], _view([{**row, "basis": "observed"}]), 0, False, lines.append)
+    assert "Findings by basis: 1 observed" in lines
+    assert "No clause or control is supported only by declarations or attestations." in lines

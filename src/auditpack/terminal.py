@@ -46,7 +46,7 @@ def _wrapped(text: str, first: str, columns: int) -> list[str]:
 
 
 def item_lines(finding: Finding, columns: int) -> list[str]:
-    from auditpack.reports.view import MEASURE_LABEL
+    from auditpack.reports.view import BASIS_NOTE, MEASURE_LABEL
 
     label = finding.status.value.upper() + (" (waived)" if finding.waiver else "")
     where = finding.resource.name or finding.resource.id
@@ -54,6 +54,9 @@ def item_lines(finding: Finding, columns: int) -> list[str]:
         where = f"{finding.resource.name} ({finding.resource.id})"
     measure = MEASURE_LABEL.get(str(finding.measure), str(finding.measure))
     lines = [f"{label:<5} {finding.severity.value:<8} {measure}: {finding.check}"]
+    basis = str(finding.basis or "")
+    if basis in BASIS_NOTE:  # a declaration is never shown as if it had been observed
+        lines += _wrapped(f"basis: {BASIS_NOTE[basis]}", INDENT, columns)
     lines += _wrapped(f"[{finding.resource.provider}] {where}", INDENT, columns)
     lines += _wrapped(finding.message, INDENT, columns)
     if finding.remediation and finding.status in (Status.FAIL, Status.ERROR, Status.MANUAL):
@@ -78,6 +81,11 @@ def summary_lines(view: Any) -> list[str]:
         lines.append(f"Per DPA: {profile.id} ({profile.title}), {len(profile.clauses)} clauses")
         for verdict, count in profile.verdicts:
             lines.append(f"  {verdict.label:<28} {count:>4}")
+    cover = getattr(view, "cover", None)
+    if cover is not None and cover.bases:
+        lines += ["", f"Findings by basis: {cover.bases}"]
+        if cover.unobserved:
+            lines.append(cover.unobserved)
     return lines
 
 
