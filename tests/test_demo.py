@@ -95,6 +95,10 @@ def test_demo_company_has_the_promised_mix_of_good_and_bad(demo: tuple[Path, sub
     assert _has(findings, "encryption_at_rest_", "fail", "legacy-db-data")  # unencrypted volume
     assert _has(findings, "encryption_in_transit_tls_", "fail", "legacy-api.demo.test")  # TLS 1.0
     assert _has(findings, "encryption_in_transit_tls_", "pass", "app.demo.test")
+    # the orders database: encrypted and backed up, but rds.force_ssl = 0 in its parameter group
+    assert _has(findings, "encryption_in_transit_rds_database_requires_tls", "fail", "demo-orders-db")
+    assert _has(findings, "encryption_at_rest_rds_storage_encrypted", "pass", "demo-orders-db")
+    assert _has(findings, "backups_rds_database_recent_backup", "pass", "demo-orders-db")
     assert _has(findings, "subprocessor_list_", "fail", "")  # AWS is not in the Dioss register
     assert any(f["status"] == "fail" and f["resource"]["provider"] == "hetzner" for f in findings)
     assert any(any(c["profile"] == "dioss" for c in f.get("clauses", [])) for f in findings)

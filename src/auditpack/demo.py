@@ -117,6 +117,18 @@ def seed_aws(endpoint: str, now: datetime) -> None:
         client("s3", region).put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
 
+    # the orders database: encrypted, backed up daily, but its parameter group still lets a legacy
+    # client connect without TLS (rds.force_ssl = 0)
+    rds = client("rds")
+    rds.create_db_parameter_group(DBParameterGroupName="demo-orders-postgres", DBParameterGroupFamily="postgres16",
+                                  Description="orders database")
+    rds.modify_db_parameter_group(DBParameterGroupName="demo-orders-postgres", Parameters=[
+        {"ParameterName": "rds.force_ssl", "ParameterValue": "0", "ApplyMethod": "immediate"}])
+    rds.create_db_instance(DBInstanceIdentifier="demo-orders-db", Engine="postgres", EngineVersion="16.3",
+                           DBInstanceClass="db.t4g.micro", AllocatedStorage=20, StorageEncrypted=True,
+                           BackupRetentionPeriod=7, DBParameterGroupName="demo-orders-postgres",
+                           MasterUsername="orders", MasterUserPassword="demo-password-not-real")
+
     dynamodb = client("dynamodb")
     dynamodb.create_table(TableName="demo-sessions", BillingMode="PAY_PER_REQUEST",
                           AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -429,8 +441,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"auditpack demo: signed (in-toto/DSSE){' and time-stamped' if tsa_ca else ''}; check it with: "
               f"{check}{f' --tsa-cert {tsa_ca}' if tsa_ca else ''}")
     print(f"auditpack demo: open {pack / 'report.html'} — the demo company fails some checks on purpose "
-          "(data outside the EEA, an unencrypted volume, a stale backup, TLS 1.0, an unlisted sub-processor, "
-          "an out-of-date penetration test).")
+          "(data outside the EEA, an unencrypted volume, a database that accepts plain connections, a stale "
+          "backup, TLS 1.0, an unlisted sub-processor, an out-of-date penetration test).")
     return 0
 
 
