@@ -259,7 +259,7 @@ def test_a_run_with_a_refused_member_role_is_incomplete_and_the_cover_says_why(
     assert f"{org['closed']} (status SUSPENDED (include_suspended = false))" in html
 
 
-def test_the_pool_bounds_calls_per_account_and_serves_accounts_in_turn() -> None:
+def test_the_pool_bounds_calls_per_account_and_serves_the_oldest_accounts_first() -> None:
     running: dict[str, int] = {}
     peak: dict[str, int] = {}
     cond = threading.Condition()
@@ -281,9 +281,85 @@ def test_the_pool_bounds_calls_per_account_and_serves_accounts_in_turn() -> None
     for key in ("a", "b", "c", "d"):
         for _ in range(8):
             pool.submit(task, key, key=key)
-    with cond:  # six workers busy at once can only be three accounts at two calls each
+    with cond:  # six workers busy at once can only be three accounts at two calls each: the first three
         assert cond.wait_for(lambda: bool(seen_together), timeout=10)
     release.set()
     pool.join()
-    assert max(peak.values()) == 2 and len(seen_together[0]) >= 3
+    assert max(peak.values()) == 2 and seen_together[0] == {"a", "b", "c"}
     assert sum(running.values()) == 0
+
+
+def test_the_pool_says_when_an_account_is_done_even_when_its_tasks_queue_more() -> None:
+    done: list[str] = []
+    order: list[str] = []
+    lock = threading.Lock()
+    pool = TaskPool(3, per_key=1)
+
+    def listing(key: str, depth: int) -> None:  # a listing that queues per-resource reads of its account
+        with lock:
+            order.append(key)
+            assert key not in done, f"{key} reported done while it still had work"
+        if depth:
+            for _ in range(2):
+                pool.submit(listing, key, depth - 1, key=key)
+
+    def finished(key: object) -> None:
+        with lock:
+            done.append(str(key))
+
+    pool.on_idle = finished
+    for key in ("a", "b"):
+        pool.submit(listing, key, 3, key=key)
+    pool.join()
+    assert sorted(done) == ["a", "b"]  # once each, after the last of its 15 tasks (the assert in listing)
+    assert order.count("a") == order.count("b") == 15 and not pool.unexpected
+
+
+def test_member_accounts_share_the_service_models_and_close_their_clients_when_read(
+        org: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditpack.collectors.aws import session as aws_session
+
+    loaders: list[Any] = []
+    original_assumed = aws_session.assumed_session
+
+    def assumed(*args: Any, **kw: Any) -> boto3.Session:
+        got = original_assumed(*args, **kw)
+        loaders.append(got._session.get_component("data_loader"))
+        return got
+
+    events: list[tuple[str, int, int]] = []  # (what, account, open clients of that account)
+    lock = threading.Lock()
+    original_client = aws_session.Account.client
+    original_reset = aws_session.Account.reset_clients
+
+    def client(self: aws_session.Account, service: str, region: str | None = None) -> Any:
+        made = original_client(self, service, region)
+        with lock:
+            events.append(("use", id(self), len(self._clients)))
+        return made
+
+    def reset(self: aws_session.Account) -> None:
+        original_reset(self)
+        with lock:
+            events.append(("closed", id(self), len(self._clients)))
+
+    monkeypatch.setattr("auditpack.collectors.aws.collector.assumed_session", assumed)
+    monkeypatch.setattr(aws_session.Account, "client", client)
+    monkeypatch.setattr(aws_session.Account, "reset_clients", reset)
+    evidence = collect({"role_name": ROLE, "exclude": [org["sandbox"]]}, Calls(refused={org["broken"]}),
+                       max_workers=2, max_workers_per_account=1)
+    reached = {ev.record.account_id for ev in evidence if ev.kind == "aws.account" and ev.ok}
+    assert reached == {MANAGEMENT, org["prod-a"], org["prod-b"]}
+    # every assumed role reads the API descriptions through the first session's loader
+    assert len(loaders) == 2 and loaders[0] is loaders[1]  # prod-a, prod-b (broken is refused)
+    # every account that made clients closed them after its last use, and none is left open
+    accounts = {acct for what, acct, _ in events if what == "use"}
+    for acct in accounts:
+        last_use = max(i for i, (what, a, _) in enumerate(events) if a == acct and what == "use")
+        assert any(what == "closed" and a == acct and n == 0 for what, a, n in events[last_use:]), acct
+    # one account at a time (two workers, one per account): an account is closed before the last one starts
+    first_closed = next(i for i, (what, a, _) in enumerate(events) if what == "closed"
+                        and any(w == "use" and b == a for w, b, _ in events[:i]))
+    started_later = {a for what, a, _ in events[first_closed:] if what == "use"} - {
+        a for what, a, _ in events[:first_closed] if what == "use"}
+    assert started_later, "every account was open at once"

@@ -3,8 +3,8 @@
 Accounts: the default credential chain (unless ``use_default_credentials = false``), every
 ``[[aws.accounts]]`` entry (STS AssumeRole), and with ``[aws.organization]`` every account of
 the organisation (:mod:`.organization`), reached the same way. All reads share one pool,
-bounded in total (``max_workers``) and per account (``max_workers_per_account``), accounts
-served in turn."""
+bounded in total (``max_workers``) and per account (``max_workers_per_account``); accounts
+are served oldest first and an account's clients are closed once its reads are done."""
 
 
 from __future__ import annotations
@@ -106,16 +106,16 @@ class AwsCollector(Collector):
                              account_id="default", home_region=_home_region(base, settings))
             if settings.use_default_credentials and self.owns("default"):
                 accounts.append(caller)
-                pool.submit(self._reach_default, run, caller)
+                run.submit(self._reach_default, run, caller)
             for spec in settings.accounts:
                 if not self.owns(_role_account(spec)):
                     continue
                 acct = Account(session=base, settings=settings, reached_by=f"assumed role {spec.role_arn}",
                                account_id=_role_account(spec), home_region=_home_region(base, settings))
                 accounts.append(acct)
-                pool.submit(self._reach_role, run, acct, spec)
+                run.submit(self._reach_role, run, acct, spec)
             if settings.organization is not None:
-                pool.submit(self._organization, run, caller, accounts)
+                run.submit(self._organization, run, caller, accounts)
         finally:
             pool.join()
         for acct in accounts:

@@ -53,7 +53,9 @@ class Run:
         self.page_size = page_size
         self.gaps: dict[str, list[tuple[str, ErrorReason]]] = {}  # account -> what could not be located
         self.pool = pool
+        pool.on_idle = self.release
         self.memo = Memo()
+        self._accounts: dict[int, Account] = {}  # pool key -> the account whose reads it bounds
         self._total = 0
         self._lock = threading.Lock()
 
@@ -140,7 +142,19 @@ class Run:
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
         """Queue a read; its account (the first Account argument) bounds its concurrency."""
-        self.pool.submit(func, *args, key=next((id(a) for a in args if isinstance(a, Account)), None))
+        acct = next((a for a in args if isinstance(a, Account)), None)
+        if acct is not None:
+            with self._lock:
+                self._accounts[id(acct)] = acct
+        self.pool.submit(func, *args, key=None if acct is None else id(acct))
+
+    def release(self, key: object) -> None:
+        """The pool has no more work of this account: close its clients (their service
+        models and connection pools are the bulk of a run's memory)."""
+        with self._lock:
+            acct = self._accounts.pop(key, None) if isinstance(key, int) else None
+        if acct is not None:
+            acct.reset_clients()
 
     def region_listing(self, acct: Account, region: str, kind: Records, resource_type: str, source: str,
                        func: Callable[[], list[Any]]) -> list[Any] | None:

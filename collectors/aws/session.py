@@ -5,6 +5,10 @@ One boto3 session per account (the default chain, or STS AssumeRole for an
 shared by every thread (boto3 clients are thread-safe, client *creation* is not, hence the
 lock). Every client gets the same botocore Config: adaptive retries with backoff,
 timeouts, a connection pool as large as the worker count, and ``endpoint_url`` when set.
+
+Memory grows with accounts x regions x services clients, so the assumed-role sessions share
+the first session's model loader (each service's API description is read and kept once,
+not once per account), and an account's clients are closed as soon as its reads are done.
 """
 
 from __future__ import annotations
@@ -145,6 +149,8 @@ def assumed_session(base: boto3.Session, sts: Any, role_arn: str, external_id: s
         params["ExternalId"] = external_id
     creds = sts.assume_role(**params)["Credentials"]
     core = botocore.session.Session()
+    # the service descriptions loaded once for every account: tens of MB per account otherwise
+    core.register_component("data_loader", base._session.get_component("data_loader"))
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -196,8 +202,13 @@ class Account:
         return self.client(service, "us-east-1" if self.partition == "aws" else self.home_region)
 
     def reset_clients(self) -> None:
+        """Close and forget every client (a new session, or the account's reads are done);
+        a later call creates them again."""
         with self._lock:
+            clients = list(self._clients.values())
             self._clients.clear()
+        for client in clients:
+            client.close()  # its connection pool; the client itself is garbage once unreferenced
 
     def found(self, region: str | None) -> None:
         if region:
@@ -222,10 +233,12 @@ class TaskPool:
     hidden by concurrency instead of adding up region by region.
 
     Two bounds: ``max_workers`` calls at once in total, and at most ``per_key`` at once
-    for one key (an account: AWS throttles per account and region). Workers take tasks
-    from the keys in turn, so twenty accounts progress side by side instead of one
-    account's queue starving the others, and a worker never blocks on a busy account
-    while another account has work.
+    for one key (an account: AWS throttles per account and region). A worker takes the
+    next task of the oldest key below its bound, so a worker never blocks on a busy
+    account while another account has work, and accounts are finished a few at a time
+    (about ``max_workers / per_key`` of them) rather than all twenty side by side: an
+    account's clients live only while its reads run. ``on_idle(key)`` is called once a key
+    has nothing queued and nothing running (its account is done).
 
     Workers are daemon threads (not ``concurrent.futures``, whose workers the interpreter
     joins at exit): an interrupted or timed-out run must not keep the process alive while
@@ -233,12 +246,13 @@ class TaskPool:
     """
 
     def __init__(self, max_workers: int, stopped: Callable[[], bool] = lambda: False,
-                 per_key: int | None = None) -> None:
+                 per_key: int | None = None, on_idle: Callable[[Hashable], None] | None = None) -> None:
         self._max = max(1, max_workers)
         self._per_key = max(1, per_key or self._max)
         self._stopped = stopped  # the engine gave up on this collector: skip what is still queued
+        self.on_idle = on_idle
+        # every key with work queued or running, oldest first (a key leaves once it is idle)
         self._queues: dict[Hashable, collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = {}
-        self._ring: collections.deque[Hashable] = collections.deque()  # keys with queued tasks, in turn
         self._running: collections.Counter[Hashable] = collections.Counter()
         self._threads: list[threading.Thread] = []
         self._live = 0  # workers not yet left (a worker leaves once the pool is joined and idle)
@@ -253,8 +267,6 @@ class TaskPool:
             queue_ = self._queues.get(key)
             if queue_ is None:
                 queue_ = self._queues[key] = collections.deque()
-            if not queue_:
-                self._ring.append(key)
             queue_.append((func, args))
             self._closed = False  # a joined pool may be used again (its workers have left)
             if self._live < min(self._max, self._pending):
@@ -265,15 +277,10 @@ class TaskPool:
             self._cond.notify()
 
     def _take(self) -> tuple[Hashable, Callable[..., Any], tuple[Any, ...]] | None:
-        """The next task of the next key below its bound (caller holds the lock)."""
-        for _ in range(len(self._ring)):
-            key = self._ring[0]
-            self._ring.rotate(-1)
-            if self._running[key] < self._per_key:
-                queue_ = self._queues[key]
+        """The next task of the oldest key below its bound (caller holds the lock)."""
+        for key, queue_ in self._queues.items():
+            if queue_ and self._running[key] < self._per_key:
                 func, args = queue_.popleft()
-                if not queue_:
-                    self._ring.remove(key)
                 self._running[key] += 1
                 return key, func, args
         return None
@@ -297,8 +304,19 @@ class TaskPool:
                     self.unexpected.append(exc)
             finally:
                 with self._cond:
-                    self._pending -= 1
                     self._running[key] -= 1
+                    idle = not self._running[key] and not self._queues[key]
+                    if idle:
+                        del self._running[key]
+                        del self._queues[key]
+                try:
+                    if idle and self.on_idle is not None:
+                        self.on_idle(key)  # before the task counts as done: join() waits for it
+                except Exception as exc:  # a bug, kept like a task's
+                    with self._cond:
+                        self.unexpected.append(exc)
+                with self._cond:
+                    self._pending -= 1
                     self._cond.notify_all()
 
     def join(self) -> None:
