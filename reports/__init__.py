@@ -26,10 +26,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from auditpack.packmodel import Pack
+
 from .display import for_reading, show_bidi
 from .layout import Report, arrange
-from .oscal import pack_policy, write_oscal
-from .view import ReportView, load_view
+from .oscal import write_oscal
+from .view import ReportView, view_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSV_COLUMNS = ("id", "status", "severity", "measure", "check", "provider", "resource_type", "resource_id",
@@ -141,12 +143,13 @@ def rendered(name: str) -> bool:
 def render_pack(root: Path) -> None:
     """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
     pack folder ``root``."""
-    view = load_view(root)
+    pack = Pack.load(root)
+    view = view_of(pack)
     report = arrange(view)
     (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
     (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
     (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
-    write_oscal(root, view, pack_policy(root))
+    write_oscal(root, view, pack.context.policy)
 
 
 __all__ = ["RENDERED", "MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack",

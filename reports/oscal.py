@@ -401,15 +401,3 @@ def write_oscal(root: Path, view: ReportView, policy: Mapping[str, Any], out: Pa
         path.write_text(dump_json(document), encoding="utf-8", newline="\n")
         written.append(path)
     return written
-
-
-def pack_policy(root: Path) -> dict[str, Any]:
-    """The policy the run used (context.json), for the evidence expiry."""
-    import json
-
-    try:
-        context = json.loads((root / "context.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    policy = context.get("policy") if isinstance(context, dict) else None
-    return policy if isinstance(policy, dict) else {}

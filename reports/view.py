@@ -19,7 +19,6 @@ there would be a false pass); the counts show both.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +29,9 @@ from typing import Any
 from urllib.parse import quote
 
 from auditpack.catalogs import GDPR_PREFIX, ISO_PREFIX, Catalogs, load_catalogs
-from auditpack.model import Measure
+from auditpack.model import Finding, Measure
+from auditpack.pack import file_hashes
+from auditpack.packmodel import Context, FindingsDocument, IndexEntry, Pack, RunInfo
 
 from .anchors import check_anchor, open_anchor
 from .continuity import ContinuityView, load_continuity
@@ -531,38 +532,37 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _finding_rows(findings: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> list[FindingRow]:
+def _finding_rows(findings: Sequence[Finding], titles: Mapping[str, str]) -> list[FindingRow]:
     width = max(4, len(str(len(findings))))
     rows = []
     for n, f in enumerate(findings, 1):
-        res = f.get("resource") or {}
-        waiver = f.get("waiver")
-        details = f.get("details") or {}
+        res, waiver, details = f.resource, f.waiver, f.details
+        measure, status = str(f.measure), str(f.status)
         rows.append(FindingRow(
             id=f"F-{n:0{width}d}",
-            check=f["check"],
-            check_title=titles.get(f["check"], ""),
-            measure=f["measure"],
-            measure_label=MEASURE_LABEL.get(f["measure"], f["measure"]),
-            status=f["status"],
-            status_label=STATUS_LABEL.get(f["status"], f["status"]),
-            severity=f.get("severity", "medium"),
-            provider=_text(res.get("provider")),
-            resource_type=_text(res.get("type")),
-            resource_id=_text(res.get("id")),
-            resource_name=_text(res.get("name")),
-            location=_text(res.get("location")),
-            scope=_text(res.get("scope")),
-            message=_text(f.get("message")),
-            remediation=_text(f.get("remediation")),
+            check=f.check,
+            check_title=titles.get(f.check, ""),
+            measure=measure,
+            measure_label=MEASURE_LABEL.get(measure, measure),
+            status=status,
+            status_label=STATUS_LABEL.get(status, status),
+            severity=str(f.severity),
+            provider=_text(res.provider),
+            resource_type=_text(res.type),
+            resource_id=_text(res.id),
+            resource_name=_text(res.name),
+            location=_text(res.location),
+            scope=_text(res.scope),
+            message=_text(f.message),
+            remediation=_text(f.remediation),
             reason=_text(details.get("reason")) if isinstance(details, Mapping) else "",
             register_entry=_text(details.get("register_entry")) if isinstance(details, Mapping) else "",
-            controls=tuple(f.get("controls", ())),
-            clauses=tuple(f"{c['profile']}: {c['clause']}" for c in f.get("clauses", ())),
-            evidence=tuple(f.get("evidence", ())),
+            controls=tuple(f.controls),
+            clauses=tuple(f"{c.profile}: {c.clause}" for c in f.clauses),
+            evidence=tuple(f.evidence),
             waiver=Waived(_text(waiver.get("owner")), _text(waiver.get("reason")), _text(waiver.get("expires")))
             if isinstance(waiver, Mapping) else None,
-            basis=_text(f.get("basis")),
+            basis=str(f.basis) if f.basis is not None else "",
         ))
     return rows
 
@@ -586,18 +586,18 @@ def _check_summaries(rows: Sequence[FindingRow]) -> tuple[CheckSummary, ...]:
     return tuple(sorted(summaries, key=lambda s: (-s.counts.fail, -s.counts.error, -s.counts.manual, s.check)))
 
 
-def _documents(context: Mapping[str, Any], hashes: Mapping[str, str]) -> list[Document]:
+def _documents(context: Context, hashes: Mapping[str, str]) -> list[Document]:
     out = []
-    for doc in context.get("manual_evidence", ()):
-        path = _text(doc.get("path"))
+    for doc in context.manual_evidence:
+        path = doc.path
         actual = hashes.get(path)
-        integrity = "missing" if actual is None else ("matches" if actual == doc.get("sha256") else "changed")
-        controls = (*(ISO_PREFIX + c for c in doc.get("iso", ())), *(GDPR_PREFIX + a for a in doc.get("gdpr", ())))
-        out.append(Document(_text(doc.get("title")), path, _text(doc.get("sha256")), _text(doc.get("date")),
-                            tuple(MEASURE_LABEL.get(m, m) for m in doc.get("measures", ())), integrity,
-                            clauses=tuple(_text(c) for c in doc.get("clauses", ())), controls=controls,
-                            reviewer=_text(doc.get("reviewer")), valid_until=_text(doc.get("valid_until")),
-                            current=bool(doc.get("current")) and integrity == "matches"))
+        integrity = "missing" if actual is None else ("matches" if actual == doc.sha256 else "changed")
+        controls = (*(ISO_PREFIX + c for c in doc.iso), *(GDPR_PREFIX + a for a in doc.gdpr))
+        out.append(Document(doc.title, path, doc.sha256, _text(doc.date),
+                            tuple(MEASURE_LABEL.get(m, m) for m in doc.measures), integrity,
+                            clauses=tuple(_text(c) for c in doc.clauses), controls=controls,
+                            reviewer=_text(doc.reviewer), valid_until=_text(doc.valid_until),
+                            current=doc.current and integrity == "matches"))
     return sorted(out, key=lambda d: (d.title, d.path))
 
 
@@ -722,17 +722,17 @@ def _moment(value: Any) -> str:
     return f"{match.group(1)} {match.group(2)}" if match else text
 
 
-def _organisation_lines(index: Sequence[Mapping[str, Any]]) -> list[ScopeLine]:
+def _organisation_lines(index: Sequence[IndexEntry]) -> list[ScopeLine]:
     """An AWS Organization's accounts: which were collected, which failed, which were skipped and why."""
     collected, failed, skipped = [], [], []
     for item in index:
-        if item.get("kind") != "aws.organization_account":
+        if item.kind != "aws.organization_account":
             continue
-        account = _text((item.get("resource") or {}).get("id"))
-        if item.get("status") == "collected":
+        account = _text(item.resource.get("id"))
+        if item.status == "collected":
             collected.append(account)
-        elif item.get("status") == "skipped":
-            skipped.append(f"{account} ({_text(item.get('error'))})")
+        elif item.status == "skipped":
+            skipped.append(f"{account} ({_text(item.error)})")
         else:
             failed.append(account)
     if not (collected or failed or skipped):
@@ -741,68 +741,65 @@ def _organisation_lines(index: Sequence[Mapping[str, Any]]) -> list[ScopeLine]:
             ScopeLine("AWS organisation accounts skipped", tuple(sorted(skipped)), ())]
 
 
-def _cover(context: Mapping[str, Any], run: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
-           rows: Sequence[FindingRow]) -> Cover:
-    org = context.get("organisation") or {}
+def _cover(context: Context, run: RunInfo, index: Sequence[IndexEntry], rows: Sequence[FindingRow]) -> Cover:
+    org = context.organisation
     covered: dict[str, set[str]] = {}
     seen_scopes: dict[str, set[str]] = {}
     locations: dict[str, set[str]] = {}
     for item in index:
-        prov = item.get("provenance") or {}
-        collector = _text(prov.get("collector"))
-        res = item.get("resource") or {}
-        scope = _text(res.get("scope") or prov.get("scope"))
-        if item.get("status") == "skipped":  # a deliberate non-read (said why), not a missing scope
+        collector = item.collector
+        res = item.resource
+        scope = item.scope
+        if item.status == "skipped":  # a deliberate non-read (said why), not a missing scope
             continue
         seen_scopes.setdefault(collector, set()).add(scope)
-        if item.get("status") == "collected":
+        if item.status == "collected":
             covered.setdefault(collector, set()).add(scope)
             if res.get("location") and res.get("location") != "global":
                 locations.setdefault(collector, set()).add(_text(res.get("location")))
     lines = []
-    for c in run.get("collectors", ()):
-        cid = _text(c.get("id"))
-        if c.get("status") == "skipped":
+    for c in run.collectors:
+        cid = c.id
+        if c.status == "skipped":
             continue
         ok = covered.get(cid, set())
         # a scope is "not covered" when evidence was attempted there and none was collected; the
         # configured scope names (e.g. an AWS profile name) count only when nothing was collected
         missing = seen_scopes.get(cid, set()) - ok
         if not ok:
-            missing |= {_text(s) for s in c.get("scopes", ())}
+            missing |= {_text(s) for s in c.scopes}
         lines.append(ScopeLine(SCOPE_LABEL.get(cid, f"{cid} scopes"), tuple(sorted(ok)),
                                tuple(sorted(missing - {"global", ""}))))
         if locations.get(cid):
             lines.append(ScopeLine(LOCATION_LABEL.get(cid, f"{cid} locations"), tuple(sorted(locations[cid])), ()))
     lines += _organisation_lines(index)
-    complete = bool(run.get("complete"))
+    complete = run.complete
     errors = sum(1 for r in rows if r.status == "error")
     completeness = ("Complete: every configured source was read." if complete else
                     f"Incomplete: some evidence could not be collected ({errors} finding(s) with status error); "
                     "see Coverage gaps.")
-    shard = run.get("shard")
-    if isinstance(shard, Mapping):
-        completeness = (f"Partial pack: shard {_text(shard.get('index'))}/{_text(shard.get('count'))} of plan "
-                        f"{_text(shard.get('plan'))[:12]}. It holds evidence only; the findings are computed over "
+    shard = run.shard
+    if shard is not None:
+        completeness = (f"Partial pack: shard {shard.index}/{shard.count} of plan "
+                        f"{shard.plan[:12]}. It holds evidence only; the findings are computed over "
                         "every part by auditpack merge. " + ("Its evidence is complete." if complete else
                                                              "Some of its evidence could not be collected."))
-    merged = run.get("merged_from")
-    if isinstance(merged, list) and merged:
-        completeness += f" Merged from {len(merged)} partial packs (their manifests are in parts/)."
+    if run.merged_from:
+        completeness += f" Merged from {len(run.merged_from)} partial packs (their manifests are in parts/)."
     return Cover(
-        organisation=_text(org.get("name") or run.get("organisation")),
-        contact=_text(org.get("contact")),
-        run_id=_text(run.get("id")),
-        started_at=_moment(run.get("started_at")),
-        finished_at=_moment(run.get("finished_at")),
-        tool_version=_text(run.get("tool_version")),
+        organisation=_text(org.name or run.organisation),
+        contact=_text(org.contact),
+        run_id=run.id,
+        started_at=_moment(run.started_at),
+        finished_at=_moment(run.finished_at),
+        tool_version=run.tool_version,
         complete=complete,
         completeness=completeness,
         scope=tuple(lines),
-        profiles=tuple(f"{p['profile']['id']}: {p['profile'].get('title', '')}" for p in context.get("profiles", ())),
+        profiles=tuple(f"{p['profile']['id']}: {p['profile'].get('title', '')}" for p in context.profiles),
         totals=Counts.of(rows),
-        drafts=tuple(p["profile"]["id"] for p in context.get("profiles", ()) if p["profile"].get("draft")),
-        policy=tuple(_parameter(k, v) for k, v in sorted((context.get("policy") or {}).items()) if v is not None),
+        drafts=tuple(p["profile"]["id"] for p in context.profiles if p["profile"].get("draft")),
+        policy=tuple(_parameter(k, v) for k, v in sorted(context.policy.items()) if v is not None),
     )
 
 
@@ -831,26 +828,23 @@ def _unobserved_text(profiles: Sequence[ProfileView], iso: CatalogView, gdpr: Ca
             + (f" ({which})" if which else "") + f", {iso_n} ISO 27001 control(s), {gdpr_n} GDPR article(s).")
 
 
-def _waivers(context: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[WaiverRow, ...]:
+def _waivers(context: Context, rows: Sequence[FindingRow]) -> tuple[WaiverRow, ...]:
     out = []
-    for w in context.get("waivers", ()):
-        active = bool(w.get("active"))
-        covered = tuple(r.id for r in rows if r.waiver is not None and r.check == w.get("check")
-                        and r.waiver.owner == _text(w.get("owner")) and r.waiver.expires == _text(w.get("expires")))
-        state = "active" if active else "expired: no longer applies (the findings it covered count as open)"
-        out.append(WaiverRow(_text(w.get("check")), _text(w.get("resource")), _text(w.get("owner")),
-                             _text(w.get("reason")), _text(w.get("expires")), active, state, covered))
+    for w in context.waivers:
+        covered = tuple(r.id for r in rows if r.waiver is not None and r.check == w.check
+                        and r.waiver.owner == w.owner and r.waiver.expires == w.expires)
+        state = "active" if w.active else "expired: no longer applies (the findings it covered count as open)"
+        out.append(WaiverRow(w.check, w.resource, w.owner, w.reason, w.expires, w.active, state, covered))
     return tuple(sorted(out, key=lambda w: (not w.active, w.check, w.resource, w.expires)))
 
 
-def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], index: Sequence[Mapping[str, Any]],
+def build_view(findings_doc: FindingsDocument, context: Context, index: Sequence[IndexEntry],
                hashes: Mapping[str, str], catalogs: Catalogs | None = None) -> ReportView:
-    """The whole report from a pack's stored data. ``hashes``: SHA-256 of the pack's
-    evidence and manual files by relative path (as on disk now)."""
+    """The whole report from a pack's stored data (:mod:`auditpack.packmodel`). ``hashes``:
+    SHA-256 of the pack's evidence and manual files by relative path (as on disk now)."""
     catalogs = catalogs or load_catalogs()
-    run = findings_doc.get("run") or context.get("run") or {}
-    titles = {c["id"]: _text(c.get("title")) for c in context.get("checks", ())}
-    rows = _finding_rows(findings_doc.get("findings", ()), titles)
+    run = findings_doc.run
+    rows = _finding_rows(findings_doc.findings, context.check_titles())
     documents = _documents(context, hashes)
 
     by_measure: dict[str, list[FindingRow]] = {}
@@ -862,7 +856,7 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
                               [d for d in documents if d.attests and MEASURE_LABEL[m.value] in d.measures]))
         for m in Measure
     )
-    profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.get("profiles", ()), 1))
+    profiles = tuple(_profile_view(n, p, rows, documents) for n, p in enumerate(context.profiles, 1))
     iso_controls = [(c.ref, c.id, c.title, c.theme) for c in catalogs.iso.values()]
     iso = _catalog_view("ISO/IEC 27001:2022 Annex A",
                         "Short control titles only (the control text is ISO's copyright). A finding is evidence "
@@ -876,26 +870,19 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
                          gdpr_controls, rows, catalogs, documents)
 
     collectors = tuple(
-        CollectorRow(_text(c.get("id")), _text(c.get("status")), _text(c.get("error")), int(c.get("evidence") or 0),
-                     int(c.get("errors") or 0), f"{float(c.get('seconds') or 0):.1f}")
-        for c in run.get("collectors", ()))
+        CollectorRow(c.id, c.status, _text(c.error), c.evidence, c.errors, f"{float(c.seconds):.1f}")
+        for c in run.collectors)
     gaps = tuple(sorted(
-        (GapRow(_text((i.get("provenance") or {}).get("collector")), _text(i.get("kind")),
-                _text((i.get("resource") or {}).get("name") or (i.get("resource") or {}).get("id")),
-                _text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
-                _text(i.get("status")), _text(i.get("reason")), _text(i.get("error")), _text(i.get("path")))
-         for i in index if i.get("status") != "collected"),
+        (GapRow(i.collector, i.kind, _text(i.resource.get("name") or i.resource.get("id")), i.scope,
+                i.status, _text(i.reason), _text(i.error), i.path)
+         for i in index if i.status != "collected"),
         key=lambda g: (g.collector, g.scope, g.kind, g.resource, g.path)))
     appendix = tuple(sorted(
         (AppendixRow(
-            anchor=evidence_anchor(_text(i.get("path"))), path=_text(i.get("path")),
-            file_sha256=hashes.get(_text(i.get("path")), "missing"),
-            raw_sha256=_text(i.get("raw_sha256")), kind=_text(i.get("kind")), status=_text(i.get("status")),
-            collector=_text((i.get("provenance") or {}).get("collector")),
-            scope=_text((i.get("resource") or {}).get("scope") or (i.get("provenance") or {}).get("scope")),
-            resource=_text((i.get("resource") or {}).get("id")),
-            collected_at=_text((i.get("provenance") or {}).get("collected_at")),
-            source=_text((i.get("provenance") or {}).get("source")), basis=_text(i.get("basis")))
+            anchor=evidence_anchor(i.path), path=i.path, file_sha256=hashes.get(i.path, "missing"),
+            raw_sha256=_text(i.raw_sha256), kind=i.kind, status=i.status, collector=i.collector, scope=i.scope,
+            resource=_text(i.resource.get("id")), collected_at=_text(i.provenance.get("collected_at")),
+            source=_text(i.provenance.get("source")), basis=_text(i.basis))
          for i in index),
         key=lambda a: (a.path, a.kind, a.resource, a.source)))
     cover = replace(_cover(context, run, index, rows), bases=_bases_text(rows),
@@ -915,24 +902,14 @@ def build_view(findings_doc: Mapping[str, Any], context: Mapping[str, Any], inde
     )
 
 
-def pack_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every evidence and manual file of a pack, by relative path."""
-    out = {}
-    for folder in ("evidence", "manual"):
-        base = root / folder
-        if base.is_dir():
-            for path in sorted(base.rglob("*")):
-                if path.is_file():
-                    out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
 def load_view(root: Path, catalogs: Catalogs | None = None) -> ReportView:
-    """Read a pack folder's stored data and build its view (``auditpack report DIR``)."""
-    findings_doc = json.loads((root / "findings.json").read_text("utf-8"))
-    context_path = root / "context.json"
-    context = json.loads(context_path.read_text("utf-8")) if context_path.is_file() else {}
-    index_path = root / "evidence" / "index.json"
-    index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else []
-    view = build_view(findings_doc, context, index, pack_hashes(root), catalogs)
+    """Read a pack folder through the pack model and build its view (``auditpack report DIR``)."""
+    return view_of(Pack.load(root), catalogs)
+
+
+def view_of(pack: Pack, catalogs: Catalogs | None = None) -> ReportView:
+    """The view of a loaded pack; its evidence and manual files are hashed as they are on disk now."""
+    root = pack.root
+    hashes = {path: digest for path, digest in file_hashes(root).items() if path.startswith(("evidence/", "manual/"))}
+    view = build_view(pack.findings_document, pack.context, pack.index, hashes, catalogs)
     return replace(view, continuity=load_continuity(root, MEASURE_LABEL))

@@ -32,6 +32,7 @@ from auditpack.model import (
     Status,
 )
 from auditpack.pack import PackContent, write_content, write_manifest
+from auditpack.packmodel import Context, RunInfo
 from auditpack.profiles import Profile, load_builtin
 from auditpack.registry import default_registry
 from auditpack.reports import render_pack
@@ -225,7 +226,7 @@ def build_sample_pack(root: Path, *, hostile: bool = False) -> Path:
         ],
         "manual_evidence": manual,
     }
-    content = PackContent(run, m.findings, m.evidence, context,
+    content = PackContent(RunInfo.model_validate(run), m.findings, m.evidence, Context.model_validate(context),
                           [(cert, "0001-iso27001-certificate.pdf"), (pentest, "0002-pentest-2026.pdf")])
     root.mkdir(parents=True, exist_ok=True)
     write_content(root, content, None)

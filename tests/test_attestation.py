@@ -44,7 +44,7 @@ def tsa() -> LocalTsa:
 def _signed(root: Path, keys: tuple[Path, Path], tsa_url: str | None = None) -> tuple[Path, str | None]:
     build_sample_pack(root)
     signer = PackSigner(load_private_key(keys[0]), tsa_url=tsa_url, config_sha256="ab" * 32)
-    write_manifest(root, read_manifest(root)["run"], signer)
+    write_manifest(root, read_manifest(root).run, signer)
     return root, timestamp(root, signer)
 
 
@@ -91,7 +91,7 @@ def test_editing_a_file_and_its_manifest_hash_is_caught_by_the_signature(tmp_pat
     findings = json.loads((root / "findings.json").read_text())
     findings["findings"][0]["status"] = "pass"
     (root / "findings.json").write_text(json.dumps(findings))
-    manifest = read_manifest(root)
+    manifest = json.loads((root / MANIFEST).read_text())
     manifest["files"] = file_hashes(root)  # the forger fixes the hash list
     (root / MANIFEST).write_text(dump_json(manifest))
     assert _verify(root, "--public-key", str(keys[1])) == 1
@@ -204,7 +204,7 @@ def test_a_tsa_certificate_without_a_token_is_a_failure(tmp_path: Path, keys: tu
 def test_attest_is_deterministic_for_the_same_pack(tmp_path: Path, keys: tuple[Path, Path]) -> None:
     root, _ = _signed(tmp_path / "pack", keys)
     first = (root / ENVELOPE).read_bytes()
-    attest(root, read_manifest(root)["run"], PackSigner(load_private_key(keys[0]), config_sha256="ab" * 32))
+    attest(root, read_manifest(root).run.to_json(), PackSigner(load_private_key(keys[0]), config_sha256="ab" * 32))
     assert (root / ENVELOPE).read_bytes() == first  # Ed25519 is deterministic, the statement is sorted
 
 

@@ -107,7 +107,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             result = execute(config, registry, now=day(n), environ=dict(os.environ))
             outcome = complete_run(result, root / "packs" / f"day-{n:02d}", config_path="config.toml")
             assert not outcome.problems, outcome.problems
-            found.packs[n], found.runs[n], found.exits[n] = outcome.pack, result.run, outcome.exit_code
+            found.packs[n], found.runs[n], found.exits[n] = outcome.pack, result.run.to_json(), outcome.exit_code
         yield found
 
 

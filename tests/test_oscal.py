@@ -34,7 +34,7 @@ def test_every_pack_carries_the_oscal_documents_hashed_in_its_manifest(pack: Pat
     names = sorted(p.name for p in (pack / FOLDER).iterdir())
     assert names == sorted([PLAN, RESULTS, "catalog-gdpr.json", "catalog-iso27001-2022.json",
                             "catalog-dpa-dioss.json", "catalog-dpa-voxio.json", "catalog-dpa-xis-smstools.json"])
-    files = read_manifest(pack)["files"]
+    files = read_manifest(pack).files
     assert all(f"{FOLDER}/{name}" in files for name in names)
     assert verify_pack(pack).ok
 

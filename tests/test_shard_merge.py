@@ -94,7 +94,7 @@ def test_shards_split_the_scopes_and_write_partial_packs(estate: dict[str, Any])
     root = estate["root"]
     accounts: list[set[str]] = []
     for k in range(4):
-        run = read_manifest(root / f"part-{k}")["run"]
+        run = read_manifest(root / f"part-{k}").run.to_json()
         assert run["shard"]["count"] == 4 and len(run["shard"]["plan"]) == 64
         assert findings_of(root / f"part-{k}") == []
         index = json.loads((root / f"part-{k}" / "evidence" / "index.json").read_text())
@@ -116,7 +116,7 @@ def test_four_shards_merged_give_the_findings_of_one_run(estate: dict[str, Any])
     assert merged == single and len(single) > 10
     assert any(f["status"] == "error" and f["resource"]["id"].startswith("127.0.0.1") for f in merged)
     assert code == estate["single"].exit_code == runner.EXIT_INCOMPLETE  # the closed TLS ports
-    run = read_manifest(root / "merged")["run"]
+    run = read_manifest(root / "merged").run.to_json()
     assert [p["shard"] for p in run["merged_from"]] == ["0/4", "1/4", "2/4", "3/4"]
     assert run["complete"] is False and run["counts"] == estate["single"].run["counts"]
     collectors = {c["id"]: c for c in run["collectors"]}
@@ -143,7 +143,7 @@ def test_the_merged_pack_verifies_and_keeps_each_collecting_machines_manifest(es
     custody: dict[str, str] = {}
     for k in range(4):
         kept = json.loads((merged / "parts" / f"{k}-of-4" / "manifest.json").read_text())
-        assert kept == read_manifest(root / f"part-{k}")
+        assert kept == read_manifest(root / f"part-{k}").to_json()
         custody.update({p: h for p, h in kept["files"].items() if p in evidence_files})
     assert set(custody) == evidence_files  # every evidence file is in the manifest of the shard that wrote it
     assert all(hashes[p] == h for p, h in custody.items())
@@ -196,7 +196,7 @@ def test_signed_parts_need_the_public_key_and_a_valid_signature(estate: dict[str
     for k in range(4):
         target = tmp_path / f"signed-{k}"
         shutil.copytree(root / f"part-{k}", target)
-        write_manifest(target, read_manifest(target)["run"], signer(tmp_path / "k.pem"))
+        write_manifest(target, read_manifest(target).run, signer(tmp_path / "k.pem"))
         signed.append(str(target))
     assert main(["merge", *signed, "--out", str(tmp_path / "m1")]) == runner.EXIT_USAGE
     assert "pass --public-key" in capsys.readouterr().err
@@ -241,7 +241,7 @@ def test_only_the_merged_run_is_recorded_and_it_gets_the_history_sections(estate
     assert doc["status"] == "partial"
     code = main(["merge", *parts(root), "--out", str(tmp_path / "merged")])
     assert code == runner.EXIT_INCOMPLETE
-    merged_run = read_manifest(tmp_path / "merged")["run"]
+    merged_run = read_manifest(tmp_path / "merged").run.to_json()
     # (an earlier test merged the same parts: the same run id, recorded again, not twice)
     assert {r.id for r in history.recent(1000)} == before | {merged_run["id"]}
     recorded = history.get_run(merged_run["id"])

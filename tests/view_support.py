@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditpack.packmodel import Context, FindingsDocument, IndexEntry
 from auditpack.profiles import load_builtin
 from auditpack.reports.view import build_view
 
@@ -34,7 +35,9 @@ def _view(findings: list[dict[str, Any]], *, index: list[dict[str, Any]] | None 
            "complete": False, "tool_version": "0.1.0",
            "collectors": [{"id": "aws", "status": "partial", "scopes": ["111", "222"], "evidence": 2, "errors": 1,
                            "seconds": 1.0}]}
-    return build_view({"run": run, "findings": findings}, ctx, index or [], hashes or {})
+    # hand-made JSON, read through the same pack model as a pack on disk
+    return build_view(FindingsDocument.from_json({"run": run, "findings": findings}), Context.model_validate(ctx),
+                      [IndexEntry.model_validate(i) for i in index or []], hashes or {})
 
 
 BULLET7 = ("dioss", "Technische en organisatorische maatregelen, bullet 7")

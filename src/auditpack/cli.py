@@ -111,7 +111,7 @@ def _record_history(result: RunResult, pack: Path | None, config_path: str | Non
     if history is None:
         return
     try:
-        history.record(result.run, result.exit_code, str(pack) if pack else None, config_path)
+        history.record(result.run.to_json(), result.exit_code, str(pack) if pack else None, config_path)
     except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
         log.warning("the run could not be recorded in the history database: %s", exc)
 
@@ -201,13 +201,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_check_table(args: argparse.Namespace, result: RunResult) -> None:
     from auditpack.reports.view import build_view
 
-    from .pack import findings_document
+    from .packmodel import FindingsDocument
     from .runner import report_context
     from .terminal import print_check
 
     context = report_context(result)
-    read_now = {m["path"]: m["sha256"] for m in context["manual_evidence"]}  # the documents as just read
-    view = build_view(findings_document(result.run, result.findings), context, [], read_now)
+    read_now = {m.path: m.sha256 for m in context.manual_evidence}  # the documents as just read
+    view = build_view(FindingsDocument(result.run, tuple(result.findings)), context, [], read_now)
     print_check(result.findings, view, result.exit_code, args.all, lambda line: _out(args, line))
 
 
@@ -277,13 +277,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         # keep the signature file: if the reports changed, verify will say it no longer matches
         from .pack import dump_json, file_hashes
 
-        new = dump_json({"schema": manifest["schema"], "run": manifest["run"], "files": file_hashes(root)}).encode()
+        new = dump_json(manifest.model_copy(update={"files": file_hashes(root)}).to_json()).encode()
         if new != before:
             (root / "manifest.json").write_bytes(new)
             print("auditpack: the reports changed, so the old signature no longer matches the manifest: "
                   "sign again with --sign-key", file=sys.stderr)
     else:
-        write_manifest(root, manifest["run"], sign)
+        write_manifest(root, manifest.run, sign)
     print(f"auditpack: reports re-rendered in {root}")
     return EXIT_OK
 

@@ -180,6 +180,10 @@ class Waiver(Strict):
     reason: str
     expires: dt.date
 
+    def active_on(self, day: dt.date) -> bool:
+        """In force on ``day`` (through its expiry date): the one rule the engine and the pack use."""
+        return self.expires >= day
+
 
 class ManualEvidence(Strict):
     """A document a person attaches (ISO certificate, pen-test report, restore-test record).

@@ -48,11 +48,11 @@ def _unavailable(reason: str, status: str) -> dict[str, Any]:
 
 def prepare(result: RunResult, config_path: str | None) -> Continuity:
     """Record the run with its findings and compute the pack's history sections."""
-    if result.run.get("shard"):  # judged and recorded once, by ``auditpack merge``
+    if result.run.shard is not None:  # judged and recorded once, by ``auditpack merge``
         return Continuity(None, _unavailable("a partial pack of a sharded run: `auditpack merge` records the run "
                                              "and writes these sections", "partial"))
-    run_day = parse_time(result.run["started_at"]).date()
-    return record_and_compute(result.config.core.history, result.run, result.exit_code, result.findings,
+    run_day = result.run.started.date()
+    return record_and_compute(result.config.core.history, result.run.to_json(), result.exit_code, result.findings,
                               result.evidence, [p.model_dump(mode="json") for p in result.profiles], config_path,
                               document_facts(result.config.core.manual_evidence, run_day))
 
@@ -102,7 +102,7 @@ def complete_run(result: RunResult, out: Path, *, config_path: str | None = None
             outcome.exit_code = EXIT_INCOMPLETE
     if continuity.history is not None:
         try:
-            continuity.history.set_outcome(result.run["id"], outcome.exit_code, str(pack))
+            continuity.history.set_outcome(result.run.id, outcome.exit_code, str(pack))
         except (HistoryError, sqlite3.Error, OSError) as exc:
             log.warning("the run's pack path could not be recorded in the history database: %s", exc)
     return outcome

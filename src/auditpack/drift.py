@@ -216,8 +216,7 @@ def load_side(ref: str, history: History) -> tuple[Side, bool]:
     path = Path(ref)
     if path.is_dir():
         pack: PackFacts = facts_from_pack(path)
-        run_id = str(pack.run.get("id", ref))
-        return Side(run_id, str(pack.run.get("started_at", "")), pack.facts), history.get_run(run_id) is not None
+        return Side(pack.run.id, pack.run.started_at, pack.facts), history.get_run(pack.run.id) is not None
     record = history.get_run(ref)
     if record is None:
         raise DiffError(f"{ref!r} is neither a pack folder nor a run id in the history database {history.path}")

@@ -37,6 +37,7 @@ from .model import (
     Status,
     utc_now,
 )
+from .packmodel import CollectorStatus
 from .profiles import Profile
 from .registry import Registry
 from .shard import Shard
@@ -56,16 +57,10 @@ class CollectorRun:
     error_count: int = 0
     seconds: float = 0.0
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "error": self.error,
-            "scopes": list(self.scopes),
-            "evidence": self.evidence_count,
-            "errors": self.error_count,
-            "seconds": round(self.seconds, 3),
-        }
+    def to_status(self) -> CollectorStatus:
+        """The run's ``collectors`` entry in the pack."""
+        return CollectorStatus(id=self.id, status=self.status, error=self.error, scopes=list(self.scopes),
+                               evidence=self.evidence_count, errors=self.error_count, seconds=round(self.seconds, 3))
 
 
 @dataclass
@@ -73,11 +68,13 @@ class Collection:
     evidence: list[SomeEvidence] = field(default_factory=list)
     collectors: list[CollectorRun] = field(default_factory=list)
 
-    @property
-    def complete(self) -> bool:
-        return all(c.status in ("ok", "skipped") for c in self.collectors) and not any(
-            ev.status is AttemptStatus.ERROR for ev in self.evidence
-        )
+
+def run_complete(collection: Collection, findings: Sequence[Finding], broken_plugins: Sequence[object]) -> bool:
+    """The one definition of a complete run (exit 3 otherwise): every collector ran to the end
+    or was not configured, no evidence errored, every plugin loaded and no finding is an ``error``."""
+    return (all(c.status in ("ok", "skipped") for c in collection.collectors)
+            and not any(ev.status is AttemptStatus.ERROR for ev in collection.evidence)
+            and not broken_plugins and not any(f.status is Status.ERROR for f in findings))
 
 
 class ProgressSink:
@@ -306,7 +303,7 @@ def one_verdict_per_fact(findings: Iterable[Finding]) -> list[Finding]:
 def _waiver_applies(waiver: Waiver, finding: Finding, now: datetime) -> bool:
     import fnmatch
 
-    return (waiver.check == finding.check and waiver.expires >= now.date()
+    return (waiver.check == finding.check and waiver.active_on(now.date())
             and fnmatch.fnmatchcase(finding.resource.id, waiver.resource))
 
 

@@ -24,8 +24,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .pack import verify_pack
-    from .reports.oscal import pack_policy, write_oscal
-    from .reports.view import load_view
+    from .packmodel import Pack
+    from .reports.oscal import write_oscal
+    from .reports.view import view_of
 
     root = Path(args.dir)
     check = verify_pack(root)  # never export what no longer matches its manifest
@@ -35,7 +36,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else root.parent / f"{root.name}-oscal"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PackError(f"{out} already exists and is not empty: choose a new folder with --out")
-    written = write_oscal(root, load_view(root), pack_policy(root), out)
+    pack = Pack.load(root)
+    written = write_oscal(root, view_of(pack), pack.context.policy, out)
     for path in written:
         print(path)
     print(f"auditpack: {len(written)} OSCAL documents written to {out}", file=sys.stderr)

@@ -3,21 +3,19 @@
 The report's F-numbers change from run to run; ``check + provider + resource id`` does not.
 Drift, the history database and the period view all compare :class:`FindingFact` values, so
 they read the same thing whether it comes from a run in memory, a pack folder on disk or
-the history database. Reading a pack lives in :func:`facts_from_pack` only: the one place to
-switch when the pack gets a typed model.
+the history database. A pack is read through the pack model (:mod:`auditpack.packmodel`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import PackError
 from .model import Finding, SomeEvidence
+from .packmodel import Pack, RunInfo
 
 Identity = tuple[str, str, str]  # (check, provider, resource id)
 
@@ -77,25 +75,15 @@ def evidence_hash(raw_digests: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()[:32]
 
 
-def _fact(f: Mapping[str, Any], digests_by_path: Mapping[str, Sequence[str]]) -> FindingFact:
-    res = f.get("resource") or {}
-    clauses = tuple(sorted(f"{c['profile']}: {c['clause']}" for c in f.get("clauses", ())))
+def _fact(f: Finding, digests_by_path: Mapping[str, Sequence[str]]) -> FindingFact:
     return FindingFact(
-        check=str(f["check"]), provider=str(res.get("provider") or ""), resource_id=str(res.get("id") or ""),
-        resource_name=str(res.get("name") or ""), measure=str(f["measure"]), status=str(f["status"]),
-        waived=bool(f.get("waiver")), message=str(f.get("message") or ""), clauses=clauses,
-        controls=tuple(sorted(f.get("controls", ()))),
-        evidence_hash=evidence_hash(d for p in f.get("evidence", ()) for d in digests_by_path.get(p, ())),
+        check=f.check, provider=f.resource.provider or "", resource_id=f.resource.id or "",
+        resource_name=f.resource.name or "", measure=str(f.measure), status=str(f.status),
+        waived=bool(f.waiver), message=f.message or "",
+        clauses=tuple(sorted(f"{c.profile}: {c.clause}" for c in f.clauses)),
+        controls=tuple(sorted(f.controls)),
+        evidence_hash=evidence_hash(d for p in f.evidence for d in digests_by_path.get(p, ())),
     )
-
-
-def facts_from_documents(findings: Sequence[Mapping[str, Any]],
-                         index: Sequence[Mapping[str, Any]]) -> list[FindingFact]:
-    """From ``findings.json``'s findings and ``evidence/index.json``'s entries."""
-    digests: dict[str, list[str]] = {}
-    for item in index:
-        digests.setdefault(str(item.get("path")), []).append(str(item.get("raw_sha256") or ""))
-    return [_fact(f, digests) for f in findings]
 
 
 def facts_from_run(findings: Sequence[Finding], evidence: Sequence[SomeEvidence]) -> list[FindingFact]:
@@ -103,28 +91,20 @@ def facts_from_run(findings: Sequence[Finding], evidence: Sequence[SomeEvidence]
     digests: dict[str, list[str]] = {}
     for ev in evidence:
         digests.setdefault(ev.path, []).append(ev.raw_sha256)
-    return [_fact(f.to_json(), digests) for f in findings]
+    return [_fact(f, digests) for f in findings]
 
 
 @dataclass(frozen=True)
 class PackFacts:
-    run: dict[str, Any]
+    run: RunInfo
     facts: list[FindingFact]
 
 
 def facts_from_pack(root: Path) -> PackFacts:
-    """A pack folder's run and findings (``auditpack diff OLD NEW`` with two folders)."""
-    try:
-        doc = json.loads((root / "findings.json").read_text("utf-8"))
-        index_path = root / "evidence" / "index.json"
-        index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else []
-    except FileNotFoundError:
-        raise PackError(f"{root} has no findings.json: not an audit pack") from None
-    except (OSError, ValueError) as exc:
-        raise PackError(f"{root}: the pack cannot be read: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
-        raise PackError(f"{root}/findings.json is not an auditpack findings document")
-    try:
-        return PackFacts(dict(doc.get("run") or {}), facts_from_documents(doc["findings"], index))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise PackError(f"{root}/findings.json: a finding lacks {exc}") from None
+    """A pack folder's run and findings (``auditpack diff OLD NEW`` with two folders), read
+    through the pack model (findings.json and evidence/index.json)."""
+    pack = Pack.load(root)
+    digests: dict[str, list[str]] = {}
+    for item in pack.index:
+        digests.setdefault(item.path, []).append(item.raw_sha256 or "")
+    return PackFacts(pack.run, [_fact(f, digests) for f in pack.findings])

@@ -31,7 +31,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AuditpackError
-from .pack import MANIFEST, MANIFEST_SCHEMA, SIGNATURE, UNHASHED, Verification, file_hashes, verify_pack
+from .pack import (
+    MANIFEST,
+    SIGNATURE,
+    UNHASHED,
+    Verification,
+    file_hashes,
+    read_manifest,
+    verify_pack,
+)
+from .packmodel import MANIFEST_SCHEMA
 
 if TYPE_CHECKING:
     from .config import LockerSettings
@@ -113,8 +122,7 @@ def upload_pack(root: Path, settings: LockerSettings, *, now: datetime | None = 
     check = verify_pack(root)
     if not check.ok:
         raise LockerError(f"{root} does not match its own manifest; not uploading it")
-    manifest = json.loads((root / MANIFEST).read_text("utf-8"))
-    run_id = str(manifest["run"]["id"])
+    run_id = read_manifest(root).run.id
     where = Location.parse(settings.s3_uri)
     s3 = client or _client(settings)
     retain_until = (now or datetime.now(UTC)) + timedelta(days=settings.retention_days)

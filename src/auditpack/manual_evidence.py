@@ -11,13 +11,13 @@ unnoticed. Pure functions: the day of the run comes in, nothing is read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from .catalogs import GDPR_PREFIX, ISO_PREFIX
 from .config import ManualEvidence
 from .facts import DocumentFact
 from .model import Basis, Finding, Measure, Resource, Severity, Status
+from .packmodel import ManualDocument
 
 CHECK_ID = "manual_evidence_document_current"
 BASIS = Basis.ATTESTED
@@ -33,19 +33,19 @@ def attests(doc: ManualEvidence) -> bool:
     return bool(doc.clauses or doc.iso or doc.gdpr)
 
 
-def describe(doc: ManualEvidence, path: str, sha256: str, today: dt.date) -> dict[str, Any]:
+def describe(doc: ManualEvidence, path: str, sha256: str, today: dt.date) -> ManualDocument:
     """The document as the pack's context records it (the report reads only this)."""
     expires = doc.expires_on()
-    return {
-        "title": doc.title, "path": path, "sha256": sha256,
-        "measures": [str(m) for m in doc.measures],
-        "date": doc.date.isoformat() if doc.date else None,
-        "clauses": list(doc.clauses), "iso": list(doc.iso), "gdpr": list(doc.gdpr),
-        "reviewer": doc.reviewer,
-        "valid_until": expires.isoformat() if expires else None,
-        "current": is_current(doc, today),
-        "basis": str(BASIS),
-    }
+    return ManualDocument(
+        title=doc.title, path=path, sha256=sha256,
+        measures=[str(m) for m in doc.measures],
+        date=doc.date.isoformat() if doc.date else None,
+        clauses=list(doc.clauses), iso=list(doc.iso), gdpr=list(doc.gdpr),
+        reviewer=doc.reviewer,
+        valid_until=expires.isoformat() if expires else None,
+        current=is_current(doc, today),
+        basis=str(BASIS),
+    )
 
 
 def expired_findings(documents: Sequence[tuple[ManualEvidence, str]], today: dt.date) -> list[Finding]:
@@ -84,12 +84,10 @@ def document_facts(documents: Sequence[ManualEvidence], today: dt.date) -> list[
             for doc in documents if attests(doc)]
 
 
-def document_facts_from_context(entries: Sequence[Mapping[str, Any]]) -> list[DocumentFact]:
+def document_facts_from_context(entries: Sequence[ManualDocument]) -> list[DocumentFact]:
     """The same from a pack's ``context.json`` entries (written by :func:`describe`): a merged
     run records the documents its parts attached."""
-    return [DocumentFact(measures=tuple(str(m) for m in e.get("measures", ())),
-                         clauses=tuple(sorted(str(c) for c in e.get("clauses", ()))),
-                         controls=tuple(sorted((*(ISO_PREFIX + str(c) for c in e.get("iso", ())),
-                                                *(GDPR_PREFIX + str(a) for a in e.get("gdpr", ()))))),
-                         current=bool(e.get("current")))
-            for e in entries if e.get("clauses") or e.get("iso") or e.get("gdpr")]
+    return [DocumentFact(measures=tuple(e.measures), clauses=tuple(sorted(e.clauses)),
+                         controls=tuple(sorted((*(ISO_PREFIX + c for c in e.iso), *(GDPR_PREFIX + a for a in e.gdpr)))),
+                         current=e.current)
+            for e in entries if e.clauses or e.iso or e.gdpr]

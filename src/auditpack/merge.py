@@ -41,6 +41,7 @@ from .pack import (
     write_manifest,
 )
 from .pack import write_pack_atomically as write_atomically
+from .packmodel import CollectorStatus, Context, Manifest, Pack, RunInfo
 from .profiles import Profile
 from .registry import default_registry
 from .runner import EXIT_CONFIG, EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
@@ -64,15 +65,15 @@ class MergeRefused(Exception):
 
 @dataclass
 class Part:
-    """One verified partial pack."""
+    """One verified partial pack, read through the pack model."""
 
     root: Path
-    manifest: dict[str, Any]
-    run: dict[str, Any]
+    manifest: Manifest
+    run: RunInfo
     index: int
     count: int
     plan: str
-    context: dict[str, Any]
+    context: Context
     evidence: dict[str, list[SomeEvidence]] = field(default_factory=dict)  # pack path -> its evidence
 
     @property
@@ -107,14 +108,17 @@ def read_part(root: Path, public_key: Ed25519PublicKey | None) -> Part:
         problems += [*files.problems, *report.problems]
         raise MergeRefused(EXIT_USAGE, f"{root}: the part does not verify ({', '.join(problems[:3])}"
                                        f"{', …' if len(problems) > 3 else ''}); refusing to merge")
-    run = manifest["run"]
-    shard = run.get("shard")
-    if not isinstance(shard, Mapping):
+    run = manifest.run
+    shard = run.shard
+    if shard is None:
         raise MergeRefused(EXIT_USAGE, f"{root}: not a partial pack (it was not written with --shard K/N)")
-    part = Part(root, manifest, run, int(shard["index"]), int(shard["count"]), str(shard["plan"]),
-                _json(root / "context.json"))
-    for item in _json(root / "evidence" / "index.json"):
-        rel = str(item["path"])
+    try:
+        pack = Pack.load(root)
+    except PackError as exc:
+        raise MergeRefused(EXIT_USAGE, str(exc)) from None
+    part = Part(root, manifest, run, shard.index, shard.count, shard.plan, pack.context)
+    for item in pack.index:
+        rel = item.path
         if rel in part.evidence:
             continue
         body = _json(root / rel)
@@ -159,32 +163,34 @@ def _check_organisation(evidence: Sequence[SomeEvidence]) -> None:
                                                     "while the shards ran): run the shards again")
 
 
-def _collectors(parts: Sequence[Part]) -> list[dict[str, Any]]:
+def _collectors(parts: Sequence[Part]) -> list[CollectorStatus]:
     """One ``run.collectors`` entry per collector, as a single run would have written it."""
-    entries: dict[str, list[dict[str, Any]]] = {}
+    entries: dict[str, list[CollectorStatus]] = {}
     for part in parts:
-        for entry in part.run.get("collectors", ()):
-            entries.setdefault(str(entry["id"]), []).append(entry)
+        for entry in part.run.collectors:
+            entries.setdefault(entry.id, []).append(entry)
     out = []
     for cid, items in sorted(entries.items()):
-        ran = [e for e in items if e.get("status") != "skipped"]
+        ran = [e for e in items if e.status != "skipped"]
         if not ran:
-            out.append({**items[0], "scopes": []})
+            out.append(items[0].model_copy(update={"scopes": []}))
             continue
-        evidence = sum(int(e.get("evidence", 0)) for e in ran)
-        errors = sum(int(e.get("errors", 0)) for e in ran)
-        failed = [e for e in ran if e.get("status") == "error"]
+        evidence = sum(e.evidence for e in ran)
+        errors = sum(e.errors for e in ran)
+        failed = [e for e in ran if e.status == "error"]
+        status: str
+        error: str | None
         if failed and (len(failed) == len(ran) or not errors):
-            status, error = "error", str(failed[0].get("error"))
+            status, error = "error", str(failed[0].error)
         elif errors and errors == evidence:
             status, error = "error", "no evidence could be collected"
         elif errors or failed:
             status, error = "partial", f"{errors} of {evidence} reads failed"
         else:
             status, error = "ok", None
-        scopes = sorted({str(s) for e in ran for s in e.get("scopes", ())})
-        out.append({"id": cid, "status": status, "error": error, "scopes": scopes, "evidence": evidence,
-                    "errors": errors, "seconds": max(float(e.get("seconds", 0)) for e in ran)})
+        scopes = sorted({str(s) for e in ran for s in e.scopes})
+        out.append(CollectorStatus(id=cid, status=status, error=error, scopes=scopes, evidence=evidence,
+                                   errors=errors, seconds=max(float(e.seconds) for e in ran)))
     return out
 
 
@@ -194,15 +200,15 @@ def _moment(text: str) -> datetime:
 
 @dataclass
 class Merged:
-    run: dict[str, Any]
+    run: RunInfo
     findings: list[Finding]
     evidence: list[SomeEvidence]
     origin: dict[str, Part]  # evidence path -> the part whose file it is
-    context: dict[str, Any]
+    context: Context
 
     @property
     def exit_code(self) -> int:
-        if not self.run["complete"]:
+        if not self.run.complete:
             return EXIT_INCOMPLETE
         failing = any(f.status is Status.FAIL and not f.waiver for f in self.findings)
         return EXIT_FAILING if failing else EXIT_OK
@@ -222,29 +228,29 @@ def merge_parts(parts: Sequence[Part]) -> Merged:
     _check_organisation(evidence)
     context = ordered[0].context
     registry = default_registry()
-    policy = Policy.model_validate(context["policy"])
-    profiles = [Profile.model_validate(p) for p in context.get("profiles", ())]
-    waivers = [Waiver.model_validate({k: v for k, v in w.items() if k != "active"}) for w in context.get("waivers", ())]
-    started = min(_moment(p.run["started_at"]) for p in ordered)
-    finished = max(_moment(p.run["finished_at"]) for p in ordered)
+    policy = Policy.model_validate(context.policy)
+    profiles = [Profile.model_validate(p) for p in context.profiles]
+    waivers = [Waiver.model_validate({k: v for k, v in w.to_json().items() if k != "active"}) for w in context.waivers]
+    started = min(p.run.started for p in ordered)
+    finished = max(_moment(p.run.finished_at or p.run.started_at) for p in ordered)
     findings = evaluate(evidence, registry.sorted_checks(), policy, started, load_catalogs(), profiles, waivers)
-    complete = all(bool(p.run.get("complete")) for p in ordered) and not registry.broken and not any(
+    complete = all(p.run.complete for p in ordered) and not registry.broken and not any(
         f.status is Status.ERROR for f in findings)
     plan = ordered[0].plan
-    run: dict[str, Any] = {
+    run = RunInfo.model_validate({
         "id": f"{started:%Y%m%dT%H%M%SZ}-merged-{plan[:6]}",
         "started_at": iso_utc(started),
         "finished_at": iso_utc(finished),
         "complete": complete,
         "tool_version": __version__,
-        "organisation": ordered[0].run.get("organisation"),
-        "collectors": _collectors(ordered),
+        "organisation": ordered[0].run.organisation,
+        "collectors": [c.to_json() for c in _collectors(ordered)],
         "counts": {s.value: sum(1 for f in findings if f.status is s) for s in Status},
         "plan": plan,
-        "merged_from": [{"shard": p.label, "run": p.run.get("id"), "manifest": f"parts/{_part_dir(p)}/{MANIFEST}",
+        "merged_from": [{"shard": p.label, "run": p.run.id, "manifest": f"parts/{_part_dir(p)}/{MANIFEST}",
                          "manifest_sha256": sha256_hex((p.root / MANIFEST).read_bytes())} for p in ordered],
-    }
-    return Merged(run, findings, evidence, origin, {**context, "run": run})
+    })
+    return Merged(run, findings, evidence, origin, context.model_copy(update={"run": run}))
 
 
 def _part_dir(part: Part) -> str:
@@ -256,15 +262,14 @@ def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: b
     from auditpack.reports import render_pack
 
     first = min(parts, key=lambda p: p.index)
-    manual = [(first.root / str(doc["path"]), Path(str(doc["path"])).name)
-              for doc in merged.context.get("manual_evidence", ())]
+    manual = [(first.root / doc.path, Path(doc.path).name) for doc in merged.context.manual_evidence]
 
     def build(root: Path) -> None:
         write_content(root, PackContent(merged.run, merged.findings, merged.evidence, merged.context, manual), None)
         for rel, document in sorted((extras or {}).items()):  # the history sections
             write_document(root, rel, document, None)
         for rel, part in merged.origin.items():  # the chain of custody: the collecting machine's bytes
-            if sha256_hex((root / rel).read_bytes()) != part.manifest["files"].get(rel):
+            if sha256_hex((root / rel).read_bytes()) != part.manifest.files.get(rel):
                 raise RuntimeError(f"{rel} would differ from {part.root}'s manifest: refusing to write the pack")
         for part in parts:
             target = root / "parts" / _part_dir(part)
@@ -308,14 +313,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return exc.code
     if continuity.history is not None:
         try:
-            continuity.history.set_outcome(merged.run["id"], merged.exit_code, str(pack))
+            continuity.history.set_outcome(merged.run.id, merged.exit_code, str(pack))
         except Exception as exc:  # noqa: BLE001 - history is a convenience; the pack is the evidence
             log.warning("the merged run's pack path could not be recorded in the history database: %s", exc)
-    counts = merged.run["counts"]
+    counts = merged.run.counts
     print(f"auditpack: pack written to {pack}")
     print(f"auditpack: merged {len(parts)} parts: {len(merged.findings)} findings: "
           + ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Status)
-          + f"; evidence {'complete' if merged.run['complete'] else 'INCOMPLETE'}")
+          + f"; evidence {'complete' if merged.run.complete else 'INCOMPLETE'}")
     return merged.exit_code
 
 
@@ -326,6 +331,6 @@ def _continuity(merged: Merged) -> Continuity:
     from .continuity import record_and_compute
     from .manual_evidence import document_facts_from_context
 
-    return record_and_compute(HistorySettings(), merged.run, merged.exit_code, merged.findings, merged.evidence,
-                              list(merged.context.get("profiles", ())), None,
-                              document_facts_from_context(merged.context.get("manual_evidence", ())))
+    return record_and_compute(HistorySettings(), merged.run.to_json(), merged.exit_code, merged.findings,
+                              merged.evidence, list(merged.context.profiles), None,
+                              document_facts_from_context(merged.context.manual_evidence))

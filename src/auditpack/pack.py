@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from . import fsatomic
 from .errors import PackError
 from .model import Finding, SomeEvidence, sha256_hex, slug
+from .packmodel import MANIFEST_SCHEMA, Context, FindingsDocument, Manifest, RunInfo
 from .secrets import Scrubber
 
 if TYPE_CHECKING:
     from .custody import PackSigner
 
-FINDINGS_SCHEMA = "auditpack.findings/v1"
-MANIFEST_SCHEMA = "auditpack.manifest/v1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"  # packs signed before the in-toto envelope (still verified)
 ENVELOPE = "manifest.intoto.jsonl"  # in-toto statement over every file, in a DSSE envelope
@@ -77,15 +78,10 @@ def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | 
     return out
 
 
-def findings_document(run: Mapping[str, Any], findings: Sequence[Finding]) -> dict[str, Any]:
-    return {"schema": FINDINGS_SCHEMA, "run": dict(run), "findings": [f.to_json() for f in findings]}
-
-
-def safe_findings_document(run: Mapping[str, Any], findings: Sequence[Finding],
-                           scrubber: Scrubber | None) -> dict[str, Any]:
+def safe_findings_document(run: RunInfo, findings: Sequence[Finding], scrubber: Scrubber | None) -> dict[str, Any]:
     """The findings document with secrets scrubbed from its values and from the evidence
     paths it names (what ``findings.json`` and ``check --format json`` show)."""
-    document = findings_document(run, findings)
+    document = FindingsDocument(run, tuple(findings)).to_json()
     for item in document["findings"]:
         item["evidence"] = [safe_evidence_path(p, scrubber) for p in item.get("evidence", ())]
     return scrubber.scrub_value(document) if scrubber else document
@@ -103,10 +99,10 @@ def file_hashes(root: Path) -> dict[str, str]:
 
 @dataclass
 class PackContent:
-    run: dict[str, Any]
+    run: RunInfo
     findings: Sequence[Finding]
     evidence: Sequence[SomeEvidence]
-    context: dict[str, Any]
+    context: Context
     manual_files: Sequence[tuple[Path, str]] = ()  # (source, name inside manual/)
 
 
@@ -120,7 +116,7 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
         _write(root / rel, body, scrubber)
     _write(root / "evidence" / "index.json", evidence_index(content.evidence, paths), scrubber)
     _write(root / "findings.json", safe_findings_document(content.run, content.findings, scrubber), scrubber)
-    _write(root / "context.json", content.context, scrubber)
+    _write(root / "context.json", content.context.to_json(), scrubber)
     for source, name in content.manual_files:
         target = root / "manual" / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,18 +128,19 @@ def write_document(root: Path, rel: str, document: Any, scrubber: Scrubber | Non
     _write(root / rel, document, scrubber)
 
 
-def write_manifest(root: Path, run: Mapping[str, Any], signer: PackSigner | None = None) -> None:
+def write_manifest(root: Path, run: RunInfo | Mapping[str, Any], signer: PackSigner | None = None) -> None:
     """Write manifest.json; with a signer, also the in-toto/DSSE envelope over every file.
-    Signatures and time-stamps of an earlier manifest are removed: they no longer vouch for it."""
-    manifest = {"schema": MANIFEST_SCHEMA, "run": dict(run), "files": file_hashes(root)}
-    data = dump_json(manifest).encode()
+    Signatures and time-stamps of an earlier manifest are removed: they no longer vouch for it.
+    ``run`` as the run knows it, or as read from a pack's JSON (it goes through the same model)."""
+    run = run if isinstance(run, RunInfo) else RunInfo.model_validate(run)
+    data = dump_json(Manifest(run=run, files=file_hashes(root)).to_json()).encode()
     (root / MANIFEST).write_bytes(data)
     for name in (SIGNATURE, ENVELOPE, TIMESTAMP_TOKEN):
         (root / name).unlink(missing_ok=True)
     if signer is not None:
         from .custody import attest
 
-        attest(root, run, signer)
+        attest(root, run.to_json(), signer)
 
 
 def pid_alive(pid: int) -> bool:
@@ -296,7 +293,7 @@ class Verification:
         return not (self.changed or self.missing or self.added or self.problems) and self.signature != "invalid"
 
 
-def read_manifest(root: Path) -> dict[str, Any]:
+def read_manifest(root: Path) -> Manifest:
     path = root / MANIFEST
     try:
         manifest = json.loads(path.read_text("utf-8"))
@@ -310,7 +307,12 @@ def read_manifest(root: Path) -> dict[str, Any]:
             or not isinstance(manifest.get("files"), dict)
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items())):
         raise PackError(f"{path} is not an auditpack manifest")
-    return manifest
+    try:
+        return Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise PackError(f"{path} is not an auditpack manifest: {where}: {first['msg']}") from None
 
 
 def layout_problems(root: Path) -> list[str]:
@@ -352,7 +354,7 @@ def verify_pack(root: Path, check_signature: Callable[[bytes, bytes], bool] | No
     if not root.is_dir():
         raise PackError(f"{root} is not a folder")
     manifest = read_manifest(root)
-    expected: dict[str, str] = manifest["files"]
+    expected = manifest.files
     actual = file_hashes(root)
     result = Verification()
     result.missing = sorted(set(expected) - set(actual))

@@ -20,7 +20,7 @@ from . import __version__
 from .catalogs import load_catalogs
 from .config import Config
 from .custody import PackSigner, timestamp
-from .engine import Collection, ProgressSink, collect, evaluate
+from .engine import Collection, ProgressSink, collect, evaluate, run_complete
 from .manual_evidence import describe, expired_findings
 from .model import Finding, SomeEvidence, Status, iso_utc, sha256_hex, utc_now
 from .pack import (
@@ -31,6 +31,7 @@ from .pack import (
     write_manifest,
     write_pack_atomically,
 )
+from .packmodel import CheckInfo, Context, ManualDocument, Organisation, RunInfo, ShardInfo, WaiverState
 from .profiles import Profile, load_profile
 from .registry import Registry
 from .secrets import Scrubber
@@ -48,7 +49,7 @@ EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: an unexpected error, i.e. a bug
 
 @dataclass
 class RunResult:
-    run: dict[str, Any]
+    run: RunInfo
     findings: list[Finding]
     evidence: list[SomeEvidence]
     collection: Collection
@@ -59,7 +60,7 @@ class RunResult:
 
     @property
     def complete(self) -> bool:
-        return bool(self.run["complete"])
+        return self.run.complete
 
     @property
     def counts(self) -> Counter[str]:
@@ -134,30 +135,30 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
         documents = [(doc, f"manual/{manual_name(Path(doc.path))}") for doc in config.core.manual_evidence]
         findings += expired_findings(documents, started.date())
     finished = utc_now() if now is None else started
-    complete = collection.complete and not registry.broken and not any(f.status is Status.ERROR for f in findings)
-    run = {
-        "id": run_id,
-        "started_at": iso_utc(started),
-        "finished_at": iso_utc(max(finished, started)),
-        "complete": complete,
-        "tool_version": __version__,
-        "organisation": config.core.organisation.name,
-        "collectors": [c.to_json() for c in collection.collectors],
-        "counts": {s.value: sum(1 for f in findings if f.status is s) for s in Status},
-    }
+    run = RunInfo(
+        id=run_id,
+        started_at=iso_utc(started),
+        finished_at=iso_utc(max(finished, started)),
+        complete=run_complete(collection, findings, registry.broken),
+        tool_version=__version__,
+        organisation=config.core.organisation.name,
+        collectors=[c.to_status() for c in collection.collectors],
+        counts={s.value: sum(1 for f in findings if f.status is s) for s in Status},
+    )
     if shard is not None:
-        run["shard"] = {"index": shard.index, "count": shard.count, "plan": plan_id(config, registry)}
+        run = run.model_copy(update={"shard": ShardInfo(index=shard.index, count=shard.count,
+                                                        plan=plan_id(config, registry))})
     return RunResult(run, findings, collection.evidence, collection, profiles, config, registry)
 
 
 def _run_day(result: RunResult) -> date:
-    return datetime.fromisoformat(result.run["started_at"].replace("Z", "+00:00")).date()
+    return result.run.started.date()
 
 
-def manual_documents(result: RunResult) -> tuple[list[tuple[Path, str]], list[dict[str, Any]]]:
+def manual_documents(result: RunResult) -> tuple[list[tuple[Path, str]], list[ManualDocument]]:
     """The attached documents: (source, name inside manual/) and their context entries."""
     files: list[tuple[Path, str]] = []
-    entries: list[dict[str, Any]] = []
+    entries: list[ManualDocument] = []
     for doc in result.config.core.manual_evidence:
         source = Path(doc.path)
         try:
@@ -173,9 +174,9 @@ def manual_documents(result: RunResult) -> tuple[list[tuple[Path, str]], list[di
     for source, profile in dpa_sources(result):
         name = f"dpa-{profile.id}-{manual_name(source)}"
         files.append((source, name))
-        entries.append({"title": f"The DPA document of profile {profile.id}: {profile.profile.title}",
-                        "path": f"manual/{name}", "sha256": sha256_hex(source.read_bytes()), "measures": [],
-                        "date": profile.profile.date, "profile": profile.id})
+        entries.append(ManualDocument(title=f"The DPA document of profile {profile.id}: {profile.profile.title}",
+                                      path=f"manual/{name}", sha256=sha256_hex(source.read_bytes()), measures=[],
+                                      date=profile.profile.date, profile=profile.id))
     return files, entries
 
 
@@ -193,36 +194,32 @@ def dpa_sources(result: RunResult) -> list[tuple[Path, Profile]]:
     return out
 
 
-def report_context(result: RunResult) -> dict[str, Any]:
+def report_context(result: RunResult) -> Context:
     """What context.json holds, without writing a pack (``check`` prints its roll-up)."""
     return _context(result, manual_documents(result)[1])
 
 
-def _context(result: RunResult, manual: list[dict[str, Any]]) -> dict[str, Any]:
+def _context(result: RunResult, manual: list[ManualDocument]) -> Context:
     cfg = result.config.core
     today = _run_day(result)
-    return {
-        "schema": "auditpack.context/v1",
-        "organisation": cfg.organisation.model_dump(mode="json"),
-        "run": result.run,
-        "policy": cfg.policy.model_dump(mode="json"),
-        "profiles": [_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
-        "checks": [
-            {"id": c.id, "title": c.title, "measure": str(c.measure), "severity": str(c.severity),
-             "remediation": c.remediation, "needs": list(c.needed_kinds), "source": c.source,
-             "basis": str(c.basis), "bases": [str(b) for b in c.bases]}
-            for c in result.registry.sorted_checks()
-        ],
-        "waivers": [
-            {**w.model_dump(mode="json"), "active": w.expires >= today} for w in cfg.waivers
-        ],
-        "manual_evidence": manual,
-    }
+    return Context(
+        organisation=Organisation.model_validate(cfg.organisation.model_dump(mode="json")),
+        run=result.run,
+        policy=cfg.policy.model_dump(mode="json"),
+        profiles=[_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
+        checks=[CheckInfo(id=c.id, title=c.title, measure=str(c.measure), severity=str(c.severity),
+                          remediation=c.remediation, needs=list(c.needed_kinds), source=c.source,
+                          basis=str(c.basis), bases=[str(b) for b in c.bases])
+                for c in result.registry.sorted_checks()],
+        waivers=[WaiverState.model_validate({**w.model_dump(mode="json"), "active": w.active_on(today)})
+                 for w in cfg.waivers],
+        manual_evidence=manual,
+    )
 
 
-def _with_source_copy(profile: dict[str, Any], manual: list[dict[str, Any]]) -> dict[str, Any]:
-    copy = next((m for m in manual if m.get("profile") == profile["profile"]["id"]), None)
-    return {**profile, "source_copy": {"path": copy["path"], "sha256": copy["sha256"]}} if copy else profile
+def _with_source_copy(profile: dict[str, Any], manual: list[ManualDocument]) -> dict[str, Any]:
+    copy = next((m for m in manual if m.profile == profile["profile"]["id"]), None)
+    return {**profile, "source_copy": {"path": copy.path, "sha256": copy.sha256}} if copy else profile
 
 
 def write(result: RunResult, out: Path, *, replace: bool = False,
@@ -252,4 +249,4 @@ def write(result: RunResult, out: Path, *, replace: bool = False,
             if problem:
                 result.pack_problems.append(problem)
 
-    return write_pack_atomically(out, build, replace_existing=replace, label=result.run["id"])
+    return write_pack_atomically(out, build, replace_existing=replace, label=result.run.id)
