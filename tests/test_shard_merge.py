@@ -74,7 +74,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         runner.write(single, root / "single")
         for k in range(4):
             part = runner.execute(config, registry, now=NOW, shard=Shard(k, 4))
-            assert part.findings == [] and part.run["shard"]["index"] == k
+            assert part.findings == [] and part.run.shard is not None and part.run.shard.index == k
             runner.write(part, root / f"part-{k}")
         other = validate_config({**data, "aws": {**data["aws"], "regions": ["eu-west-1"]}}, registry, "other.toml")
         runner.write(runner.execute(other, registry, now=NOW, shard=Shard(1, 4)), root / "other-plan-1")
@@ -118,9 +118,9 @@ def test_four_shards_merged_give_the_findings_of_one_run(estate: dict[str, Any])
     assert code == estate["single"].exit_code == runner.EXIT_INCOMPLETE  # the closed TLS ports
     run = read_manifest(root / "merged").run.to_json()
     assert [p["shard"] for p in run["merged_from"]] == ["0/4", "1/4", "2/4", "3/4"]
-    assert run["complete"] is False and run["counts"] == estate["single"].run["counts"]
+    assert run["complete"] is False and run["counts"] == estate["single"].run.counts
     collectors = {c["id"]: c for c in run["collectors"]}
-    single_collectors = {c["id"]: c for c in estate["single"].run["collectors"]}
+    single_collectors = {c["id"]: c for c in estate["single"].run.to_json()["collectors"]}
     for cid in ("aws", "tls"):
         assert collectors[cid]["evidence"] == single_collectors[cid]["evidence"]
         assert collectors[cid]["status"] == single_collectors[cid]["status"]
