@@ -37,6 +37,7 @@ from auditpack.drift import compare, load_side
 from auditpack.facts import DocumentFact, FindingFact
 from auditpack.history import History
 from auditpack.model import Measure
+from auditpack.packmodel import ProfileEntry, RunInfo
 from auditpack.period import period_document
 from auditpack.reports.continuity import period_view
 from auditpack.reports.view import MEASURE_LABEL
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         diff_seconds, diff_cpu = time.perf_counter() - t0, time.process_time() - c0
 
         t0, c0 = time.perf_counter(), time.process_time()
-        doc = period_document(history, recorded[-1], _profiles(), period_days=365)
+        doc = period_document(history, RunInfo.model_validate(recorded[-1]),
+                              [ProfileEntry.model_validate(p) for p in _profiles()], period_days=365)
         view = period_view(json.loads(json.dumps(doc)), MEASURE_LABEL)
         period_seconds, period_cpu = time.perf_counter() - t0, time.process_time() - c0
 

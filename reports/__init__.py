@@ -149,7 +149,7 @@ def render_pack(root: Path) -> None:
     (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
     (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
     (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
-    write_oscal(root, view, pack.context.policy)
+    write_oscal(root, view, pack.context.evidence_max_age_hours)
 
 
 __all__ = ["RENDERED", "MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack",

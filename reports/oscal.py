@@ -343,11 +343,13 @@ def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]])
     return finding
 
 
-def build_documents(view: ReportView, policy: Mapping[str, Any], root: Path, out: Path) -> dict[str, dict[str, Any]]:
-    """Every OSCAL document of the pack at ``root`` as written into ``out``, by file name."""
+def build_documents(view: ReportView, evidence_max_age_hours: float | None, root: Path,
+                    out: Path) -> dict[str, dict[str, Any]]:
+    """Every OSCAL document of the pack at ``root`` as written into ``out``, by file name
+    (``evidence_max_age_hours``: the run's policy; None: the default)."""
     start = _when(view.cover.started_at, "1970-01-01T00:00:00Z")
     end = _when(view.cover.finished_at, start)
-    max_age = float(policy.get("evidence_max_age_hours") or DEFAULT_EVIDENCE_MAX_AGE_HOURS)
+    max_age = evidence_max_age_hours or DEFAULT_EVIDENCE_MAX_AGE_HOURS
     targets = _targets(view)
     catalogs = _catalogs(view, targets, end)
     tool = _uuid("component", "auditpack")
@@ -391,12 +393,13 @@ def build_documents(view: ReportView, policy: Mapping[str, Any], root: Path, out
     return documents
 
 
-def write_oscal(root: Path, view: ReportView, policy: Mapping[str, Any], out: Path | None = None) -> list[Path]:
+def write_oscal(root: Path, view: ReportView, evidence_max_age_hours: float | None,
+                out: Path | None = None) -> list[Path]:
     """Write the OSCAL documents of the pack at ``root`` into ``out`` (default: ``root/oscal``)."""
     out = out or root / FOLDER
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, document in sorted(build_documents(view, policy, root, out).items()):
+    for name, document in sorted(build_documents(view, evidence_max_age_hours, root, out).items()):
         path = out / name
         path.write_text(dump_json(document), encoding="utf-8", newline="\n")
         written.append(path)

@@ -29,9 +29,9 @@ from typing import Any
 from urllib.parse import quote
 
 from auditpack.catalogs import GDPR_PREFIX, ISO_PREFIX, Catalogs, load_catalogs
-from auditpack.model import Finding, Measure
+from auditpack.model import AppliedWaiver, Finding, Measure
 from auditpack.pack import file_hashes
-from auditpack.packmodel import Context, FindingsDocument, IndexEntry, Pack, RunInfo
+from auditpack.packmodel import Context, FindingsDocument, IndexEntry, Pack, ProfileEntry, RunInfo
 
 from .anchors import check_anchor, open_anchor
 from .continuity import ContinuityView, load_continuity
@@ -181,13 +181,6 @@ class Counts:
 
 
 @dataclass(frozen=True)
-class Waived:
-    owner: str
-    reason: str
-    expires: str
-
-
-@dataclass(frozen=True)
 class FindingRow:
     id: str  # F-0001, in findings.json order
     check: str
@@ -210,7 +203,7 @@ class FindingRow:
     controls: tuple[str, ...]
     clauses: tuple[str, ...]  # "profile: ref"
     evidence: tuple[str, ...]
-    waiver: Waived | None
+    waiver: AppliedWaiver | None
     basis: str = ""  # observed | declared | attested; "" in packs written before findings said it
 
     @property
@@ -536,7 +529,7 @@ def _finding_rows(findings: Sequence[Finding], titles: Mapping[str, str]) -> lis
     width = max(4, len(str(len(findings))))
     rows = []
     for n, f in enumerate(findings, 1):
-        res, waiver, details = f.resource, f.waiver, f.details
+        res, details = f.resource, f.details
         measure, status = str(f.measure), str(f.status)
         rows.append(FindingRow(
             id=f"F-{n:0{width}d}",
@@ -560,8 +553,7 @@ def _finding_rows(findings: Sequence[Finding], titles: Mapping[str, str]) -> lis
             controls=tuple(f.controls),
             clauses=tuple(f"{c.profile}: {c.clause}" for c in f.clauses),
             evidence=tuple(f.evidence),
-            waiver=Waived(_text(waiver.get("owner")), _text(waiver.get("reason")), _text(waiver.get("expires")))
-            if isinstance(waiver, Mapping) else None,
+            waiver=f.applied_waiver,
             basis=str(f.basis) if f.basis is not None else "",
         ))
     return rows
@@ -605,15 +597,15 @@ def _parameter(key: str, value: Any) -> Parameter:
     return Parameter(key, PARAMETER_LABEL.get(key, key), _text(value))
 
 
-def _register(profile: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[RegisterRow, ...]:
+def _register(profile: ProfileEntry, rows: Sequence[FindingRow]) -> tuple[RegisterRow, ...]:
     """What the reconciliation found for each register entry (the checks name the entry in
     their details as ``register_entry``)."""
-    pid = profile["profile"]["id"]
+    pid = profile.id
     mine = [r for r in rows
             if r.measure == Measure.SUBPROCESSOR_LIST and any(c.startswith(f"{pid}: ") for c in r.clauses)]
     out = []
-    for entry in profile.get("subprocessors", ()):
-        name = entry["name"]
+    for entry in profile.subprocessors:
+        name = entry.name
         about = [r for r in mine if r.register_entry == name]
         uses = [r for r in about if r.check.endswith("_registered") and r.status != "manual"]
         located = [r for r in about if r.check.endswith("_location_declared")]
@@ -625,36 +617,35 @@ def _register(profile: Mapping[str, Any], rows: Sequence[FindingRow]) -> tuple[R
             coverage = f"in use: {', '.join(scopes)}; location check: {where}"
         else:
             coverage = "not reconciled in this run"
-        out.append(RegisterRow(name, _text(entry.get("service")), _text(entry.get("location")),
-                               _text(entry.get("note")), coverage))
+        out.append(RegisterRow(name, entry.service, entry.location, _text(entry.note), coverage))
     return tuple(out)
 
 
-def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow],
+def _profile_view(n: int, profile: ProfileEntry, rows: Sequence[FindingRow],
                   documents: Sequence[Document]) -> ProfileView:
-    info = profile["profile"]
-    pid = info["id"]
-    params = profile.get("parameters", {}) or {}
+    info = profile.profile
+    pid = info.id
+    params = profile.parameters
     behind_of: dict[str, list[FindingRow]] = {}  # one pass over the findings, not one per clause
     for r in rows:
         for ref in r.clauses:
             behind_of.setdefault(ref, []).append(r)
     clauses = []
-    for i, clause in enumerate(profile.get("clauses", ()), 1):
-        key = f"{pid}: {clause['ref']}"
-        heading = _text(clause.get("heading"))
-        behind = [] if clause.get("manual") else behind_of.get(key, [])
-        measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.get("measures", ()))
+    for i, clause in enumerate(profile.clauses, 1):
+        key = f"{pid}: {clause.ref}"
+        heading = _text(clause.heading)
+        behind = [] if clause.manual else behind_of.get(key, [])
+        measures = tuple(MEASURE_LABEL.get(m, m) for m in clause.measures)
         attesting = [d for d in documents if key in d.clauses]
         clauses.append(ClauseView(
             anchor=f"p{n}-c{i}",
-            ref=clause["ref"],
-            heading="" if heading and clause["ref"].startswith(heading) else heading,
-            quote=_text(clause.get("quote")),
-            note=_text(clause.get("note")),
-            manual_only=bool(clause.get("manual")),
+            ref=clause.ref,
+            heading="" if heading and clause.ref.startswith(heading) else heading,
+            quote=clause.quote,
+            note=_text(clause.note),
+            manual_only=clause.manual,
             measures=measures,
-            parameters=tuple(_parameter(k, params.get(k)) for k in clause.get("parameters", ()) if k in params),
+            parameters=tuple(_parameter(k, params[k]) for k in clause.parameters if k in params),
             verdict=rollup(behind, attesting),
             counts=Counts.of(behind),
             checks=_check_summaries(behind),
@@ -663,20 +654,20 @@ def _profile_view(n: int, profile: Mapping[str, Any], rows: Sequence[FindingRow]
     return ProfileView(
         id=pid,
         anchor=f"p{n}",
-        title=_text(info.get("title")),
-        processor=_text(info.get("processor")),
-        counterpart=_text(info.get("counterpart")),
-        date=_text(info.get("date")),
-        language=_text(info.get("language")),
-        source=_text(info.get("source")),
-        source_copy=next((d for d in documents if d.path == _text(profile.get("source_copy", {}).get("path"))), None)
-        if isinstance(profile.get("source_copy"), Mapping) else None,
+        title=info.title,
+        processor=info.processor,
+        counterpart=info.counterpart,
+        date=_text(info.date),
+        language=info.language,
+        source=_text(info.source),
+        source_copy=next((d for d in documents if d.path == profile.source_copy.path), None)
+        if profile.source_copy is not None else None,
         parameters=tuple(_parameter(k, v) for k, v in sorted(params.items())),
         clauses=tuple(clauses),
         verdicts=_verdict_counts(c.verdict for c in clauses),
-        register_clause=_text(profile.get("subprocessor_clause")),
+        register_clause=_text(profile.subprocessor_clause),
         register=_register(profile, rows),
-        draft=bool(info.get("draft")),
+        draft=info.draft,
     )
 
 
@@ -728,7 +719,7 @@ def _organisation_lines(index: Sequence[IndexEntry]) -> list[ScopeLine]:
     for item in index:
         if item.kind != "aws.organization_account":
             continue
-        account = _text(item.resource.get("id"))
+        account = _text(item.resource.id)
         if item.status == "collected":
             collected.append(account)
         elif item.status == "skipped":
@@ -755,8 +746,8 @@ def _cover(context: Context, run: RunInfo, index: Sequence[IndexEntry], rows: Se
         seen_scopes.setdefault(collector, set()).add(scope)
         if item.status == "collected":
             covered.setdefault(collector, set()).add(scope)
-            if res.get("location") and res.get("location") != "global":
-                locations.setdefault(collector, set()).add(_text(res.get("location")))
+            if res.location and res.location != "global":
+                locations.setdefault(collector, set()).add(res.location)
     lines = []
     for c in run.collectors:
         cid = c.id
@@ -796,9 +787,9 @@ def _cover(context: Context, run: RunInfo, index: Sequence[IndexEntry], rows: Se
         complete=complete,
         completeness=completeness,
         scope=tuple(lines),
-        profiles=tuple(f"{p['profile']['id']}: {p['profile'].get('title', '')}" for p in context.profiles),
+        profiles=tuple(f"{p.id}: {p.profile.title}" for p in context.profiles),
         totals=Counts.of(rows),
-        drafts=tuple(p["profile"]["id"] for p in context.profiles if p["profile"].get("draft")),
+        drafts=tuple(p.id for p in context.profiles if p.profile.draft),
         policy=tuple(_parameter(k, v) for k, v in sorted(context.policy.items()) if v is not None),
     )
 
@@ -873,7 +864,7 @@ def build_view(findings_doc: FindingsDocument, context: Context, index: Sequence
         CollectorRow(c.id, c.status, _text(c.error), c.evidence, c.errors, f"{float(c.seconds):.1f}")
         for c in run.collectors)
     gaps = tuple(sorted(
-        (GapRow(i.collector, i.kind, _text(i.resource.get("name") or i.resource.get("id")), i.scope,
+        (GapRow(i.collector, i.kind, _text(i.resource.name or i.resource.id), i.scope,
                 i.status, _text(i.reason), _text(i.error), i.path)
          for i in index if i.status != "collected"),
         key=lambda g: (g.collector, g.scope, g.kind, g.resource, g.path)))
@@ -881,8 +872,8 @@ def build_view(findings_doc: FindingsDocument, context: Context, index: Sequence
         (AppendixRow(
             anchor=evidence_anchor(i.path), path=i.path, file_sha256=hashes.get(i.path, "missing"),
             raw_sha256=_text(i.raw_sha256), kind=i.kind, status=i.status, collector=i.collector, scope=i.scope,
-            resource=_text(i.resource.get("id")), collected_at=_text(i.provenance.get("collected_at")),
-            source=_text(i.provenance.get("source")), basis=_text(i.basis))
+            resource=_text(i.resource.id), collected_at=_text(i.provenance.collected_at),
+            source=_text(i.provenance.source), basis=_text(i.basis))
          for i in index),
         key=lambda a: (a.path, a.kind, a.resource, a.source)))
     cover = replace(_cover(context, run, index, rows), bases=_bases_text(rows),

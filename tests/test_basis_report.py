@@ -135,13 +135,13 @@ def test_oscal_findings_say_what_their_support_rests_on(tmp_path: Path) -> None:
 
     findings = [_based("pass", "host-lt", "declared", clauses=(BULLET7,), controls=(RESIDENCY,))]
     view = _view(findings)
-    documents = build_documents(view, {}, tmp_path, tmp_path / FOLDER)
+    documents = build_documents(view, None, tmp_path, tmp_path / FOLDER)
     oscal = documents[RESULTS]["assessment-results"]["results"][0]["findings"]
     [control] = [f for f in oscal if f["target"]["target-id"] == "a.5.23"]
     assert control["target"]["status"]["state"] == "satisfied"  # the report's own verdict: supports ...
     assert _props(control, "basis") == ["declared"] and _props(control, "support") == ["declared only"]
     assert "not by observation" in control["target"]["status"]["remarks"]  # ... and on what
-    observed = build_documents(_view([_based("pass", "b", "observed", controls=(RESIDENCY,))]), {}, tmp_path,
+    observed = build_documents(_view([_based("pass", "b", "observed", controls=(RESIDENCY,))]), None, tmp_path,
                                tmp_path / FOLDER)[RESULTS]["assessment-results"]["results"][0]["findings"]
     [plain] = [f for f in observed if f["target"]["target-id"] == "a.5.23"]
     assert _props(plain, "basis") == ["observed"] and not _props(plain, "support")

@@ -16,6 +16,7 @@ import pytest
 from auditpack.drift import Side, compare, render_text
 from auditpack.facts import FindingFact
 from auditpack.history import SCHEMA_VERSION, History, HistoryError
+from auditpack.packmodel import ProfileEntry, RunInfo
 from auditpack.period import period_document, verdict_of
 from auditpack.reports.view import FindingRow, rollup
 from helpers import run_cli
@@ -194,8 +195,9 @@ def test_the_period_verdict_is_the_reports_rollup(statuses: set[str]) -> None:
 
 def test_the_period_shows_gaps_as_gaps_and_counts_only_supported_days(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite")
-    profile = {"profile": {"id": "dioss"}, "clauses": [{"ref": "5.1", "heading": "Location"},
-                                                       {"ref": "9", "manual": True}]}
+    profile = ProfileEntry.model_validate({"profile": {"id": "dioss"},
+                                           "clauses": [{"ref": "5.1", "heading": "Location"},
+                                                       {"ref": "9", "manual": True}]})
     record(history, 0, [fact("data", "pass")])
     record(history, 1, [fact("data", "pass")])
     record(history, 2, [fact("data", "fail")])
@@ -203,7 +205,7 @@ def test_the_period_shows_gaps_as_gaps_and_counts_only_supported_days(tmp_path: 
     record(history, 5, [fact("data", "fail")])  # days 3 and 4: no run
     last = record(history, 6, [fact("data", "fail"), fact("other", "pass", check="backups_x", measure="backups",
                                                           clauses=())])
-    doc = period_document(history, last, [profile], period_days=365)
+    doc = period_document(history, RunInfo.model_validate(last), [profile], period_days=365)
     assert (doc["start"], doc["end"], doc["days"], doc["runs"], doc["days_without_run"]) == \
         ("2026-10-01", "2026-10-07", 7, 6, 2)
     assert doc["history_shorter_than_period"]
@@ -221,5 +223,5 @@ def test_the_period_shows_gaps_as_gaps_and_counts_only_supported_days(tmp_path: 
     assert (resolved["resource_id"], resolved["since"], resolved["resolved"]) == \
         ("arn:aws:s3:::data", "2026-10-03", "2026-10-03")
     assert clause["resolved_failures"] == residency["resolved_failures"] and not backups["resolved_failures"]
-    short = period_document(history, last, [profile], period_days=3)
+    short = period_document(history, RunInfo.model_validate(last), [profile], period_days=3)
     assert (short["start"], short["days"], short["history_shorter_than_period"]) == ("2026-10-05", 3, False)

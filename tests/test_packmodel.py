@@ -90,11 +90,30 @@ def _finding(status: Status) -> Finding:
 
 def test_run_completeness_has_one_definition() -> None:
     ok = Collection([_evidence(AttemptStatus.SKIPPED)], [CollectorRun("x", "ok"), CollectorRun("y", "skipped")])
-    assert run_complete(ok, [_finding(Status.PASS), _finding(Status.FAIL)], [])
-    assert not run_complete(ok, [_finding(Status.ERROR)], [])
-    assert not run_complete(ok, [], ["a broken plugin"])
-    assert not run_complete(Collection([_evidence(AttemptStatus.ERROR)], ok.collectors), [], [])
-    assert not run_complete(Collection(ok.evidence, [CollectorRun("x", "partial")]), [], [])
+    assert ok.complete and run_complete(ok.complete, [_finding(Status.PASS), _finding(Status.FAIL)], [])
+    assert not run_complete(ok.complete, [_finding(Status.ERROR)], [])
+    assert not run_complete(ok.complete, [], ["a broken plugin"])
+    assert not Collection([_evidence(AttemptStatus.ERROR)], ok.collectors).complete
+    assert not Collection(ok.evidence, [CollectorRun("x", "partial")]).complete
+    assert not run_complete(False, [], [])  # a merged run: one part incomplete
+
+
+def test_profiles_are_typed_and_the_configuration_reads_them_back(pack: Path) -> None:
+    """context.json's profiles load as ProfileEntry; without what the run added (source_copy)
+    they are the configuration's strict Profile again (``auditpack merge`` judges with them)."""
+    from auditpack.packmodel import ProfileEntry, SourceCopy
+    from auditpack.profiles import Profile
+
+    loaded = Pack.load(pack)
+    assert loaded.context.profiles and all(isinstance(p, ProfileEntry) for p in loaded.context.profiles)
+    for entry in loaded.context.profiles:
+        assert entry.clauses and all(c.ref for c in entry.clauses)
+        profile = Profile.model_validate(entry.as_profile())
+        assert profile.id == entry.id and len(profile.clauses) == len(entry.clauses)
+    with_copy = loaded.context.profiles[0].model_copy(
+        update={"source_copy": SourceCopy(path="manual/dpa.pdf", sha256="ab" * 32)})
+    assert "source_copy" in with_copy.to_json()
+    assert Profile.model_validate(with_copy.as_profile()).id == loaded.context.profiles[0].id
 
 
 def test_a_waiver_is_active_through_its_expiry_day() -> None:

@@ -18,6 +18,7 @@ from auditpack.config import validate_config
 from auditpack.continuity import complete_run
 from auditpack.facts import DocumentFact, FindingFact
 from auditpack.history import SCHEMA_VERSION, History
+from auditpack.packmodel import ProfileEntry, RunInfo
 from auditpack.period import period_document, verdict_of
 from auditpack.registry import default_registry
 from auditpack.reports.continuity import period_view
@@ -67,7 +68,8 @@ def test_the_history_keeps_documents_beside_the_findings_not_as_findings(tmp_pat
     assert [f.check for f in history.facts("run-1")] == ["certification_x"]  # diff never sees the document
     profiles = [{"profile": {"id": "dioss"},
                  "clauses": [{"ref": "Subverwerkers, bullet 2", "manual": True, "heading": ""}]}]
-    doc_json = period_document(history, _run(1), profiles, period_days=30)
+    doc_json = period_document(history, RunInfo.model_validate(_run(1)),
+                               [ProfileEntry.model_validate(p) for p in profiles], period_days=30)
     by_key = {s["key"]: s for s in doc_json["subjects"]}
     assert by_key["certification"]["segments"][0]["verdict"] == "supports"  # observed pass + a document
     assert by_key[SUBPROCESSORS]["segments"][0]["verdict"] == "attested"

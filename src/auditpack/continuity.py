@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import drift, period
 from .facts import DocumentFact, facts_from_run
-from .history import History, HistoryError, default_path, parse_time
+from .history import History, HistoryError, default_path
 from .manual_evidence import document_facts
 from .model import Finding, SomeEvidence
-from .runner import EXIT_INCOMPLETE, RunResult, write
+from .packmodel import ProfileEntry, RunInfo
+from .runner import EXIT_INCOMPLETE, RunResult, profile_entry, write
 
 if TYPE_CHECKING:
     from .config import HistorySettings
@@ -52,14 +53,14 @@ def prepare(result: RunResult, config_path: str | None) -> Continuity:
         return Continuity(None, _unavailable("a partial pack of a sharded run: `auditpack merge` records the run "
                                              "and writes these sections", "partial"))
     run_day = result.run.started.date()
-    return record_and_compute(result.config.core.history, result.run.to_json(), result.exit_code, result.findings,
-                              result.evidence, [p.model_dump(mode="json") for p in result.profiles], config_path,
+    return record_and_compute(result.config.core.history, result.run, result.exit_code, result.findings,
+                              result.evidence, [profile_entry(p) for p in result.profiles], config_path,
                               document_facts(result.config.core.manual_evidence, run_day))
 
 
-def record_and_compute(settings: HistorySettings, run: Mapping[str, Any], exit_code: int,
+def record_and_compute(settings: HistorySettings, run: RunInfo, exit_code: int,
                        findings: Sequence[Finding], evidence: Sequence[SomeEvidence],
-                       profiles: Sequence[Mapping[str, Any]], config_path: str | None,
+                       profiles: Sequence[ProfileEntry], config_path: str | None,
                        attached: Sequence[DocumentFact] = ()) -> Continuity:
     """The history step of any finished run (one machine's or a merged one). ``attached``: the
     attesting documents of the run, as the period view draws them."""
@@ -67,8 +68,8 @@ def record_and_compute(settings: HistorySettings, run: Mapping[str, Any], exit_c
         return Continuity(None, _unavailable("the history is switched off ([history] enabled = false)", "disabled"))
     history = History(default_path(settings.path))
     try:
-        history.record(run, exit_code, None, config_path, facts_from_run(findings, evidence), settings.keep_days,
-                       documents=attached)
+        history.record(run.to_json(), exit_code, None, config_path, facts_from_run(findings, evidence),
+                       settings.keep_days, documents=attached)
         documents = {SINCE_PREVIOUS: drift.since_previous_document(history, run),
                      PERIOD: period.period_document(history, run, list(profiles), settings.period_days)}
     except (HistoryError, sqlite3.Error, OSError) as exc:

@@ -20,6 +20,7 @@ from typing import Any
 from .errors import PackError
 from .facts import FindingFact, Identity, PackFacts, facts_from_pack
 from .history import History, default_path, parse_time
+from .packmodel import RunInfo
 
 SCHEMA = "auditpack.drift/v1"
 EXIT_NEW_FAILURE = 1
@@ -186,14 +187,14 @@ def render_markdown(drift: Mapping[str, Any]) -> str:
 
 # --- the run-time section and the command --------------------------------------------------------
 
-def since_previous_document(history: History, run: Mapping[str, Any]) -> dict[str, Any]:
+def since_previous_document(history: History, run: RunInfo) -> dict[str, Any]:
     """The drift of the (already recorded) run ``run`` against its previous run."""
-    previous = history.previous(run)
+    previous = history.previous(run.to_json())
     if previous is None:
         return unavailable("this is the first recorded run: nothing to compare with yet", "first_run")
-    new = Side(run["id"], run["started_at"], history.facts(run["id"]))
+    new = Side(run.id, run.started_at, history.facts(run.id))
     old = Side(previous.id, previous.started_at, history.facts(previous.id))
-    return compare(old, new, history.fail_since(run["id"])).to_json()
+    return compare(old, new, history.fail_since(run.id)).to_json()
 
 
 def unavailable(reason: str, status: str = "unavailable") -> dict[str, Any]:

@@ -37,7 +37,7 @@ from .model import (
     Status,
     utc_now,
 )
-from .packmodel import CollectorStatus
+from .packmodel import HEALTHY_COLLECTOR, CollectorStatus
 from .profiles import Profile
 from .registry import Registry
 from .shard import Shard
@@ -57,6 +57,11 @@ class CollectorRun:
     error_count: int = 0
     seconds: float = 0.0
 
+    @property
+    def healthy(self) -> bool:
+        """Ran to the end (or was not configured): nothing it should have read is missing."""
+        return self.status in HEALTHY_COLLECTOR
+
     def to_status(self) -> CollectorStatus:
         """The run's ``collectors`` entry in the pack."""
         return CollectorStatus(id=self.id, status=self.status, error=self.error, scopes=list(self.scopes),
@@ -68,13 +73,18 @@ class Collection:
     evidence: list[SomeEvidence] = field(default_factory=list)
     collectors: list[CollectorRun] = field(default_factory=list)
 
+    @property
+    def complete(self) -> bool:
+        """Every collector ran to the end or was not configured, and no evidence errored."""
+        return all(c.healthy for c in self.collectors) and not any(
+            ev.status is AttemptStatus.ERROR for ev in self.evidence)
 
-def run_complete(collection: Collection, findings: Sequence[Finding], broken_plugins: Sequence[object]) -> bool:
-    """The one definition of a complete run (exit 3 otherwise): every collector ran to the end
-    or was not configured, no evidence errored, every plugin loaded and no finding is an ``error``."""
-    return (all(c.status in ("ok", "skipped") for c in collection.collectors)
-            and not any(ev.status is AttemptStatus.ERROR for ev in collection.evidence)
-            and not broken_plugins and not any(f.status is Status.ERROR for f in findings))
+
+def run_complete(collected: bool, findings: Sequence[Finding], broken_plugins: Sequence[object]) -> bool:
+    """The one definition of a complete run (exit 3 otherwise): the evidence was all read
+    (``collected``: :attr:`Collection.complete` on one machine, every part complete for a merged
+    run), every plugin loaded and no finding is an ``error``."""
+    return collected and not broken_plugins and not any(f.status is Status.ERROR for f in findings)
 
 
 class ProgressSink:

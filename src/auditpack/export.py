@@ -37,7 +37,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PackError(f"{out} already exists and is not empty: choose a new folder with --out")
     pack = Pack.load(root)
-    written = write_oscal(root, view_of(pack), pack.context.policy, out)
+    written = write_oscal(root, view_of(pack), pack.context.evidence_max_age_hours, out)
     for path in written:
         print(path)
     print(f"auditpack: {len(written)} OSCAL documents written to {out}", file=sys.stderr)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .catalogs import load_catalogs
 from .config import Policy, Waiver
-from .engine import evaluate
+from .engine import evaluate, run_complete
 from .errors import PackError
 from .model import Evidence, Finding, SomeEvidence, Status, iso_utc, sha256_hex
 from .pack import (
@@ -229,13 +229,12 @@ def merge_parts(parts: Sequence[Part]) -> Merged:
     context = ordered[0].context
     registry = default_registry()
     policy = Policy.model_validate(context.policy)
-    profiles = [Profile.model_validate(p) for p in context.profiles]
+    profiles = [Profile.model_validate(p.as_profile()) for p in context.profiles]
     waivers = [Waiver.model_validate({k: v for k, v in w.to_json().items() if k != "active"}) for w in context.waivers]
     started = min(p.run.started for p in ordered)
     finished = max(_moment(p.run.finished_at or p.run.started_at) for p in ordered)
     findings = evaluate(evidence, registry.sorted_checks(), policy, started, load_catalogs(), profiles, waivers)
-    complete = all(p.run.complete for p in ordered) and not registry.broken and not any(
-        f.status is Status.ERROR for f in findings)
+    complete = run_complete(all(p.run.complete for p in ordered), findings, registry.broken)
     plan = ordered[0].plan
     run = RunInfo.model_validate({
         "id": f"{started:%Y%m%dT%H%M%SZ}-merged-{plan[:6]}",
@@ -331,6 +330,6 @@ def _continuity(merged: Merged) -> Continuity:
     from .continuity import record_and_compute
     from .manual_evidence import document_facts_from_context
 
-    return record_and_compute(HistorySettings(), merged.run.to_json(), merged.exit_code, merged.findings,
+    return record_and_compute(HistorySettings(), merged.run, merged.exit_code, merged.findings,
                               merged.evidence, list(merged.context.profiles), None,
                               document_facts_from_context(merged.context.manual_evidence))

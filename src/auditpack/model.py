@@ -380,6 +380,15 @@ class ClauseRef:
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedWaiver:
+    """The waiver that accepted a failing finding, as findings.json records it."""
+
+    owner: str
+    reason: str
+    expires: str  # ISO date
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One verdict about one resource for one check. Checks create these; the engine
     fills ``controls`` and ``clauses`` from the catalogs and profiles (data, not code)."""
@@ -397,6 +406,13 @@ class Finding:
     details: Mapping[str, Any] = field(default_factory=dict)
     waiver: Mapping[str, Any] | None = None
     basis: Basis | None = None  # how the judged fact is known; the engine sets it (None: a pack from before)
+
+    @property
+    def applied_waiver(self) -> AppliedWaiver | None:
+        """``waiver`` read typed (None: no waiver accepted this finding)."""
+        if not self.waiver or not isinstance(self.waiver, Mapping):
+            return None
+        return AppliedWaiver(*(str(self.waiver.get(k) or "") for k in ("owner", "reason", "expires")))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

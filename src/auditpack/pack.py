@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from . import fsatomic
 from .errors import PackError
 from .model import Finding, SomeEvidence, sha256_hex, slug
-from .packmodel import MANIFEST_SCHEMA, Context, FindingsDocument, Manifest, RunInfo
+from .packmodel import MANIFEST_SCHEMA, Context, FindingsDocument, IndexEntry, Manifest, RunInfo
 from .secrets import Scrubber
 
 if TYPE_CHECKING:
@@ -63,8 +63,9 @@ def safe_evidence_path(path: str, scrubber: Scrubber | None) -> str:
     return "/".join(parts)
 
 
-def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """Everything about each piece of evidence except the raw payload (for the appendix)."""
+def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | None = None) -> list[IndexEntry]:
+    """Everything about each piece of evidence except the raw payload (for the appendix):
+    ``evidence/index.json``, read back by :class:`~auditpack.packmodel.Pack`."""
     out = []
     for ev in evidence:
         item = ev.to_json()
@@ -73,8 +74,8 @@ def evidence_index(evidence: Sequence[SomeEvidence], paths: Mapping[str, str] | 
         item["path"] = (paths or {}).get(ev.path, ev.path)
         if ev.basis is not None:  # how its facts are known: OSCAL never calls a declaration a test
             item["basis"] = str(ev.basis)
-        out.append(item)
-    out.sort(key=lambda i: (i["path"], i["kind"], i["provenance"]["source"]))
+        out.append(IndexEntry.model_validate(item))
+    out.sort(key=lambda i: (i.path, i.kind, i.provenance.source or ""))
     return out
 
 
@@ -114,7 +115,7 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
     for rel, items in groups.items():
         body: Any = items[0].to_json() if len(items) == 1 else {"evidence": [ev.to_json() for ev in items]}
         _write(root / rel, body, scrubber)
-    _write(root / "evidence" / "index.json", evidence_index(content.evidence, paths), scrubber)
+    _write(root / "evidence" / "index.json", [i.to_json() for i in evidence_index(content.evidence, paths)], scrubber)
     _write(root / "findings.json", safe_findings_document(content.run, content.findings, scrubber), scrubber)
     _write(root / "context.json", content.context.to_json(), scrubber)
     for source, name in content.manual_files:

@@ -32,6 +32,7 @@ from .model import Finding
 FINDINGS_SCHEMA = "auditpack.findings/v1"
 CONTEXT_SCHEMA = "auditpack.context/v1"
 MANIFEST_SCHEMA = "auditpack.manifest/v1"
+HEALTHY_COLLECTOR = frozenset({"ok", "skipped"})  # ran to the end, or was not configured
 
 
 class Stored(BaseModel):
@@ -57,7 +58,7 @@ class CollectorStatus(Stored):
     @property
     def healthy(self) -> bool:
         """Ran to the end (or was not configured): nothing it should have read is missing."""
-        return self.status in ("ok", "skipped")
+        return self.status in HEALTHY_COLLECTOR
 
 
 class ShardInfo(Stored):
@@ -140,20 +141,86 @@ class ManualDocument(Stored):
     basis: str | None = None  # attested: a document is never an observation
 
 
+class ProfileHeader(Stored):
+    """A DPA profile's ``[profile]`` table as the run recorded it."""
+
+    id: str
+    title: str = ""
+    processor: str = ""
+    counterpart: str = ""
+    date: str | None = None
+    language: str = ""
+    source: str | None = None
+    draft: bool = False
+
+
+class ClauseEntry(Stored):
+    """One clause of a recorded DPA profile."""
+
+    ref: str
+    heading: str | None = None
+    quote: str = ""
+    measures: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+    manual: bool = False
+    parameters: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class RegisterEntry(Stored):
+    """One entry of a recorded profile's sub-processor register."""
+
+    name: str
+    service: str = ""
+    location: str = ""
+    countries: list[str] = Field(default_factory=list)
+    eea: bool = False
+    providers: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class SourceCopy(Stored):
+    """The DPA document a profile was made from, copied into ``manual/``."""
+
+    path: str
+    sha256: str
+
+
+class ProfileEntry(Stored):
+    """A DPA profile as the run judged against it (``context.json`` ``profiles``). The
+    configuration's own :class:`~auditpack.profiles.Profile` validates profile files strictly;
+    this reads what a pack recorded, and keeps keys a newer version added."""
+
+    profile: ProfileHeader
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    subprocessor_clause: str | None = None
+    clauses: list[ClauseEntry] = Field(default_factory=list)
+    subprocessors: list[RegisterEntry] = Field(default_factory=list)
+    source_copy: SourceCopy | None = None  # only when the DPA document is in the pack
+
+    @property
+    def id(self) -> str:
+        return self.profile.id
+
+    def as_profile(self) -> dict[str, Any]:
+        """The profile as its configuration model reads it (without what the run added)."""
+        return {k: v for k, v in self.to_json().items() if k != "source_copy"}
+
+
 class Organisation(Stored):
     name: str = ""
     contact: str | None = None
 
 
 class Context(Stored):
-    """``context.json``: what the run was judged against. Profiles and the policy are kept as
-    the run dumped them (their own models validate configuration, strictly, not packs)."""
+    """``context.json``: what the run was judged against. The policy is kept as the run dumped
+    it (its own model validates configuration strictly; :func:`auditpack.merge` re-reads it)."""
 
     schema_: str = Field(CONTEXT_SCHEMA, alias="schema")
     organisation: Organisation = Field(default_factory=Organisation)
     run: RunInfo | None = None
     policy: dict[str, Any] = Field(default_factory=dict)
-    profiles: list[dict[str, Any]] = Field(default_factory=list)
+    profiles: list[ProfileEntry] = Field(default_factory=list)
     checks: list[CheckInfo] = Field(default_factory=list)
     waivers: list[WaiverState] = Field(default_factory=list)
     manual_evidence: list[ManualDocument] = Field(default_factory=list)
@@ -161,8 +228,35 @@ class Context(Stored):
     def to_json(self) -> dict[str, Any]:
         return {"schema": self.schema_, **super().to_json()}
 
+    @property
+    def evidence_max_age_hours(self) -> float | None:
+        """The policy's ``evidence_max_age_hours`` (OSCAL observations expire after it)."""
+        value = self.policy.get("evidence_max_age_hours")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
     def check_titles(self) -> dict[str, str]:
         return {c.id: c.title for c in self.checks}
+
+
+class ResourceRef(Stored):
+    """The resource a piece of evidence is about (the contract's resource object)."""
+
+    provider: str | None = None
+    type: str | None = None
+    id: str | None = None
+    name: str | None = None
+    location: str | None = None
+    scope: str | None = None
+
+
+class Provenance(Stored):
+    """Who read a piece of evidence, where, with which calls, and when."""
+
+    collector: str | None = None
+    scope: str | None = None
+    source: str | None = None
+    collected_at: str | None = None
+    tool_version: str | None = None
 
 
 class IndexEntry(Stored):
@@ -170,8 +264,8 @@ class IndexEntry(Stored):
 
     kind: str
     status: str  # collected | error | skipped
-    resource: dict[str, Any] = Field(default_factory=dict)
-    provenance: dict[str, Any] = Field(default_factory=dict)
+    resource: ResourceRef = Field(default_factory=ResourceRef)
+    provenance: Provenance = Field(default_factory=Provenance)
     path: str = ""
     raw_sha256: str | None = None
     error: str | None = None
@@ -180,12 +274,12 @@ class IndexEntry(Stored):
 
     @property
     def collector(self) -> str:
-        return str(self.provenance.get("collector") or "")
+        return self.provenance.collector or ""
 
     @property
     def scope(self) -> str:
         """The resource's scope, else the provenance's (a collector-wide gap has no resource scope)."""
-        return str(self.resource.get("scope") or self.provenance.get("scope") or "")
+        return self.resource.scope or self.provenance.scope or ""
 
 
 class Manifest(Stored):

@@ -25,6 +25,7 @@ from typing import Any
 
 from .history import ATTESTED, EXPIRED, History, RunRecord, SummaryRow, parse_time
 from .model import Measure
+from .packmodel import ProfileEntry, RunInfo
 
 SCHEMA = "auditpack.period/v1"
 NO_RUN = "no_run"
@@ -72,7 +73,7 @@ def _segments(days: Sequence[date], verdicts: Mapping[date, str]) -> list[dict[s
     return out
 
 
-def _subjects(profiles: Sequence[Mapping[str, Any]],
+def _subjects(profiles: Sequence[ProfileEntry],
               rows: Sequence[SummaryRow]) -> list[tuple[str, str, str, str]]:
     """(kind, key, heading, profile) for every measure seen in the period, then every automated clause
     and every manual one an attached document named in the period.
@@ -83,12 +84,10 @@ def _subjects(profiles: Sequence[Mapping[str, Any]],
     out = [("measure", m, "", "") for m in measures]
     documented = {c for r in rows if r.status in (ATTESTED, EXPIRED) for c in r.clauses}
     for profile in profiles:
-        info = profile.get("profile") or {}
-        pid = str(info.get("id", ""))
-        for clause in profile.get("clauses", ()):
-            key = f"{pid}: {clause.get('ref', '')}"
-            if not clause.get("manual") or key in documented:
-                out.append(("clause", key, str(clause.get("heading") or ""), pid))
+        for clause in profile.clauses:
+            key = f"{profile.id}: {clause.ref}"
+            if not clause.manual or key in documented:
+                out.append(("clause", key, clause.heading or "", profile.id))
     return out
 
 
@@ -119,13 +118,12 @@ def _statuses_by_run(rows: Sequence[SummaryRow]) -> dict[int, dict[str, set[str]
     return out
 
 
-def period_document(history: History, run: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]],
+def period_document(history: History, run: RunInfo, profiles: Sequence[ProfileEntry],
                     period_days: int) -> dict[str, Any]:
     """The stored "Over the period" data for the recorded run ``run``."""
-    end_day = parse_time(run["started_at"]).date()
+    end_day = run.started.date()
     configured_start = end_day - timedelta(days=period_days - 1)
-    organisation = run.get("organisation")
-    recorded = history.runs(organisation, until=parse_time(run["started_at"]))
+    recorded = history.runs(run.organisation, until=run.started)
     first_day = min((_day(r) for r in recorded), default=end_day)
     every = [r for r in recorded if _day(r) >= configured_start]
     start = max(configured_start, first_day)
@@ -133,10 +131,10 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
     detailed = [r for r in every if r.detailed]
     rows = history.summaries([r.seq for r in detailed])
     statuses = _statuses_by_run(rows)
-    current = history.get_run(run["id"])
-    failing = [f for f in history.facts(run["id"]) if f.status == "fail"] \
+    current = history.get_run(run.id)
+    failing = [f for f in history.facts(run.id) if f.status == "fail"] \
         if current is not None and current.detailed else []
-    since = history.fail_since(run["id"]) if failing else {}
+    since = history.fail_since(run.id) if failing else {}
     resolved_by_subject: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in _resolved(history, detailed):
         shown = {k: v for k, v in item.items() if k not in ("measure", "clauses")}
@@ -159,7 +157,7 @@ def period_document(history: History, run: Mapping[str, Any], profiles: Sequence
         for fact in failing:
             if fact.status != "fail" or not (fact.measure == key if kind == "measure" else key in fact.clauses):
                 continue
-            first = since.get(fact.identity, run["started_at"])
+            first = since.get(fact.identity, run.started_at)
             first_day = parse_time(first).date()
             open_failures.append({"check": fact.check, "provider": fact.provider, "resource_id": fact.resource_id,
                                   "resource_name": fact.resource_name, "message": fact.message,

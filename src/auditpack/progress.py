@@ -40,7 +40,7 @@ class LogProgress(ProgressSink):
             log.info("collector=%s event=progress done=%d%s %s", collector_id, done, of, message)
 
     def collector_finished(self, run: CollectorRun) -> None:
-        level = logging.INFO if run.status in ("ok", "skipped") else logging.WARNING
+        level = logging.INFO if run.healthy else logging.WARNING
         log.log(level, "collector=%s event=finished status=%s evidence=%d errors=%d seconds=%.1f%s",
                 run.id, run.status, run.evidence_count, run.error_count, run.seconds,
                 f" error={run.error!r}" if run.error else "")

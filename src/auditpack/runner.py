@@ -31,7 +31,17 @@ from .pack import (
     write_manifest,
     write_pack_atomically,
 )
-from .packmodel import CheckInfo, Context, ManualDocument, Organisation, RunInfo, ShardInfo, WaiverState
+from .packmodel import (
+    CheckInfo,
+    Context,
+    ManualDocument,
+    Organisation,
+    ProfileEntry,
+    RunInfo,
+    ShardInfo,
+    SourceCopy,
+    WaiverState,
+)
 from .profiles import Profile, load_profile
 from .registry import Registry
 from .secrets import Scrubber
@@ -77,7 +87,7 @@ class RunResult:
         return EXIT_FAILING if self.unwaived_failures else EXIT_OK
 
     def incomplete_reason(self) -> str:
-        bad = [c for c in self.collection.collectors if c.status not in ("ok", "skipped")]
+        bad = [c for c in self.collection.collectors if not c.healthy]
         errors = self.counts.get("error", 0)
         parts = [f"{c.id}: {c.error}" for c in bad[:3]]
         more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
@@ -139,7 +149,7 @@ def execute(config: Config, registry: Registry, *, now: datetime | None = None,
         id=run_id,
         started_at=iso_utc(started),
         finished_at=iso_utc(max(finished, started)),
-        complete=run_complete(collection, findings, registry.broken),
+        complete=run_complete(collection.complete, findings, registry.broken),
         tool_version=__version__,
         organisation=config.core.organisation.name,
         collectors=[c.to_status() for c in collection.collectors],
@@ -206,7 +216,7 @@ def _context(result: RunResult, manual: list[ManualDocument]) -> Context:
         organisation=Organisation.model_validate(cfg.organisation.model_dump(mode="json")),
         run=result.run,
         policy=cfg.policy.model_dump(mode="json"),
-        profiles=[_with_source_copy(p.model_dump(mode="json"), manual) for p in result.profiles],
+        profiles=[_with_source_copy(profile_entry(p), manual) for p in result.profiles],
         checks=[CheckInfo(id=c.id, title=c.title, measure=str(c.measure), severity=str(c.severity),
                           remediation=c.remediation, needs=list(c.needed_kinds), source=c.source,
                           basis=str(c.basis), bases=[str(b) for b in c.bases])
@@ -217,9 +227,15 @@ def _context(result: RunResult, manual: list[ManualDocument]) -> Context:
     )
 
 
-def _with_source_copy(profile: dict[str, Any], manual: list[ManualDocument]) -> dict[str, Any]:
-    copy = next((m for m in manual if m.profile == profile["profile"]["id"]), None)
-    return {**profile, "source_copy": {"path": copy.path, "sha256": copy.sha256}} if copy else profile
+def profile_entry(profile: Profile) -> ProfileEntry:
+    """A configured DPA profile as the pack records it."""
+    return ProfileEntry.model_validate(profile.model_dump(mode="json"))
+
+
+def _with_source_copy(profile: ProfileEntry, manual: list[ManualDocument]) -> ProfileEntry:
+    copy = next((m for m in manual if m.profile == profile.id), None)
+    return profile.model_copy(update={"source_copy": SourceCopy(path=copy.path, sha256=copy.sha256)}) if copy \
+        else profile
 
 
 def write(result: RunResult, out: Path, *, replace: bool = False,

@@ -61,9 +61,9 @@ def item_lines(finding: Finding, columns: int) -> list[str]:
     lines += _wrapped(finding.message, INDENT, columns)
     if finding.remediation and finding.status in (Status.FAIL, Status.ERROR, Status.MANUAL):
         lines += _wrapped(finding.remediation, INDENT + "hint: ", columns)
-    if finding.waiver:
-        lines += _wrapped(f"accepted until {finding.waiver.get('expires')} by {finding.waiver.get('owner')}: "
-                          f"{finding.waiver.get('reason')}", INDENT, columns)
+    waiver = finding.applied_waiver
+    if waiver is not None:
+        lines += _wrapped(f"accepted until {waiver.expires} by {waiver.owner}: {waiver.reason}", INDENT, columns)
     return lines
 
 
