@@ -8,7 +8,12 @@ wall time, API calls, HTTP requests, calls per resource, repeated calls, peak RS
 process (the collector; moto runs in the child) and the ideal time
 ``calls x latency / max_workers``.
 
-    python bench/aws.py [--buckets 1000] [--latency-ms 60] [--workers 32]
+    python bench/aws.py [--buckets 1000] [--latency-ms 60] [--workers 32] [--keep DIR]
+
+``--keep DIR`` also judges the seeded account with ``auditpack run`` (the real command, no
+added latency) and keeps its pack in ``DIR/pack``: bench/same_findings.py compares the
+findings of two such packs (the same findings before and after a change). It seeds one
+resource at a time, so that the account is the same in every run.
 
 Not a test: the numbers go to docs/aws.md.
 """
@@ -28,6 +33,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 REGIONS = ("eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "us-east-1",
@@ -113,7 +119,9 @@ def serve_proxy(latency: float, upstream: int) -> None:
 
 # --- seeding (directly against moto: no latency) ------------------------------------------------
 
-def seed(endpoint: str, buckets: int) -> int:
+def seed(endpoint: str, buckets: int, workers: int = 16) -> int:
+    """Create the resources (``workers`` at once; one for --keep: moto places the KMS key it
+    makes for encrypted volumes in a region that depends on the order of concurrent calls)."""
     import boto3
     from botocore.config import Config
 
@@ -157,7 +165,7 @@ def seed(endpoint: str, buckets: int) -> int:
         elif kind == "group":
             client("ec2", region).create_security_group(GroupName=f"bench-sg-{i:05}", Description="bench")
 
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, jobs))
     snapshots = sum(1 for j in jobs if j[0] == "snapshot")
     return len(jobs) + snapshots  # a snapshot job also creates its volume
@@ -171,6 +179,8 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=16, help="max_workers (the concurrency limit)")
     parser.add_argument("--no-floor", action="store_true", help="skip the zero-latency calibration run")
+    parser.add_argument("--keep", metavar="DIR", help="also write the account's audit pack with `auditpack run` "
+                        "into DIR/pack (its configuration: DIR/auditpack.toml)")
     parser.add_argument("--serve", choices=("moto", "proxy"), help=argparse.SUPPRESS)
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -189,7 +199,7 @@ def main() -> int:
         moto_port = _child(children, "--serve", "moto")
         slow = _child(children, "--serve", "proxy", "--latency-ms", str(args.latency_ms), "--upstream", str(moto_port))
         fast = _child(children, "--serve", "proxy", "--latency-ms", "0", "--upstream", str(moto_port))
-        seeded = seed(f"http://127.0.0.1:{moto_port}", args.buckets)
+        seeded = seed(f"http://127.0.0.1:{moto_port}", args.buckets, 1 if args.keep else 16)
         floor = None if args.no_floor else measure(f"http://127.0.0.1:{fast}", args.workers, 0.0)
         result = measure(f"http://127.0.0.1:{slow}", args.workers, args.latency_ms / 1000)
         result["seeded_resources"] = seeded
@@ -199,10 +209,25 @@ def main() -> int:
             # on this machine. wall - floor is the part of the latency that concurrency did not hide.
             result["floor_seconds"] = floor["wall_seconds"]
             result["latency_exposed_seconds"] = round(result["wall_seconds"] - floor["wall_seconds"], 2)
+        if args.keep:
+            result["kept_pack_exit_code"] = keep_pack(Path(args.keep), f"http://127.0.0.1:{fast}", args.workers)
         print(json.dumps(result, sort_keys=True))
     finally:
         stop_children(children)
     return 0
+
+
+def keep_pack(folder: Path, endpoint: str, workers: int) -> int:
+    """``auditpack run`` over the seeded account into ``folder/pack``; its exit code (1: the
+    account has failing findings, as seeded). The run's own output goes to stderr."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "auditpack.toml"
+    config.write_text('[organisation]\nname = "Bench B.V."\n\n[history]\nenabled = false\n\n'
+                      f'[aws]\nregions = "all"\nendpoint_url = "{endpoint}"\nmax_workers = {workers}\n', "utf-8")
+    done = subprocess.run([sys.executable, "-m", "auditpack", "run", "-q", "--config", str(config),
+                           "--out", str(folder / "pack"), "--replace"], env={**os.environ, **ENV},
+                          stdout=sys.stderr, check=False)
+    return done.returncode
 
 
 def stop_children(children: list[subprocess.Popen[str]]) -> None:
