@@ -204,7 +204,7 @@ def test_a_tsa_certificate_without_a_token_is_a_failure(tmp_path: Path, keys: tu
 def test_attest_is_deterministic_for_the_same_pack(tmp_path: Path, keys: tuple[Path, Path]) -> None:
     root, _ = _signed(tmp_path / "pack", keys)
     first = (root / ENVELOPE).read_bytes()
-    attest(root, read_manifest(root).run.to_json(), PackSigner(load_private_key(keys[0]), config_sha256="ab" * 32))
+    attest(root, read_manifest(root).run, PackSigner(load_private_key(keys[0]), config_sha256="ab" * 32))
     assert (root / ENVELOPE).read_bytes() == first  # Ed25519 is deterministic, the statement is sorted
 
 

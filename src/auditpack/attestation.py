@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .pack import ENVELOPE
+from .packmodel import RunInfo
 
 __all__ = ["ENVELOPE", "EnvelopeCheck", "EnvelopeError", "key_id", "pae", "predicate", "read_envelope",
            "sign_envelope", "statement"]
@@ -54,17 +55,15 @@ def statement(files: Mapping[str, str], predicate: Mapping[str, Any]) -> dict[st
     }
 
 
-def predicate(run: Mapping[str, Any], context_sha256: str | None, config_sha256: str | None) -> dict[str, Any]:
+def predicate(run: RunInfo, context_sha256: str | None, config_sha256: str | None) -> dict[str, Any]:
     """What the signer vouches for besides the files: tool, run, configuration, scope, completeness."""
-    collectors = run.get("collectors") or ()
     return {
-        "tool": {"name": "auditpack", "version": str(run.get("tool_version", ""))},
-        "run": {"id": run.get("id"), "started_at": run.get("started_at"), "finished_at": run.get("finished_at"),
-                "organisation": run.get("organisation")},
+        "tool": {"name": "auditpack", "version": run.tool_version},
+        "run": {"id": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
+                "organisation": run.organisation},
         "configuration": {"config_sha256": config_sha256, "context_sha256": context_sha256},
-        "scope": [{"collector": c.get("id"), "status": c.get("status"), "scopes": list(c.get("scopes") or ())}
-                  for c in collectors if isinstance(c, Mapping)],
-        "completeness": {"complete": bool(run.get("complete")), "counts": dict(run.get("counts") or {})},
+        "scope": [{"collector": c.id, "status": c.status, "scopes": list(c.scopes)} for c in run.collectors],
+        "completeness": {"complete": run.complete, "counts": dict(run.counts)},
     }
 
 

@@ -10,10 +10,8 @@ Packs signed before the envelope existed (``manifest.sig``, Ed25519 over manifes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -22,6 +20,7 @@ from .attestation import ENVELOPE, EnvelopeError
 from .config import Config
 from .model import sha256_hex
 from .pack import MANIFEST, SIGNATURE, TIMESTAMP_TOKEN, Verification, file_hashes, verify_pack
+from .packmodel import RunInfo
 from .signing import verifier
 from .timestamp import TimestampError, request_token, verify_token
 
@@ -63,7 +62,7 @@ def _files_with_manifest(root: Path) -> dict[str, str]:
     return files
 
 
-def attest(root: Path, run: Mapping[str, Any], signer: PackSigner) -> None:
+def attest(root: Path, run: RunInfo, signer: PackSigner) -> None:
     """Sign the pack at ``root`` (its manifest is written): ``manifest.intoto.jsonl``."""
     context = root / "context.json"
     predicate = attestation.predicate(run, sha256_hex(context.read_bytes()) if context.is_file() else None,

@@ -141,7 +141,7 @@ def write_manifest(root: Path, run: RunInfo | Mapping[str, Any], signer: PackSig
     if signer is not None:
         from .custody import attest
 
-        attest(root, run.to_json(), signer)
+        attest(root, run, signer)
 
 
 def pid_alive(pid: int) -> bool:
