@@ -14,8 +14,8 @@ Random in a run, and nothing else, is normalised:
 
 - the run's id, its times and the collectors' durations;
 - timestamps (a run's clock: the demo makes its certificates at start-up, moto stamps
-  creation times) and a finding's ``age_hours`` (the demo stamps a backup hours before its
-  start, so the age depends on how long the start took);
+  creation times) and the age of a backup a finding states (``age_hours``, "is 0.1 h old"): the
+  demo and the benchmark make their backups at start-up, so the age is how long the start took;
 - loopback ports (also a probe's "on port N") and temporary folders (the demo's servers);
 - the ids moto draws at random (vpc-…, vol-…, load balancer and listener suffixes, UUIDs);
 - the 12-hex digest in evidence file names, a hash of a resource id (random where the id is),
@@ -37,6 +37,7 @@ from typing import Any
 RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("timestamp", re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<time>"),
     ("elapsed_hours", re.compile(r'"age_hours": -?\d+(?:\.\d+)?'), '"age_hours": "<elapsed>"'),
+    ("elapsed_in_message", re.compile(r"\bis -?\d+(?:\.\d+)? (h|hours) old\b"), r"is <elapsed> \1 old"),
     ("raw_sha256", re.compile(r'"raw_sha256": "[0-9a-f]{64}"'), '"raw_sha256": "<digest>"'),
     ("uuid", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
     ("moto_id", re.compile(r"\b(vpc|vol|snap|sg|subnet|igw|rtb|acl|eni|i|ami|nat|eipalloc|dopt|fs|fsap|fsmt|key|"
