@@ -379,6 +379,24 @@ class ClauseRef:
         return {"profile": self.profile, "clause": self.clause}
 
 
+_CLAUSE_REFS: dict[tuple[str, str], ClauseRef] = {}  # a pack names few clauses, each thousands of times
+
+
+def _clause_ref(profile: str, clause: str) -> ClauseRef:
+    """One shared (immutable) ClauseRef per clause: reading 150,000 findings makes 750,000."""
+    ref = _CLAUSE_REFS.get((profile, clause))
+    if ref is None:
+        ref = ClauseRef(profile, clause)
+        if len(_CLAUSE_REFS) < 100_000:  # bounded: a long-lived process reads many packs
+            _CLAUSE_REFS[(profile, clause)] = ref
+    return ref
+
+
+_STATUS = {s.value: s for s in Status}  # a dict look-up, not an enum call, per finding read
+_MEASURE = {m.value: m for m in Measure}
+_SEVERITY = {s.value: s for s in Severity}
+
+
 @dataclass(frozen=True, slots=True)
 class AppliedWaiver:
     """The waiver that accepted a failing finding, as findings.json records it."""
@@ -440,15 +458,15 @@ class Finding:
     def from_json(cls, data: Mapping[str, Any]) -> Finding:
         return cls(
             check=data["check"],
-            measure=Measure(data["measure"]),
-            status=Status(data["status"]),
+            measure=_MEASURE.get(data["measure"]) or Measure(data["measure"]),
+            status=_STATUS.get(data["status"]) or Status(data["status"]),
             resource=Resource.from_json(data["resource"]),
             message=data["message"],
-            severity=Severity(data.get("severity", "medium")),
+            severity=_SEVERITY.get(data.get("severity", "medium")) or Severity(data.get("severity", "medium")),
             evidence=tuple(data.get("evidence", ())),
             remediation=data.get("remediation"),
             controls=tuple(data.get("controls", ())),
-            clauses=tuple(ClauseRef(c["profile"], c["clause"]) for c in data.get("clauses", ())),
+            clauses=tuple([_clause_ref(c["profile"], c["clause"]) for c in data.get("clauses", ())]),
             details=data.get("details") or {},
             waiver=data.get("waiver"),
             basis=Basis(data["basis"]) if data.get("basis") else None,
