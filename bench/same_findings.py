@@ -14,7 +14,7 @@ Random in a run, and nothing else, is normalised:
 
 - the run's id, its times and the collectors' durations;
 - timestamps (a run's clock: the demo makes its certificates at start-up, moto stamps
-  creation times) and the age of a backup a finding states (``age_hours``, "is 0.1 h old"): the
+  creation times) and the age of a backup a finding states (``age_hours``, "0.1 h old"): the
   demo and the benchmark make their backups at start-up, so the age is how long the start took;
 - loopback ports (also a probe's "on port N") and temporary folders (the demo's servers);
 - the ids moto draws at random (vpc-…, vol-…, load balancer and listener suffixes, UUIDs);
@@ -31,13 +31,16 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+RULES: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     ("timestamp", re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<time>"),
     ("elapsed_hours", re.compile(r'"age_hours": -?\d+(?:\.\d+)?'), '"age_hours": "<elapsed>"'),
-    ("elapsed_in_message", re.compile(r"\bis -?\d+(?:\.\d+)? (h|hours) old\b"), r"is <elapsed> \1 old"),
+    ("elapsed_hours_by_backup", re.compile(r'"age_hours": \{[^{}]*\}'),
+     lambda m: re.sub(r'(": )-?\d+(?:\.\d+)?', r'\1"<elapsed>"', m.group(0))),
+    ("elapsed_in_message", re.compile(r"\b-?\d+(?:\.\d+)? (h|hours) old\b"), r"<elapsed> \1 old"),
     ("raw_sha256", re.compile(r'"raw_sha256": "[0-9a-f]{64}"'), '"raw_sha256": "<digest>"'),
     ("uuid", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
     ("moto_id", re.compile(r"\b(vpc|vol|snap|sg|subnet|igw|rtb|acl|eni|i|ami|nat|eipalloc|dopt|fs|fsap|fsmt|key|"
