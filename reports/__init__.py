@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import base64
 import csv
+import gc
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from auditpack.packmodel import Pack
 from .display import for_reading, show_bidi
 from .layout import Report, arrange
 from .oscal import write_oscal
-from .view import ReportView, view_of
+from .view import FindingRow, ReportView, view_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSV_COLUMNS = ("id", "status", "severity", "measure", "check", "provider", "resource_type", "resource_id",
@@ -108,28 +111,37 @@ def render_markdown(view: ReportView, report: Report | None = None) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def _cells(values: Iterable[Any]) -> list[str]:
     """CSV cells a spreadsheet will not execute: text that starts like a formula gets a
-    leading apostrophe (OWASP CSV injection advice); everything else is verbatim."""
-    texts = ("" if v is None else show_bidi(str(v)) for v in values)
-    return ["'" + t if t.startswith(_FORMULA_START) else t for t in texts]
+    leading apostrophe (OWASP CSV injection advice); everything else is verbatim.
+    (Bidi controls are shown by :func:`render_csv` over the whole text: a marker starts
+    with ``<``, so it never makes nor unmakes a formula, and it holds no CSV quoting
+    character.)"""
+    texts = ("" if v is None else str(v) for v in values)
+    return ["'" + t if t[:1] in _FORMULA_START else t for t in texts]
+
+
+def _csv_row(f: FindingRow) -> list[str]:
+    waiver = f.waiver
+    return _cells((
+        f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
+        f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
+        "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
+        waiver.expires if waiver else "", "; ".join(f.evidence), f.basis))
 
 
 def render_csv(view: ReportView) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for f in sorted(view.findings, key=lambda r: r.id):
-        waiver = f.waiver
-        writer.writerow(_cells((
-            f.id, f.status, f.severity, f.measure, f.check, f.provider, f.resource_type, f.resource_id,
-            f.resource_name, f.location, f.scope, f.message, f.remediation, "; ".join(f.controls),
-            "; ".join(f.clauses), waiver.owner if waiver else "", waiver.reason if waiver else "",
-            waiver.expires if waiver else "", "; ".join(f.evidence), f.basis)))
-    return buf.getvalue()
+    writer.writerows(map(_csv_row, sorted(view.findings, key=attrgetter("id"))))
+    text = buf.getvalue()
+    # one pass over the text instead of one per cell (3,000,000 at 150,000 findings); none
+    # for ASCII text (str.isascii reads a flag), which cannot hold a bidi control
+    return text if text.isascii() else show_bidi(text)
 
 
 RENDERED = frozenset({"report.html", "report.md", "findings.csv"})  # what render_pack writes, besides oscal/
@@ -140,16 +152,33 @@ def rendered(name: str) -> bool:
     return name in RENDERED or name.startswith("oscal/")
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Rendering builds millions of objects (a row per finding, its tuples and strings) that all
+    live until the files are written and form no reference cycles: the cyclic garbage collector
+    would walk them over and over for nothing (a fifth of the render time at 150,000 findings).
+    Paused for the render only; what it would have freed is freed when it resumes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def render_pack(root: Path) -> None:
     """Write report.html, report.md, findings.csv and the OSCAL documents (``oscal/``) into the
     pack folder ``root``."""
-    pack = Pack.load(root)
-    view = view_of(pack)
-    report = arrange(view)
-    (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
-    (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
-    (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
-    write_oscal(root, view, pack.context.evidence_max_age_hours)
+    with _cycle_collector_paused():
+        pack = Pack.load(root)
+        view = view_of(pack)
+        report = arrange(view)
+        (root / "report.html").write_text(render_html(view, report), encoding="utf-8", newline="\n")
+        (root / "report.md").write_text(render_markdown(view, report), encoding="utf-8", newline="\n")
+        (root / "findings.csv").write_text(render_csv(view), encoding="utf-8", newline="")
+        write_oscal(root, view, pack.context.evidence_max_age_hours)
+        del pack, view, report  # freed while the collector is paused: it would otherwise walk them all once
 
 
 __all__ = ["RENDERED", "MdSafe", "markdown_escape", "render_csv", "render_html", "render_markdown", "render_pack",

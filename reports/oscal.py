@@ -23,9 +23,12 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ NS = "https://github.com/auditpack/auditpack/ns/oscal"  # namespace of our own p
 _UUID_NS = uuid.UUID("6f0b7d8e-3c1a-5b8e-9a7d-2f41c0e5a9b3")  # fixed: UUIDv5 namespace of auditpack
 DEFAULT_EVIDENCE_MAX_AGE_HOURS = 24.0
 
+_NOTED = ("fail", "error", "manual")  # the statuses a finding's remarks name one by one
 _STATE = {Verdict.SUPPORTS: ("satisfied", "pass"), Verdict.NONCONFORMITY: ("not-satisfied", "fail"),
           Verdict.INCOMPLETE: ("not-satisfied", "other"), Verdict.MANUAL: ("not-satisfied", "other")}
 _OPEN = {Verdict.INCOMPLETE: "Open: evidence is incomplete (some of it could not be collected); "
@@ -90,15 +94,37 @@ def _later(value: str, hours: float) -> str:
 
 # --- control identities ----------------------------------------------------------------------
 
+@dataclass
+class Behind:
+    """Findings that bear on the same controls and clauses, summed up once: a control can have
+    100,000 findings behind it, but they fall into a few dozen such sets (one or so per check),
+    so each finding is read once instead of once per clause and control it bears on."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    paths: set[str] = field(default_factory=set)  # their evidence files
+    pass_bases: set[str] = field(default_factory=set)  # the bases of the passing ones
+    opened: list[tuple[int, FindingRow]] = field(default_factory=list)  # fail/error/manual, by place in the view
+    observations: set[str] | None = None  # uuids of the observations of ``paths`` (see _observed_in)
+
+    def add(self, place: int, row: FindingRow) -> None:
+        self.statuses[row.status] += 1
+        self.paths.update(row.evidence)
+        if row.status == "pass":
+            if row.basis:
+                self.pass_bases.add(row.basis)
+        elif row.status in _NOTED:
+            self.opened.append((place, row))
+
+
 @dataclass(frozen=True)
 class Target:
-    """One clause or control a finding is about, with the rows of findings behind it."""
+    """One clause or control a finding is about, with the findings behind it."""
 
     catalog: str  # file name of its catalog
     control_id: str  # OSCAL token, unique over all catalogs
     title: str
     verdict: VerdictView
-    rows: tuple[FindingRow, ...]
+    behind: tuple[Behind, ...]
     group: str = ""
     statement: str = ""  # a DPA clause's quote
     measures: tuple[str, ...] = ()
@@ -120,14 +146,26 @@ def clause_control_id(profile_id: str, ref: str) -> str:
     return _token(f"dpa-{profile_id}-{ref}")[:80] + "-" + _uuid("clause", profile_id, ref)[:8]
 
 
+def _behind_sets(rows: Sequence[FindingRow]) -> tuple[dict[str, list[Behind]], dict[str, list[Behind]]]:
+    """The sets of findings behind each control and behind each "profile: ref" clause."""
+    sets: dict[tuple[tuple[str, ...], tuple[str, ...]], Behind] = {}
+    for place, row in enumerate(rows):
+        same = sets.get((row.controls, row.clauses))
+        if same is None:
+            same = sets[(row.controls, row.clauses)] = Behind()
+        same.add(place, row)
+    by_control: dict[str, list[Behind]] = {}
+    by_clause: dict[str, list[Behind]] = {}
+    for (controls, clauses), same in sets.items():
+        for ref in controls:
+            by_control.setdefault(ref, []).append(same)
+        for key in clauses:
+            by_clause.setdefault(key, []).append(same)
+    return by_control, by_clause
+
+
 def _targets(view: ReportView) -> list[Target]:
-    by_control: dict[str, list[FindingRow]] = {}
-    by_clause: dict[str, list[FindingRow]] = {}
-    for row in view.findings:
-        for ref in row.controls:
-            by_control.setdefault(ref, []).append(row)
-        for key in row.clauses:
-            by_clause.setdefault(key, []).append(row)
+    by_control, by_clause = _behind_sets(view.findings)
     targets = []
     for catalog, name, to_id in ((view.iso, "catalog-iso27001-2022.json", iso_control_id),
                                  (view.gdpr, "catalog-gdpr.json", gdpr_control_id)):
@@ -138,10 +176,10 @@ def _targets(view: ReportView) -> list[Target]:
                                   documents=tuple(d.path for d in view.documents if control.ref in d.controls)))
     for profile in view.profiles:
         for clause in profile.clauses:
-            rows = () if clause.manual_only else tuple(by_clause.get(f"{profile.id}: {clause.ref}", ()))
             key = f"{profile.id}: {clause.ref}"
+            behind = () if clause.manual_only else tuple(by_clause.get(key, ()))
             targets.append(Target(f"catalog-dpa-{_token(profile.id)}.json", clause_control_id(profile.id, clause.ref),
-                                  clause.ref, clause.verdict, rows, statement=clause.quote,
+                                  clause.ref, clause.verdict, behind, statement=clause.quote,
                                   measures=clause.measures,
                                   documents=tuple(d.path for d in view.documents if key in d.clauses)))
     return targets
@@ -304,17 +342,26 @@ def _bases(target: Target) -> list[str]:
     document supports it (a failing or open verdict rests on its fails and gaps: not named)."""
     if target.verdict.code != Verdict.SUPPORTS:
         return []
-    found = {r.basis for r in target.rows if r.status == "pass" and r.basis}
+    found = set().union(*(b.pass_bases for b in target.behind))
     if target.verdict.attested:
         found.add("attested")
     return [b for b in ("observed", "declared", "attested") if b in found]
 
 
+def _observed_in(behind: Behind, by_path: Mapping[str, list[str]]) -> set[str]:
+    """The observations of a set of findings' evidence files (worked out once per set)."""
+    if behind.observations is None:
+        behind.observations = {u for path in behind.paths for u in by_path.get(path, ())}
+    return behind.observations
+
+
 def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]]) -> dict[str, Any]:
     state, reason = _STATE[Verdict(target.verdict.code)]
-    related = sorted({u for row in target.rows for path in row.evidence for u in by_path.get(path, ())}
-                     | {u for path in target.documents for u in by_path.get(path, ())})
-    counts = {s: sum(1 for r in target.rows if r.status == s) for s in ("fail", "error", "manual", "pass")}
+    related = sorted(set().union(*(_observed_in(b, by_path) for b in target.behind),
+                                 *(by_path.get(path, ()) for path in target.documents)))
+    counts: Counter[str] = Counter()
+    for b in target.behind:
+        counts.update(b.statuses)
     description = (f"{target.verdict.text}. Findings behind it: {counts['fail']} fail, {counts['error']} error, "
                    f"{counts['manual']} manual, {counts['pass']} pass.")
     status: dict[str, Any] = {"state": state, "reason": reason}
@@ -336,7 +383,8 @@ def _finding(view: ReportView, target: Target, by_path: Mapping[str, list[str]])
     }
     if related:
         finding["related-observations"] = [{"observation-uuid": u} for u in related]
-    notes = [f"{r.id} {r.status}: {r.message}" for r in target.rows if r.status in ("fail", "error", "manual")]
+    opened = sorted(chain.from_iterable(b.opened for b in target.behind), key=itemgetter(0))  # the view's order
+    notes = [f"{r.id} {r.status}: {r.message}" for _, r in opened]
     if notes:
         finding["remarks"] = "\n".join(_line(n) for n in notes[:200]) + (
             f"\nand {len(notes) - 200} more in findings.json" if len(notes) > 200 else "")
