@@ -93,7 +93,8 @@ def _measure(report: Path, tmp_path: Path, width: int) -> dict[str, int]:
       const t = document.querySelector('#summary table:last-of-type');
       out.dpa = t.scrollWidth - t.parentElement.clientWidth;
       out.page = document.documentElement.scrollWidth - document.documentElement.clientWidth;
-      const ids = [...document.querySelectorAll('td.mono')].filter(td => /^F-[0-9]+$/.test(td.textContent.trim()));
+      const ids = [...document.querySelectorAll('.resources td:first-child')]
+        .filter(td => /^F-[0-9]+$/.test(td.textContent.trim()));
       out.broken = ids.filter(td => { const r = document.createRange(); r.selectNodeContents(td);
                                       return r.getClientRects().length > 1; }).length;
       out.ids = ids.length;
