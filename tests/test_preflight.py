@@ -133,6 +133,24 @@ def test_waivers_name_registered_checks(tmp_path: Path) -> None:
                                         "'network_security_security_group_admin_ports_closed'")
 
 
+def test_a_waiver_for_a_renamed_check_is_refused_with_the_new_id(tmp_path: Path) -> None:
+    """Never carried over silently: the new check judges more than the old one did."""
+    from auditpack.config import renamed_checks
+
+    renamed = renamed_checks()
+    assert renamed, "data/renamed_checks.toml lists the renamed ids"
+    for old, (new, _) in renamed.items():
+        assert old not in REGISTRY.checks and new in REGISTRY.checks, (old, new)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[[waivers]]\ncheck = 'backups_dynamodb_table_pitr_enabled'\nresource = '*'\n"
+                   "owner = 'CTO'\nreason = 'cache tables'\nexpires = 2027-03-31\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(cfg, REGISTRY)
+    assert str(caught.value).startswith(
+        f"{cfg}: [[waivers]] #1: check: 'backups_dynamodb_table_pitr_enabled' was renamed to "
+        "'backups_dynamodb_table_recent_backup' (backups of a table are judged over every mechanism")
+
+
 @pytest.mark.parametrize(("keys", "expected"), [
     ("clauses = ['dioss: no such clause']\nreviewer = 'A'\nvalid_until = 2030-01-01\n",
      "clauses: 'dioss: no such clause' is not a clause of a configured [[dpa]] profile"),

@@ -344,13 +344,26 @@ def _one_line(exc: ValidationError, data: Mapping[str, Any], prefix: tuple[Any, 
     return section, message
 
 
+def renamed_checks() -> dict[str, tuple[str, str]]:
+    """Old check id -> (new id, why), from ``data/renamed_checks.toml``."""
+    from .catalogs import data_text
+
+    data = tomllib.loads(data_text("renamed_checks.toml"))
+    return {old: (entry["renamed_to"], entry["why"]) for old, entry in data.items()}
+
+
 def _check_waivers(waivers: tuple[Waiver, ...], registry: Registry, file: str) -> None:
     """A waiver for a check that does not exist would show as "active" and cover nothing."""
     import difflib
 
     if any(b.group.endswith("checks") for b in registry.broken):
         return  # a check plugin failed to load: its ids are unknown, the run is incomplete anyway
+    renamed = renamed_checks()
     for number, waiver in enumerate(waivers, 1):
+        if waiver.check in renamed and waiver.check not in registry.checks:
+            new, why = renamed[waiver.check]
+            raise ConfigError(file, f"[[waivers]] #{number}", f"check: {waiver.check!r} was renamed to {new!r} "
+                                                              f"({why}); review the waiver and name the new id")
         if waiver.check not in registry.checks:
             near = difflib.get_close_matches(waiver.check, list(registry.checks), n=1, cutoff=0.6)
             hint = f"; did you mean {near[0]!r}?" if near else " (auditpack checks lists them)"
