@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from auditpack.checks import CheckContext, SomeEvidence, Verdict, errored, failed, manual, passed
-from auditpack.evidence.aws import AwsListing
+from auditpack.evidence.aws import AwsListing, ElastiCacheCluster, ElastiCacheReplicationGroup
 from auditpack.geo import aws_region_country, residency
 from auditpack.model import Evidence, EvidenceRecord, Resource
 
@@ -86,3 +86,11 @@ def flag_check(ctx: CheckContext, record: type[R], flag: Callable[[R], bool], go
             yield passed(ev, f"{what(ev)} {good}.")
         else:
             yield failed(ev, f"{what(ev)} {bad}.")
+
+
+def caches_judged_alone(
+        ctx: CheckContext) -> Iterator[tuple[SomeEvidence, ElastiCacheReplicationGroup | ElastiCacheCluster]]:
+    """Replication groups and the clusters outside one: a member cluster is judged through its group."""
+    for ev, cache in ctx.evidence.records(ElastiCacheReplicationGroup, ElastiCacheCluster):
+        if not (isinstance(cache, ElastiCacheCluster) and cache.replication_group):
+            yield ev, cache

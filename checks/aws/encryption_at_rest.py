@@ -22,7 +22,7 @@ from auditpack.evidence.aws import (
 )
 from auditpack.model import Basis, Measure, Severity
 
-from .common import flag_check, what
+from .common import caches_judged_alone, flag_check, what
 
 M = Measure
 
@@ -108,9 +108,7 @@ def encryption_at_rest_kms_key_rotation_enabled(ctx: CheckContext) -> Iterator[V
        remediation="Create the replication group with at-rest encryption (it cannot be turned on later), migrate "
                    "the data (backup and restore) and delete the unencrypted one.")
 def encryption_at_rest_elasticache_encrypted(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev, cache in ctx.evidence.records(ElastiCacheReplicationGroup, ElastiCacheCluster):
-        if isinstance(cache, ElastiCacheCluster) and cache.replication_group:
-            continue  # judged through its replication group
+    for ev, cache in caches_judged_alone(ctx):
         if cache.at_rest_encryption:
             yield passed(ev, f"{what(ev)} ({cache.engine}) encrypts data at rest.")
         elif (cache.engine or "").lower() == "memcached":

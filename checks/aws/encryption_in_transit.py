@@ -22,7 +22,7 @@ from auditpack.evidence.aws import (
 )
 from auditpack.model import Basis, Evidence, Measure, Severity
 
-from .common import what
+from .common import caches_judged_alone, what
 
 M = Measure
 
@@ -205,9 +205,7 @@ def encryption_in_transit_redshift_cluster_requires_ssl(ctx: CheckContext) -> It
        remediation="Enable in-transit encryption and set the transit encryption mode to required (after the "
                    "clients use TLS).")
 def encryption_in_transit_elasticache_tls_required(ctx: CheckContext) -> Iterator[Verdict]:
-    for ev, cache in ctx.evidence.records(ElastiCacheReplicationGroup, ElastiCacheCluster):
-        if isinstance(cache, ElastiCacheCluster) and cache.replication_group:
-            continue  # judged through its replication group
+    for ev, cache in caches_judged_alone(ctx):
         if not cache.transit_encryption:
             yield failed(ev, f"{what(ev)} ({cache.engine}) has in-transit encryption off.")
         elif (cache.transit_mode or "").lower() == "preferred":

@@ -83,9 +83,7 @@ def _db_parameters(run: Run, acct: Account, region: str, res: Resource, group: s
     except EXPECTED_ERRORS as exc:
         run.fail(r.DbParameters, res, exc, source)
         return
-    found = [p for p in listed if p.get("ParameterName") in TLS_PARAMETERS]
-    values = {str(p["ParameterName"]): None if p.get("ParameterValue") is None else str(p["ParameterValue"])
-              for p in found}
+    found, values = named_parameters(listed, TLS_PARAMETERS)
     rec = r.DbParameters(group=group, cluster_group=cluster, engine=engine, values=values)
     run.ok(rec, res, {"group": group, "Parameters": found}, source)
 
@@ -115,3 +113,11 @@ def _rds_snapshot(run: Run, acct: Account, region: str, snap: dict[str, Any], so
         acct, "rds", region, f"{'cluster-snapshot' if cluster else 'snapshot'}:{ident}")
     run.ok(rec, run.resource(acct, "rds_cluster_snapshot" if cluster else "rds_snapshot", arn, ident, region),
            snap, source)
+
+
+def named_parameters(listed: list[dict[str, Any]],
+                     names: tuple[str, ...]) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """The listed parameters with these names (kept raw) and their values (None: the group reports none)."""
+    found = [p for p in listed if p.get("ParameterName") in names]
+    return found, {str(p["ParameterName"]): None if p.get("ParameterValue") is None else str(p["ParameterValue"])
+                   for p in found}

@@ -8,6 +8,7 @@ from auditpack.evidence import aws as r
 from auditpack.model import Resource
 
 from .answers import InvalidResponse
+from .rds import named_parameters
 from .run import Run
 from .session import EXPECTED_ERRORS, Account
 
@@ -46,8 +47,6 @@ def _redshift_parameters(run: Run, acct: Account, region: str, res: Resource, gr
     except EXPECTED_ERRORS as exc:
         run.fail(r.RedshiftParameters, res, exc, source)
         return
-    found = [p for p in params if p.get("ParameterName") in TLS_PARAMETERS]
-    values = {str(p["ParameterName"]): None if p.get("ParameterValue") is None else str(p["ParameterValue"])
-              for p in found}
+    found, values = named_parameters(params, TLS_PARAMETERS)
     run.ok(r.RedshiftParameters(group=group, values=values), res, {"ParameterGroupName": group, "Parameters": found},
            source)
