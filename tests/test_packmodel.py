@@ -34,6 +34,24 @@ def test_every_document_read_and_written_back_is_byte_identical(pack: Path) -> N
     assert read_manifest(pack) == loaded.manifest
 
 
+def test_pack_json_is_the_standard_librarys_text(pack: Path) -> None:
+    """dump_json goes through orjson for speed; its text must stay what ``json.dumps`` writes,
+    for the hostile sample pack's documents and for the awkward values of outside data."""
+    def stdlib(value: object) -> str:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    documents = [json.loads(p.read_text("utf-8")) for p in sorted(pack.rglob("*.json"))]
+    awkward = {"ctrl": "a\x00\x1f\x7f\"\\/\u2028\u202e<script>", "astral": "\U0001f512 é ß 中",
+               "numbers": [0, -1, 2**63 - 1, 0.1, 1.5, -0.0, 12345.678], "empty": [{}, [], ""],
+               "nested": {"b": {"z": 1, "a": [True, False, None]}, "a": []}, "Zulu": 1, "alpha": 2}
+    for value in [*documents, awkward]:
+        assert dump_json(value) == stdlib(value)
+    # what orjson refuses is still written, by the standard library
+    assert dump_json({1: 2**70}) == stdlib({1: 2**70})
+    # tiny floats are written without an exponent: another text, the same number
+    assert json.loads(dump_json([2.5e-05, 1e-07])) == [2.5e-05, 1e-07]
+
+
 def test_the_loaded_pack_is_typed(pack: Path) -> None:
     loaded = Pack.load(pack)
     assert isinstance(loaded.run, RunInfo) and loaded.run.collectors and not loaded.run.complete
