@@ -336,3 +336,20 @@ def test_renderers_work_on_a_pack_without_profiles_or_evidence(tmp_path: Path) -
     assert "No DPA profile was configured" in (root / "report.md").read_text("utf-8")
     view = load_view(root)
     assert render_html(view).startswith("<!doctype html>") and render_markdown(view).startswith("# Audit pack")
+
+
+def test_finding_rows_are_whole_frozen_rows(hostile_pack: Path) -> None:
+    """The view makes its rows without the dataclass __init__ (speed at 150,000 findings):
+    each must still carry every field and refuse changes like a row made the ordinary way."""
+    import dataclasses
+
+    from auditpack.reports.view import FindingRow
+
+    view = load_view(hostile_pack)
+    names = {f.name for f in dataclasses.fields(FindingRow)}
+    assert view.findings
+    for row in view.findings:
+        assert set(vars(row)) == names
+        assert FindingRow(**vars(row)) == row
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        view.findings[0].status = "pass"  # type: ignore[misc]
