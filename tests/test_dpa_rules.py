@@ -63,15 +63,25 @@ def test_a_lead_in_promises_its_list_and_the_items_stay_clauses() -> None:
     assert clauses["6.3, bullet 2"] == {M.ENCRYPTION_IN_TRANSIT, M.NETWORK_SECURITY}
 
 
-def test_a_reference_to_an_annex_of_measures_is_a_note_not_every_measure() -> None:
+def test_a_clause_that_incorporates_an_annex_promises_what_its_items_promise() -> None:
     scc = _draft("dpa-eu-scc-2021-915.txt")
-    # "the measures specified in Annex III"; its "(personal data breach)" names a term
-    assert "Clause 7.4 (a)" not in _clauses(scc)
-    notes = [lo.text for lo in scc.leftovers if lo.ref == "Clause 7.4 (a)"]
-    assert any(n.startswith("refers to Annex III") and "access_control" in n for n in notes)
-    assert "refers to Annex III" in scc.toml
+    clauses = _clauses(scc)
+    annex = set().union(*(m for ref, m in clauses.items() if ref.startswith("Annex III, ")))
+    # "the processor shall at least implement the ... measures specified in Annex III"
+    assert clauses["Clause 7.4 (a)"] == annex and M.ACCESS_CONTROL in annex
+    assert clauses["Annex III, paragraph 2"] == {M.ACCESS_CONTROL}  # the items stay clauses
+    drafted = next(c for c in scc.clauses if c.ref == "Clause 7.4 (a)")
+    assert drafted.quote.startswith("The processor shall at least implement") and "Annex III" in drafted.quote
+    assert "incorporates Annex III, whose items promise it (Annex III, paragraph 2)" in scc.toml
+    # the measures by which the processor assists the controller are no security promise
+    assert "Clause 8 (d)" not in clauses
+    # Dutch: "de in Bijlage 2 benoemde beveiligingsmaatregelen"
+    voxio = _clauses(_draft("dpa-voxio.txt"))
+    assert {M.ACCESS_CONTROL, M.ACCESS_LOGGING, M.ENCRYPTION_AT_REST, M.PHYSICAL_SECURITY} <= voxio["Artikel 6.1"]
+    # a general clause that names no annex promises no measure in particular
     kaltwerk = _clauses(_draft("dpa-kaltwerk.txt"))
-    assert "§ 5 (1)" not in kaltwerk and kaltwerk["Annex 1, 4"] == {M.ENCRYPTION_AT_REST}
+    assert "§ 5 (4)" not in kaltwerk and kaltwerk["Annex 1, 4"] == {M.ENCRYPTION_AT_REST}
+    assert kaltwerk["§ 5 (1)"] == set().union(*(m for ref, m in kaltwerk.items() if ref.startswith("Annex 1, ")))
 
 
 def test_name_address_blocks_are_register_entries() -> None:

@@ -136,8 +136,6 @@ def draft_profile(document: Document, profile_id: str, lexicon: Lexicon | None =
             continue
         for s in t.leftover:
             leftovers.append(Leftover(t.block.ref, shorten(s.text, 160), t.block.start, t.block.end))
-        for reference in t.references:
-            leftovers.append(Leftover(t.block.ref, reference, t.block.start, t.block.end))
         if not t.measures or t.excluded is not None:
             continue
         parent = _folded_into_parent(tags, i, params)

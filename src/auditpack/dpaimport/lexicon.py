@@ -227,9 +227,10 @@ class Cues(Strict):
     general: list[str] = Field(min_length=1)
     annex: list[str] = Field(min_length=1)
     contents: list[str] = Field(min_length=1)
+    assistance: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
-                     "general", "contents")
+                     "general", "contents", "assistance")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -358,6 +359,7 @@ class Lexicon:
     general: Patterns
     annex: Patterns
     contents: Patterns
+    assistance: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -402,7 +404,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         obligation=_p(data.cues.obligation), controller=_p(data.cues.controller),
         subordinate=_p(data.cues.subordinate), possessive=_p(data.cues.possessive), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
-        annex=_p(data.cues.annex), contents=_p(data.cues.contents),
+        annex=_p(data.cues.annex), contents=_p(data.cues.contents), assistance=_p(data.cues.assistance),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

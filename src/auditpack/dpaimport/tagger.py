@@ -71,7 +71,6 @@ class BlockTags:
     parent: int | None = None  # index of the lead-in block this one hangs under
     leftover: tuple[SentenceTag, ...] = field(default_factory=tuple)
     listed: tuple[Measure, ...] = ()  # measures a lead-in promises through the list under it
-    references: tuple[str, ...] = ()  # annexes of measures a general sentence points at
 
     @property
     def promised(self) -> tuple[Measure, ...]:
@@ -159,7 +158,7 @@ class Tagger:
             lead_in = out[parent] if parent is not None else None
             tags = self.tag_block(block, lead_in)
             out.append(replace(tags, parent=parent) if parent is not None else tags)
-        return self._annex_references(self._lead_ins(tuple(out)))
+        return self._annex_incorporations(self._lead_ins(tuple(out)))
 
     def _lead_ins(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
         """A lead-in that opens its list in the same sentence ("XIS neemt passende maatregelen,
@@ -200,26 +199,42 @@ class Tagger:
                                  leftover=tuple(x for x in t.leftover if x is not last))
         return tuple(out)
 
-    def _annex_references(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
-        """A general clause that points at an annex of measures ("de in Bijlage 2 benoemde
-        beveiligingsmaatregelen", "the measures in Annex II") is no promise of every measure the
-        annex lists: the annex's items are clauses of their own. The reference is kept for the
-        reviewer (``references``), with what the annex holds."""
+    def _annex_incorporations(self, tags: tuple[BlockTags, ...]) -> tuple[BlockTags, ...]:
+        """A clause that incorporates an annex of measures ("Verwerker heeft hiertoe de in
+        Bijlage 2 benoemde beveiligingsmaatregelen genomen", "the measures specified in Annex
+        III") promises what that annex's items promise, and only that: a general clause
+        without such a reference promises no measure in particular. The annex's items stay
+        clauses of their own (the convention of the built-in profiles, e.g. voxio's Artikel
+        6.1); each measure names the items it comes from, for the reviewer."""
         out = list(tags)
         for i, t in enumerate(tags):
             if t.excluded is not None or t.block.kind == "table_row" or t.measures:
                 continue
             for s in t.sentences:
-                if s.excluded is not None or s.measures or not (s.general or s.obligation):
+                if s.excluded is not None or s.measures or not (s.general or s.obligation) \
+                        or self.lex.assistance.any(folded_text(s.text)):
                     continue
                 for name in self._annexes_named(s.text):
-                    listed = {m.measure.value: None for o in tags if o is not t and o.excluded is None
-                              for m in o.measures
-                              if any(_same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,))}
-                    if listed:
-                        out[i] = replace(out[i], references=out[i].references + (
-                            f"refers to {name}, whose items are drafted as clauses ({', '.join(listed)})",),
-                            leftover=tuple(x for x in out[i].leftover if x is not s))
+                    items: dict[Measure, list[tuple[str, float]]] = {}
+                    for o in tags:
+                        if o is t or o.excluded is not None or not any(
+                                _same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,)):
+                            continue
+                        for m in o.measures:
+                            items.setdefault(m.measure, []).append((o.block.ref, m.confidence))
+                    if not items:
+                        continue
+                    incorporated = tuple(
+                        MeasureTag(measure, round(min(max(c for _, c in found), 0.7), 2), (name,),
+                                   (f"incorporates {name}, whose items promise it ({'; '.join(r for r, _ in found)})",))
+                        for measure, found in items.items())
+                    mine = {m.measure for m in out[i].measures}
+                    added = tuple(m for m in incorporated if m.measure not in mine)
+                    out[i] = replace(out[i], measures=out[i].measures + added,
+                                     # the incorporating sentence is the clause's quote
+                                     sentences=tuple(replace(x, measures=x.measures + added) if x is s else x
+                                                     for x in out[i].sentences),
+                                     leftover=tuple(x for x in out[i].leftover if x is not s))
         return tuple(out)
 
     def _annexes_named(self, text: str) -> list[str]:
