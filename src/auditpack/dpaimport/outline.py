@@ -15,6 +15,9 @@ from .labels import MEMBER_WORDS, Label, is_roman, parse_label
 from .layout import TERMINAL, Unit, is_title
 from .model import BlockKind
 
+# a lettered section heading inside an annex ("A. Fysieke beveiliging" under "Bijlage 1")
+_LETTERED_HEADING = re.compile(r"^([A-Z])\.\s+(\S.*)$")
+
 
 @dataclass
 class _Heading:
@@ -276,7 +279,12 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
         else:
             labelled = [h.level for h in state.headings if h.labelled]
             level = max(labelled) + 1 if labelled else 1
-        _push_heading(state, _Heading(level, title, title, False), unit, unit.text, out)
+        ref = title
+        annex = _annex(state)
+        lettered = _LETTERED_HEADING.match(title)
+        if annex is not None and annex.ref and lettered:
+            ref, title = f"{annex.ref}, {lettered.group(1)}", lettered.group(2)  # "Bijlage 1, A"
+        _push_heading(state, _Heading(level, ref, title, False), unit, unit.text, out)
         return
 
     if label is not None and label.kind in ("word", "number"):

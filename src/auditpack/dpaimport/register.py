@@ -105,10 +105,28 @@ def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry 
     return RegisterEntry(name, service, location, codes, eea, block.ref)
 
 
+def _from_bracketed(text: str, lex: Lexicon, countries: Patterns) -> tuple[str, str, str] | None:
+    """"Combell NV (hosting van het platform, België)": the name, then service and location
+    together in brackets, in either order; the part naming a country (or the EEA) is the location."""
+    m = re.match(r"^(.*?\S)\s*\(([^()]*[,;][^()]*)\)$", text)
+    if m is None:
+        return None
+    parts = [p.strip() for p in re.split(r"[,;]\s+", m.group(2)) if p.strip()]
+    places = [p for p in parts if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p))]
+    if not places:
+        return None
+    return m.group(1), ", ".join(p for p in parts if p not in places), ", ".join(places)
+
+
 def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
     text = block.text.strip().rstrip(".;,")
     if not text or len(text.split()) > _MAX_LIST_WORDS:
         return None
+    bracketed = _from_bracketed(text, lex, countries)
+    if bracketed is not None and len(bracketed[0].split()) <= 6:
+        name, service, location = bracketed
+        codes, eea = locate(location, lex)
+        return RegisterEntry(name, service, location, codes, eea, block.ref)
     parts = [q.strip() for p in _SEPARATORS.split(text) if p for q in p.split(", ") if q.strip()]
     head = parts[0]
     location = ""

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..model import Measure
+from .labels import ANNEX_WORDS
 from .lexicon import CompiledRule, FoldedText, Hit, Lexicon, Patterns, folded_text, load_lexicon
 from .model import Block, Document
 
@@ -25,6 +26,8 @@ _ABBREVIATIONS = frozenset({
 _DEFINED_TERM = re.compile(r"\((?:[^()\"“”]{0,30}\s)?[\"“‘'][^\"”’()]{1,60}[\"”’']\s*\)")
 _ITEM_REF = re.compile(r"(?:\s\(?[a-z]{1,4}\)|\s[a-z]{1,4}|, bullet \d+)$")  # a list item's ref: "9.2 (a)", "3 a)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
+_ANNEX_NAMES = frozenset(w.casefold() for w in ANNEX_WORDS)
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)  # an address, no promise of HTTPS
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -33,8 +36,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _SENTENCE_END.finditer(text):
         before = text[start:m.start()].rstrip(".!?\"”’)")
-        last = before.rsplit(None, 1)[-1].casefold() if before.split() else ""
-        if last.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"\(?[a-z0-9]{1,2}", last):
+        words = [w.casefold() for w in before.rsplit(None, 2)[-2:]]
+        last = words[-1] if words else ""
+        # "(a. …" or "o.a." ends nothing, but "… described in Exhibit B. Corvana may …" does
+        named_annex = len(words) > 1 and words[-2] in _ANNEX_NAMES
+        if last.rstrip(".") in _ABBREVIATIONS or (re.fullmatch(r"\(?[a-z0-9]{1,2}", last) and not named_annex):
             continue
         spans.append((start, m.start()))
         start = m.end()
@@ -208,7 +214,7 @@ class Tagger:
         6.1); each measure names the items it comes from, for the reviewer."""
         out = list(tags)
         for i, t in enumerate(tags):
-            if t.excluded is not None or t.block.kind == "table_row" or t.measures:
+            if t.excluded is not None or t.block.kind == "table_row":
                 continue
             for s in t.sentences:
                 if s.excluded is not None or s.measures or not (s.general or s.obligation) \
@@ -307,8 +313,8 @@ class Tagger:
                       block_excluded: str | None, listed: bool, heading: FoldedText) -> SentenceTag:
         lex = self.lex
         # a term defined in brackets ('("personal data breach")', '(hierna: "Datalek")') names the
-        # term; it promises nothing
-        folded = folded_text(_DEFINED_TERM.sub(" ", text))
+        # term and a web address ("https://…/subprocessors") is where something is: no promise
+        folded = folded_text(_URL.sub(" ", _DEFINED_TERM.sub(" ", text)))
         obligation = lex.obligation.any(folded) or listed
         general = lex.general.any(folded)
         if block_excluded is not None:
