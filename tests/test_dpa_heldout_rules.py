@@ -114,3 +114,22 @@ def test_a_clause_incorporating_an_annex_promises_its_items_also_with_a_tagged_s
 ])
 def test_lexicon_cues_and_vetoes_from_the_held_out_documents(text: str, expected: set[M]) -> None:
     assert _promised(text) == expected
+
+
+def test_a_title_only_member_ends_at_its_next_sibling(tmp_path: Path) -> None:
+    """"4.4. Certificering" titles 4.4.1 and 4.4.2, not 4.5; an article heading and a list that
+    restarts under a numbered heading keep theirs."""
+    path = tmp_path / "dpa-titles.txt"
+    path.write_text("\n\n".join([
+        "Verwerkersovereenkomst", "Art. 4 – Beveiliging",
+        "4.4. Certificering",
+        "4.4.1. De Verwerker beschikt over een ISO/IEC 27001-certificaat.",
+        "4.5. De Verwerker evalueert de maatregelen jaarlijks.",
+        "5. Audit",
+        "1. De Verantwoordelijke mag eenmaal per jaar een audit uitvoeren.",
+        "2. De kosten van de audit zijn voor de Verantwoordelijke.",
+    ]) + "\n", encoding="utf-8")
+    blocks = {b.ref: b for b in read_document(path).blocks}
+    assert blocks["Art. 4.4.1"].headings[-1] == "Certificering"
+    assert blocks["Art. 4.5"].headings[-1] == "Beveiliging"
+    assert blocks["1"].headings[-1] == "Audit" and blocks["2"].headings[-1] == "Audit"  # restarted under "5. Audit"

@@ -289,6 +289,8 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
 
     if label is not None and label.kind in ("word", "number"):
         number = label.number
+        while state.headings and _passed(state.headings[-1], number):
+            state.headings.pop()  # "4.5." after the title-only member "4.4. Certificering" is not under it
         while state.clauses and state.clauses[-1][0] != number[: len(state.clauses[-1][0])]:
             state.clauses.pop()
         if state.clauses and state.clauses[-1][0] == number:
@@ -313,6 +315,20 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
     n = _count(state, parent, "paragraph")
     out.append(Drafted(_join(parent, f"paragraph {n}"), "paragraph", unit.text, unit.text, _titles(state), 0,
                        parent))
+
+
+def _passed(heading: _Heading, number: tuple[str, ...]) -> bool:
+    """Whether the clause ``number`` comes after the numbered title-only member ``heading`` at
+    its depth or above ("4.5" after "4.4. Certificering", "5" after "4.4"): that member's title
+    no longer applies. Article headings ("Art. 4", "Artikel 5.") and a list that restarts
+    under a numbered heading ("1." under "2. Security") keep theirs."""
+    mine = heading.number
+    if not heading.labelled or heading.word is not None or heading.annex or not mine or len(number) > len(mine):
+        return False
+    depth = len(number) - 1
+    if number[:depth] != mine[:depth] or not (number[depth].isdigit() and mine[depth].isdigit()):
+        return False
+    return int(number[depth]) > int(mine[depth])
 
 
 def _letter(state: _State, label: Label, unit: Unit, out: list[Drafted]) -> None:
