@@ -23,6 +23,10 @@ Prints ONE JSON line:
   accounts over all accounts: what is left when the uneven split is taken out).
 
     python bench/aws_org.py [--accounts 20] [--per-account 100] [--latency-ms 60] [--workers 64] [--no-shards]
+                            [--keep DIR]
+
+``--keep DIR`` writes the packs (single, part-0..3, merged) under DIR instead of a temporary
+directory, so ``auditpack merge`` can be profiled on the same parts afterwards.
 
 Not a test: the numbers go to docs/scaling.md.
 """
@@ -277,6 +281,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=64, help="max_workers in total (16 per account)")
     parser.add_argument("--no-shards", action="store_true", help="the single-machine run only (for profiling)")
+    parser.add_argument("--keep", type=Path, help="write the packs under this directory and keep them")
     parser.add_argument("--seed", help=argparse.SUPPRESS)  # in a child: the seeding's clients are not the run's memory
     args = parser.parse_args()
     os.environ.update(base.ENV)
@@ -299,8 +304,12 @@ def main() -> int:
         members, seeded = seeded_world["members"], seeded_world["seeded"]
         seed_seconds = time.monotonic() - started
         with tempfile.TemporaryDirectory(prefix="auditpack-bench-org-") as tmp:
-            os.environ["AUDITPACK_HISTORY"] = str(Path(tmp) / "history.sqlite")
-            result = measure(f"http://127.0.0.1:{slow}", args.workers, args.latency_ms / 1000, Path(tmp),
+            where = Path(tmp)
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=False)  # never mixed with an earlier run's packs
+                where = args.keep
+            os.environ["AUDITPACK_HISTORY"] = str(where / "history.sqlite")
+            result = measure(f"http://127.0.0.1:{slow}", args.workers, args.latency_ms / 1000, where,
                              children[0].pid, not args.no_shards)
         result.update({"members_created": len(members), "seeded_resources": seeded,
                        "seed_seconds": round(seed_seconds, 1), "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -184,6 +184,49 @@ def test_merge_refuses_an_altered_part_an_incomplete_set_and_mixed_plans(
     assert not (tmp_path / "e").exists()
 
 
+def test_merge_in_a_fresh_process_reads_the_parts_evidence(estate: dict[str, Any], tmp_path: Path) -> None:
+    """``auditpack merge`` as a job of its own (the Kubernetes merge Job, the CI merge step):
+    no collector has run in that interpreter, so the plugins' evidence kinds must be loaded
+    by merge itself before it reads a part."""
+    import subprocess
+    import sys
+
+    root = estate["root"]
+    env = {**os.environ, "AUDITPACK_HISTORY": str(tmp_path / "history.sqlite")}
+    done = subprocess.run([sys.executable, "-m", "auditpack", "merge", *parts(root), "--out", str(tmp_path / "m")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == runner.EXIT_INCOMPLETE, done.stderr  # the closed TLS ports, as in the one run
+    assert findings_of(tmp_path / "m") == findings_of(root / "single")
+
+
+def test_a_part_changed_after_its_verification_is_refused(estate: dict[str, Any], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """merge judges the bytes it verified: an evidence file altered between the manifest check
+    and its reading is refused, not judged."""
+    import shutil
+
+    from auditpack import custody
+    from auditpack.merge import MergeRefused, read_part
+
+    root = estate["root"]
+    k = next(k for k in range(4) if any((root / f"part-{k}" / "evidence").rglob("*-*.json")))
+    part = tmp_path / f"part-{k}"
+    shutil.copytree(root / f"part-{k}", part)
+    victim = next(p for p in sorted((part / "evidence").rglob("*.json")) if p.name != "index.json")
+    real_check = custody.check_pack
+
+    def check_then_alter(*args: Any, **kwargs: Any) -> Any:
+        report = real_check(*args, **kwargs)
+        victim.write_text(victim.read_text() + " ")  # after the check, before merge reads it
+        return report
+
+    monkeypatch.setattr(custody, "check_pack", check_then_alter)
+    with pytest.raises(MergeRefused) as refused:
+        read_part(part, None)
+    assert refused.value.code == runner.EXIT_USAGE
+    assert f"changed {victim.relative_to(part).as_posix()}" in str(refused.value)
+
+
 def test_signed_parts_need_the_public_key_and_a_valid_signature(estate: dict[str, Any], tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     import shutil

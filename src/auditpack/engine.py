@@ -14,6 +14,7 @@ clauses of every profile they answer.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
@@ -255,18 +256,35 @@ def _to_finding(chk: Check, verdict: Verdict) -> Finding:
     )
 
 
-def _run_check(chk: Check, evidence: Sequence[SomeEvidence], policy: Policy, now: datetime,
+class EvidenceByKind:
+    """The evidence of a run, indexed once by kind: each check takes the evidence of the kinds
+    it sees, in the run's order, without scanning every item (checks x evidence otherwise)."""
+
+    def __init__(self, evidence: Sequence[SomeEvidence]) -> None:
+        self.evidence = evidence
+        self._positions: dict[str, list[int]] = {}
+        for i, ev in enumerate(evidence):
+            self._positions.setdefault(ev.kind, []).append(i)
+
+    def of_kinds(self, kinds: Iterable[str]) -> list[SomeEvidence]:
+        lists = [self._positions[k] for k in dict.fromkeys(kinds) if k in self._positions]
+        return [self.evidence[i] for i in heapq.merge(*lists)]
+
+
+def _run_check(chk: Check, evidence: Sequence[SomeEvidence] | EvidenceByKind, policy: Policy, now: datetime,
                profile: Profile | None) -> list[Finding]:
-    seen = [ev for ev in evidence if chk.sees_kind(ev.kind)]
-    errored = [ev for ev in seen if chk.needs_kind(ev.kind) and ev.status is AttemptStatus.ERROR]
+    index = evidence if isinstance(evidence, EvidenceByKind) else EvidenceByKind(evidence)
+    needed = frozenset(chk.needed_kinds)
+    seen = index.of_kinds([*chk.needed_kinds, *(cls.kind for cls in chk.optional)])
+    errored = [ev for ev in seen if ev.kind in needed and ev.status is AttemptStatus.ERROR]
     usable = [ev for ev in seen if ev.ok]
     if chk.gate == "scope" and errored:
         bad_scopes = {ev.resource.scope for ev in errored}
         usable = [ev for ev in usable if ev.resource.scope not in bad_scopes]
     findings = [_error_finding(chk, ev) for ev in errored]
-    if not any(chk.needs_kind(ev.kind) for ev in usable):
+    if not any(ev.kind in needed for ev in usable):
         return findings
-    gaps = tuple(ev for ev in seen if not chk.needs_kind(ev.kind) and ev.status is AttemptStatus.ERROR)
+    gaps = tuple(ev for ev in seen if ev.kind not in needed and ev.status is AttemptStatus.ERROR)
     ctx = CheckContext(EvidenceView(usable), policy, now, profile, gaps)
     try:
         verdicts = list(chk(ctx))
@@ -322,9 +340,10 @@ def evaluate(evidence: Sequence[SomeEvidence], checks: Iterable[Check], policy: 
     groups: list[tuple[Policy, Profile | None]] = [(policy, None)]
     groups += [(p.policy(policy), p) for p in profiles]
     merged: dict[tuple[str, ...], Finding] = {}
+    index = EvidenceByKind(evidence)
     for chk in checks:
         for group_policy, profile in groups:
-            for finding in _run_check(chk, evidence, group_policy, now, profile):
+            for finding in _run_check(chk, index, group_policy, now, profile):
                 clauses = profile.clauses_for(chk.id, chk.measure) if profile else ()
                 key = (finding.check, finding.resource.provider, finding.resource.scope or "",
                        finding.resource.id, str(finding.status), finding.message)

@@ -88,6 +88,22 @@ def _json(path: Path) -> Any:
         raise MergeRefused(EXIT_USAGE, f"{path} cannot be read: {exc}") from None
 
 
+def _verified_json(root: Path, rel: str, manifest: Manifest) -> Any:
+    """An evidence file parsed from the very bytes whose hash its manifest lists (read once:
+    what is judged is what was verified, even if the file changed after check_pack)."""
+    path = root / rel
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MergeRefused(EXIT_USAGE, f"{path} cannot be read: {exc}") from None
+    if sha256_hex(data) != manifest.files.get(rel):
+        raise MergeRefused(EXIT_USAGE, f"{root}: the part does not verify (changed {rel}); refusing to merge")
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise MergeRefused(EXIT_USAGE, f"{path} cannot be read: {exc}") from None
+
+
 def read_part(root: Path, public_key: Ed25519PublicKey | None) -> Part:
     """Verify one partial pack (files, and signature when signed), then read its run, context and evidence."""
     from .custody import check_pack
@@ -121,7 +137,7 @@ def read_part(root: Path, public_key: Ed25519PublicKey | None) -> Part:
         rel = item.path
         if rel in part.evidence:
             continue
-        body = _json(root / rel)
+        body = _verified_json(root, rel, manifest)
         items = body["evidence"] if isinstance(body, Mapping) and "evidence" in body else [body]
         try:
             part.evidence[rel] = [Evidence.from_json(x) for x in items]
@@ -264,12 +280,12 @@ def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: b
     manual = [(first.root / doc.path, Path(doc.path).name) for doc in merged.context.manual_evidence]
 
     def build(root: Path) -> None:
-        write_content(root, PackContent(merged.run, merged.findings, merged.evidence, merged.context, manual), None)
+        # the evidence files are the collecting machine's bytes, copied (not serialised again)
+        copies = {rel: part.root / rel for rel, part in merged.origin.items()}
+        write_content(root, PackContent(merged.run, merged.findings, merged.evidence, merged.context, manual,
+                                        evidence_copies=copies), None)
         for rel, document in sorted((extras or {}).items()):  # the history sections
             write_document(root, rel, document, None)
-        for rel, part in merged.origin.items():  # the chain of custody: the collecting machine's bytes
-            if sha256_hex((root / rel).read_bytes()) != part.manifest.files.get(rel):
-                raise RuntimeError(f"{rel} would differ from {part.root}'s manifest: refusing to write the pack")
         for part in parts:
             target = root / "parts" / _part_dir(part)
             target.mkdir(parents=True)
@@ -278,6 +294,10 @@ def write_merged(merged: Merged, parts: Sequence[Part], out: Path, *, replace: b
                     shutil.copyfile(part.root / name, target / name)
         render_pack(root)
         write_manifest(root, merged.run, sign)
+        files = read_manifest(root).files  # the hashes of what was written, computed once
+        for rel, part in merged.origin.items():  # the chain of custody: the collecting machine's bytes
+            if files.get(rel) != part.manifest.files.get(rel):
+                raise RuntimeError(f"{rel} would differ from {part.root}'s manifest: refusing to write the pack")
 
     return write_atomically(out, build, replace_existing=replace)
 
@@ -294,6 +314,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         from .signing import signer
 
         sign = signer(Path(args.sign_key))
+    default_registry()  # the plugins' evidence kinds: a part's evidence is read through them
     try:
         from .pack import preflight
 

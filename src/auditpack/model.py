@@ -281,6 +281,8 @@ class Evidence(Generic[RecordT]):
     raw: Any = None
     error: str | None = None
     reason: ErrorReason | None = None
+    # ``path`` once computed (it is asked for several times per item when a pack is written)
+    _path: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.status is AttemptStatus.COLLECTED:
@@ -318,11 +320,15 @@ class Evidence(Generic[RecordT]):
     @property
     def path(self) -> str:
         """The evidence file's path inside the pack, stable for the same evidence identity."""
+        if self._path:
+            return self._path
         identity = f"{self.provenance.collector}\x00{self.kind}\x00{self.resource.scope}\x00{self.resource.id}"
         digest = sha256_hex(identity.encode())[:12]
         name = slug(self.resource.name or self.resource.id.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
         scope = slug(self.resource.scope or self.provenance.scope or "global")
-        return f"evidence/{slug(self.provenance.collector)}/{scope}/{slug(self.kind)}/{name}-{digest}.json"
+        path = f"evidence/{slug(self.provenance.collector)}/{scope}/{slug(self.kind)}/{name}-{digest}.json"
+        object.__setattr__(self, "_path", path)  # frozen: set once, from fields that never change
+        return path
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -120,6 +120,9 @@ class PackContent:
     evidence: Sequence[SomeEvidence]
     context: Context
     manual_files: Sequence[tuple[Path, str]] = ()  # (source, name inside manual/)
+    #: evidence path -> a file that already holds exactly this evidence (a part of a sharded
+    #: run, verified against its manifest): copied byte for byte instead of serialised again
+    evidence_copies: Mapping[str, Path] = field(default_factory=dict)
 
 
 def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -> None:
@@ -128,6 +131,11 @@ def write_content(root: Path, content: PackContent, scrubber: Scrubber | None) -
     for ev in content.evidence:
         groups.setdefault(paths[ev.path], []).append(ev)
     for rel, items in groups.items():
+        source = content.evidence_copies.get(rel) if scrubber is None else None
+        if source is not None:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, root / rel)
+            continue
         body: Any = items[0].to_json() if len(items) == 1 else {"evidence": [ev.to_json() for ev in items]}
         _write(root / rel, body, scrubber)
     _write(root / "evidence" / "index.json", [i.to_json() for i in evidence_index(content.evidence, paths)], scrubber)
