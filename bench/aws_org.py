@@ -12,6 +12,7 @@ process holds only what the run itself does). The configuration is one
 Prints ONE JSON line:
 - the single-machine run: wall seconds, API calls, calls per resource, the latency floor
   (calls x latency / max_workers) and wall over floor, peak RSS of this process (also before the pack is written);
+- how many accounts held clients at once, at most, and how many clients were open at once;
 - where the wall time went: CPU seconds of this process (the collector, checks and pack
   writing) and of moto's server process during the run, the calls in flight on average
   (the sum of every call's duration over the wall time) and at most, the load average.
@@ -163,6 +164,44 @@ class Calls:
             return out
 
 
+class LiveAccounts:
+    """How many accounts hold clients at once, and how many clients are open at once (the
+    clients are most of the collection's memory)."""
+
+    def __init__(self) -> None:
+        self.live: dict[int, int] = {}  # account -> its open clients
+        self.most = 0
+        self.most_clients = 0
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        from auditpack.collectors.aws.session import Account
+
+        client, reset = Account.client, Account.reset_clients
+
+        def counted_client(acct: Account, service: str, region: str | None = None) -> Any:
+            made = client(acct, service, region)
+            with self._lock:
+                self.live[id(acct)] = len(acct._clients)
+                self.most = max(self.most, len(self.live))
+                self.most_clients = max(self.most_clients, sum(self.live.values()))
+            return made
+
+        def counted_reset(acct: Account) -> None:
+            reset(acct)
+            with self._lock:
+                self.live.pop(id(acct), None)
+
+        Account.client = counted_client  # type: ignore[method-assign]
+        Account.reset_clients = counted_reset  # type: ignore[method-assign]
+
+    def reset(self) -> tuple[int, int]:
+        with self._lock:
+            most, clients, self.most, self.most_clients = self.most, self.most_clients, 0, 0
+            self.live.clear()
+            return most, clients
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (its threads included)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -192,6 +231,8 @@ def measure(endpoint: str, workers: int, latency: float, out: Path, moto_pid: in
         return reg
 
     reg = registry()
+    live = LiveAccounts()
+    live.install()
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every run: their findings must compare equal
     load_before = os.getloadavg()[0]
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -203,6 +244,7 @@ def measure(endpoint: str, workers: int, latency: float, out: Path, moto_pid: in
     single_wall = time.monotonic() - started
     single_cpu, moto_cpu = time.process_time() - cpu, cpu_seconds(moto_pid) - moto_cpu
     single_calls, most_in_flight, busy = calls.reset()
+    live_most, clients_most = live.reset()
     rss_single = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     not_resources = ("region", "account", "organization", "organization_account")
     resources = {(ev.resource.scope, ev.resource.id) for ev in single.evidence
@@ -234,6 +276,8 @@ def measure(endpoint: str, workers: int, latency: float, out: Path, moto_pid: in
         "single_peak_rss_mb": round(rss_single, 1),
         "single_peak_rss_mb_before_writing": round(rss_collected, 1),
         "peak_rss_mb_before_the_run": round(rss_start, 1),
+        "accounts_with_clients_max": live_most,
+        "clients_open_max": clients_most,
         "error_evidence": errors,
     }
     if not shards:

@@ -8,7 +8,9 @@ timeouts, a connection pool as large as the worker count, and ``endpoint_url`` w
 
 Memory grows with accounts x regions x services clients, so the assumed-role sessions share
 the first session's model loader (each service's API description is read and kept once,
-not once per account), and an account's clients are closed as soon as its reads are done.
+not once per account), every client of a service shares one service model and client
+class (:mod:`.shared_models`), and an account's clients are closed as soon as its reads
+are done.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from auditpack.model import ErrorReason
 
 from .answers import InvalidResponse, check_answer
 from .config import AwsSettings
+from .shared_models import share_models
 
 #: The exceptions an API call is expected to raise. Anything else is a bug and surfaces.
 #: NotImplementedError: moto, in-process, raises it for operations it does not emulate.
@@ -136,6 +139,8 @@ def call_key(service_model: Any) -> str:
 
 def new_session(settings: AwsSettings, hook: SessionHook | None) -> boto3.Session:
     session = boto3.Session(profile_name=settings.profile) if settings.profile else boto3.Session()
+    # every client of this run (all accounts: they share this loader) gets one model and class per service
+    share_models(session._session.get_component("data_loader"))
     if hook is not None:
         hook(session)
     return session
