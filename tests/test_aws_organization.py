@@ -289,6 +289,68 @@ def test_the_pool_bounds_calls_per_account_and_serves_the_oldest_accounts_first(
     assert sum(running.values()) == 0
 
 
+def test_the_pool_opens_at_most_max_keys_accounts_and_keeps_its_workers_busy() -> None:
+    """An account is open from its first task until it is done (on_idle: its clients closed);
+    at most ``max_keys`` are, yet every worker is used, and tasks of no account never wait."""
+    lock = threading.Condition()
+    open_keys: set[object] = set()
+    most_open = running = most_running = 0
+    ran: list[object] = []
+
+    def task(key: object) -> None:
+        nonlocal most_open, running, most_running
+        with lock:
+            if key is not None:
+                open_keys.add(key)
+                most_open = max(most_open, len(open_keys))
+            running += 1
+            most_running = max(most_running, running)
+            ran.append(key)
+            lock.notify_all()
+            lock.wait_for(lambda: most_running == 4, timeout=10)  # the first four meet: the pool is full
+        with lock:
+            running -= 1
+
+    def closed(key: object) -> None:
+        with lock:
+            open_keys.discard(key)
+
+    pool = TaskPool(4, per_key=2, on_idle=closed, max_keys=3)
+    for key in "abcdef":
+        for _ in range(5):
+            pool.submit(task, key, key=key)
+    for _ in range(3):
+        pool.submit(task, None)
+    pool.join()
+    assert most_running == 4 and most_open <= 3 and not pool.unexpected
+    assert sorted(str(k) for k in ran) == sorted([*"abcdef" * 5, "None", "None", "None"])
+
+
+def test_an_account_beyond_max_keys_waits_until_an_open_one_is_done() -> None:
+    import time
+
+    lock = threading.Condition()
+    started: list[object] = []
+    release = threading.Event()
+
+    def task(key: object) -> None:
+        with lock:
+            started.append(key)
+            lock.notify_all()
+        release.wait(10)
+
+    pool = TaskPool(4, per_key=1, max_keys=2)  # workers to spare, but two accounts at a time
+    for key in ("a", "b", "c", None):
+        pool.submit(task, key, key=key)
+    with lock:
+        assert lock.wait_for(lambda: len(started) == 3, timeout=10)
+    time.sleep(0.2)  # a worker is free: were c allowed, it would have started by now
+    assert sorted(map(str, started)) == ["None", "a", "b"]
+    release.set()
+    pool.join()
+    assert sorted(map(str, started)) == ["None", "a", "b", "c"] and not pool.unexpected
+
+
 def test_the_pool_says_when_an_account_is_done_even_when_its_tasks_queue_more() -> None:
     done: list[str] = []
     order: list[str] = []

@@ -97,7 +97,8 @@ class AwsCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> None:
         settings = self.aws
-        pool = TaskPool(settings.max_workers, lambda: ctx.stopped, per_key=settings.max_workers_per_account)
+        pool = TaskPool(settings.max_workers, lambda: ctx.stopped, per_key=settings.max_workers_per_account,
+                        max_keys=open_accounts(settings))
         run = Run(ctx, settings, pool, self.page_size)
         accounts: list[Account] = []
         try:
@@ -265,6 +266,15 @@ class AwsCollector(Collector):
         for region in scanned:
             for regional in REGIONAL_READERS:
                 run.submit(_progress(regional), run, acct, region)
+
+
+def open_accounts(settings: AwsSettings) -> int:
+    """How many accounts are reached and read at once: twice as many as fill the pool (the
+    second half keeps workers busy while the first accounts finish their last, slowest
+    reads), so the sessions and clients held stay those of a few accounts however large the
+    organisation, and an account's role is assumed only shortly before its reads."""
+    per_account = min(settings.max_workers, settings.max_workers_per_account)
+    return 2 * -(-settings.max_workers // per_account)
 
 
 def _progress(reader: Any) -> Any:

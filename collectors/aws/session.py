@@ -230,6 +230,9 @@ def _no_account_host_prefix(request: Any, **_: Any) -> None:
         request.url = request.url.replace(f"//{text}.", "//", 1)
 
 
+_NOTHING = object()  # no key chosen (None is a key: tasks of no account)
+
+
 class TaskPool:
     """A bounded pool whose tasks may submit more tasks; :meth:`join` waits for all.
 
@@ -245,15 +248,25 @@ class TaskPool:
     account's clients live only while its reads run. ``on_idle(key)`` is called once a key
     has nothing queued and nothing running (its account is done).
 
+    ``max_keys`` bounds how many keys are open at once: a key opens when a worker takes its
+    first task and closes when it is idle; the tasks of a key not yet open wait (tasks
+    without a key never do). Without it, every account of an organisation is reached (its
+    role assumed, a session and first clients made) as soon as it is listed, so memory
+    grows with the organisation and the one-hour credentials of the last accounts age
+    while the first ones are read.
+
     Workers are daemon threads (not ``concurrent.futures``, whose workers the interpreter
     joins at exit): an interrupted or timed-out run must not keep the process alive while
     queued calls retry against an endpoint that is gone.
     """
 
     def __init__(self, max_workers: int, stopped: Callable[[], bool] = lambda: False,
-                 per_key: int | None = None, on_idle: Callable[[Hashable], None] | None = None) -> None:
+                 per_key: int | None = None, on_idle: Callable[[Hashable], None] | None = None,
+                 max_keys: int | None = None) -> None:
         self._max = max(1, max_workers)
         self._per_key = max(1, per_key or self._max)
+        self._max_keys = None if max_keys is None else max(1, max_keys)
+        self._open: set[Hashable] = set()  # keys whose tasks may run (at most max_keys)
         self._stopped = stopped  # the engine gave up on this collector: skip what is still queued
         self.on_idle = on_idle
         # every key with work queued or running, oldest first (a key leaves once it is idle)
@@ -282,13 +295,26 @@ class TaskPool:
             self._cond.notify()
 
     def _take(self) -> tuple[Hashable, Callable[..., Any], tuple[Any, ...]] | None:
-        """The next task of the oldest key below its bound (caller holds the lock)."""
+        """The next task of the oldest open key below its bound, else of the oldest key not
+        yet open while fewer than ``max_keys`` are (caller holds the lock)."""
+        chosen: Hashable = _NOTHING
+        first_closed: Hashable = _NOTHING
         for key, queue_ in self._queues.items():
-            if queue_ and self._running[key] < self._per_key:
-                func, args = queue_.popleft()
-                self._running[key] += 1
-                return key, func, args
-        return None
+            if not queue_ or self._running[key] >= self._per_key:
+                continue
+            if key is None or self._max_keys is None or key in self._open:
+                chosen = key
+                break
+            if first_closed is _NOTHING:
+                first_closed = key
+        if chosen is _NOTHING:
+            if first_closed is _NOTHING or self._max_keys is None or len(self._open) >= self._max_keys:
+                return None
+            chosen = first_closed
+            self._open.add(chosen)
+        func, args = self._queues[chosen].popleft()
+        self._running[chosen] += 1
+        return chosen, func, args
 
     def _work(self) -> None:
         while True:
@@ -321,6 +347,8 @@ class TaskPool:
                     with self._cond:
                         self.unexpected.append(exc)
                 with self._cond:
+                    if idle and key not in self._queues:  # closed once on_idle is done (its clients closed)
+                        self._open.discard(key)
                     self._pending -= 1
                     self._cond.notify_all()
 
