@@ -71,14 +71,15 @@ def _wrap() -> bool:
                 return entry[0]
 
         def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
-            entries = _shared.get(self._loader)
-            entry = None if entries is None else next((e for e in entries.values() if e[0] is service_model), None)
-            if entry is None:  # not a shared model: botocore's own class
-                return create_class(self, service_name, service_model)
             with _lock:
-                if entry[1] is None:
-                    entry[1] = create_class(self, service_name, service_model)
-                return entry[1]
+                entries = _shared.get(self._loader)
+                entry = None if entries is None else next((e for e in entries.values() if e[0] is service_model),
+                                                          None)
+                if entry is not None:
+                    if entry[1] is None:
+                        entry[1] = create_class(self, service_name, service_model)
+                    return entry[1]
+            return create_class(self, service_name, service_model)  # not a shared model: botocore's own class
 
         creator._load_service_model = _load_service_model
         creator._create_client_class = _create_client_class

@@ -81,13 +81,6 @@ class Part:
         return f"{self.index}/{self.count}"
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MergeRefused(EXIT_USAGE, f"{path} cannot be read: {exc}") from None
-
-
 def _verified_json(root: Path, rel: str, manifest: Manifest) -> Any:
     """An evidence file parsed from the very bytes whose hash its manifest lists (read once:
     what is judged is what was verified, even if the file changed after check_pack)."""
