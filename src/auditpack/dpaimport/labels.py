@@ -15,6 +15,9 @@ from typing import Literal
 LabelKind = Literal["annex", "word", "number", "letter", "bullet"]
 
 ANNEX_WORDS = ("Annex", "Annexe", "Bijlage", "Appendix", "Schedule", "Anlage", "Exhibit", "Attachment", "Aanhangsel")
+# the parts an annex is divided into ("Schedule 1, Part B – Approved Sub-processors"), as English
+# law firms write them; cited with the annex: "Schedule 1, Part B"
+PART_WORDS = ("Part", "Deel", "Teil", "Partie")
 ARTICLE_WORDS = ("Artikel", "Article", "Art.", "Clause", "Section", "Sectie", "Afdeling", "Paragraph", "Paragraaf",
                  "Klausel", "Clausule")
 

@@ -202,7 +202,37 @@ def _is_label(cell: str) -> bool:
 
 def _aligned_columns(rows: list[str]) -> list[tuple[str, ...]] | None:
     """Split lines laid out in columns (two or more spaces between columns, column starts
-    aligned) into cells; None when they are not a table."""
+    aligned) into cells; None when they are not a table. A line with text in one column only
+    ("storage)" under "Amazon Web Services EMEA SARL (hosting and") is that cell wrapping: it
+    continues the row above."""
+    full = [r for r in rows if _has_gap(r)]
+    if len(full) < 2:
+        return None
+    starts = _column_starts(full)
+    if starts is None:
+        return None
+    width = max(len(r) for r in rows)
+    table: list[tuple[str, ...]] = []
+    for r in rows:
+        padded = r.ljust(width)
+        cells = tuple(normalise(padded[a:b]) for a, b in zip(starts, [*starts[1:], width]))
+        if any(len(c) > 60 for c in cells):
+            return None  # prose, not a cell
+        if table and not _has_gap(r):
+            filled = [k for k, c in enumerate(cells) if c]
+            k = filled[0] if len(filled) == 1 else -1
+            if k < 0 or padded[starts[k]] == " " or (starts[k] > 0 and padded[starts[k] - 1] != " "):
+                return None
+            table[-1] = tuple(normalise(f"{c} {cells[k]}") if n == k else c for n, c in enumerate(table[-1]))
+            continue
+        table.append(cells)
+    if sum(1 for row in table for c in row if c) < len(table) * 2:
+        return None
+    return table
+
+
+def _column_starts(rows: list[str]) -> list[int] | None:
+    """Where the columns of lines laid out in columns start; None when there is one column."""
     width = max(len(r) for r in rows)
     padded = [r.ljust(width) for r in rows]
     blank = [all(r[i] == " " for r in padded) for i in range(width)]
@@ -223,17 +253,20 @@ def _aligned_columns(rows: list[str]) -> list[tuple[str, ...]] | None:
             i = j
         else:
             i += 1
-    if len(starts) < 2:
-        return None
-    table = []
-    for r in padded:
-        cells = tuple(normalise(r[a:b]) for a, b in zip(starts, [*starts[1:], width]))
-        table.append(cells)
-    if any(len(c) > 60 for row in table for c in row):
-        return None
-    if sum(1 for row in table for c in row if c) < len(table) * 2:
-        return None
-    return table
+    return starts if len(starts) >= 2 else None
+
+
+def _wraps_cell(lines: list[str], first: int, j: int, last: bool = False) -> bool:
+    """Whether line ``j`` of a column layout that began at ``first`` may be a cell wrapped onto
+    its own line: short, no gap, after at least two rows, and followed by another row or by the
+    end of the block (a longer line after the table is prose, not a cell)."""
+    text = lines[j].strip()
+    if j < first + 2 or _has_gap(lines[j]) or not text or len(text) > 60 or parse_label(text) is not None:
+        return False
+    if not (_has_gap(lines[j - 1]) or _wraps_cell(lines, first, j - 1)):
+        return False
+    nxt = lines[j + 1] if j + 1 < len(lines) else ""
+    return not nxt.strip() or _has_gap(nxt) or (not last and len(nxt.strip()) <= 60)
 
 
 def _has_gap(line: str) -> bool:
@@ -291,8 +324,10 @@ def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = 
             continue
         if _has_gap(line) and i + 1 < len(lines) and _has_gap(lines[i + 1]) and not markdown:
             j = i
-            while j < len(lines) and lines[j].strip() and _has_gap(lines[j]):
+            while j < len(lines) and lines[j].strip() and (_has_gap(lines[j]) or _wraps_cell(lines, i, j)):
                 j += 1
+            while j > i and not _has_gap(lines[j - 1]) and not _wraps_cell(lines, i, j - 1, last=True):
+                j -= 1
             indent = min(len(x) - len(x.lstrip()) for x in lines[i:j])
             table = _aligned_columns([x.rstrip()[indent:] for x in lines[i:j]])
             if table is not None and all(_is_label(row[0]) for row in table):
@@ -489,6 +524,8 @@ def _continuation_of(prev: Unit, unit: Unit, across_blank: bool = False) -> bool
         return False
     if across_blank and not label and is_title(prev.text) and prev.lines == 1:
         return False
+    if not label and prev.text.endswith(",") and len(prev.text.split()) >= 5:
+        return True  # "… does not reasonably satisfy the Customer," / page break / "Larchmere shall …"
     return bool(body[:1].islower()) and not prev.text.endswith(TERMINAL) and \
         not (prev.lines == 1 and is_title(prev.text))
 

@@ -228,9 +228,10 @@ class Cues(Strict):
     annex: list[str] = Field(min_length=1)
     contents: list[str] = Field(min_length=1)
     assistance: list[str] = Field(min_length=1)
+    no_inversion: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
-                     "general", "contents", "assistance")
+                     "general", "contents", "assistance", "no_inversion")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -360,6 +361,7 @@ class Lexicon:
     annex: Patterns
     contents: Patterns
     assistance: Patterns
+    no_inversion: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -405,6 +407,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         subordinate=_p(data.cues.subordinate), possessive=_p(data.cues.possessive), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
         annex=_p(data.cues.annex), contents=_p(data.cues.contents), assistance=_p(data.cues.assistance),
+        no_inversion=_p(data.cues.no_inversion),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

@@ -11,12 +11,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .labels import MEMBER_WORDS, Label, is_roman, parse_label
+from .labels import MEMBER_WORDS, PART_WORDS, Label, is_roman, parse_label
 from .layout import TERMINAL, Unit, is_title
 from .model import BlockKind
 
 # a lettered section heading inside an annex ("A. Fysieke beveiliging" under "Bijlage 1")
 _LETTERED_HEADING = re.compile(r"^([A-Z])\.\s+(\S.*)$")
+# a part of an annex ("Part B – Approved Sub-processors" under "Schedule 1")
+_PART_HEADING = re.compile(
+    rf"^((?:{'|'.join(PART_WORDS)})\s+(?:[A-Z]|\d{{1,2}}|[IVX]{{1,4}}))\b\.?(?:\s*[-–—:]\s*|\s+)?(\S.*)?$", re.I)
 
 
 @dataclass
@@ -263,6 +266,9 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
             not label.rest or _is_heading_text(unit, label.rest)):
         level = len(label.number)
         ref = label.shown if label.kind == "word" else _prefix(state, label.number)
+        annex = _annex(state)
+        if label.kind == "number" and annex is not None and ref.startswith(f"{annex.ref}, "):
+            level += annex.level  # "1. Governance" in "Schedule 2" is a section of the annex, not beside it
         word = label.shown.split(" ")[0] if label.kind == "word" and label.shown.split(" ")[0] != "§" else None
         if label.kind == "word" and label.shown.startswith("§"):
             word = "§"
@@ -282,8 +288,13 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
         ref = title
         annex = _annex(state)
         lettered = _LETTERED_HEADING.match(title)
+        part = _PART_HEADING.match(title)
         if annex is not None and annex.ref and lettered:
             ref, title = f"{annex.ref}, {lettered.group(1)}", lettered.group(2)  # "Bijlage 1, A"
+        elif annex is not None and annex.ref and part:
+            ref, title = f"{annex.ref}, {part.group(1)}", part.group(2) or part.group(1)  # "Schedule 1, Part B"
+        if annex is not None and ref != title and ref.startswith(f"{annex.ref}, "):
+            level = max(level, annex.level + 1)  # a section of the annex, whatever its heading style says
         _push_heading(state, _Heading(level, ref, title, False), unit, unit.text, out)
         return
 

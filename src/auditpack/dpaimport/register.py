@@ -101,6 +101,9 @@ def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry 
         return None
     service = cells[service_i] if service_i is not None and service_i < len(cells) else ""
     location = cells[location_i] if location_i is not None and location_i < len(cells) else ""
+    bracket = re.match(r"^(.*?\S)\s*\(([^()]+)\)$", name)
+    if not service and bracket and not any(locate(bracket.group(2), lex)):
+        name, service = bracket.group(1), bracket.group(2)  # "Elastic N.V. (log search and retention)"
     codes, eea = locate(location, lex)
     return RegisterEntry(name, service, location, codes, eea, block.ref)
 
@@ -144,6 +147,29 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         return None
     codes, eea = locate(location, lex)
     return RegisterEntry(head, service, location, codes, eea, block.ref)
+
+
+# "…, en Functional Software, Inc. (…)": the last item follows "en"/"and" after the comma
+_RUN_ON_SPLIT = re.compile(r"\)\s*(?:[,;]\s*(?:(?:en|and|und|et|sowie|ainsi que)\s+)?|\s+(?:en|and|und|et)\s+)", re.I)
+
+
+def _from_run_on(block: Block, lex: Lexicon, countries: Patterns) -> list[RegisterEntry]:
+    """A sentence that lists the register after a colon: "Wij maken gebruik van: Hetzner Online
+    GmbH (hosting, Duitsland), Mailjet SAS (verzending van e-mail, Frankrijk) en …". Each item
+    is "Name (service, country)"; at least two such items, or it is no register."""
+    text = block.text.strip()
+    for m in re.finditer(r":\s+", text):
+        tail = text[m.end():].rstrip(" .;")
+        items = [i.strip() + ")" for i in _RUN_ON_SPLIT.split(tail)]
+        items[-1] = items[-1][:-1]
+        found = [_from_bracketed(i, lex, countries) for i in items]
+        if len(items) >= 2 and all(f is not None and len(f[0].split()) <= 6 for f in found):
+            out = []
+            for name, service, location in (f for f in found if f is not None):
+                codes, eea = locate(location, lex)
+                out.append(RegisterEntry(name, service, location, codes, eea, block.ref))
+            return out
+    return []
 
 
 _KEY_VALUE = re.compile(r"^([^\W\d][\w' ()/-]{1,40}?)\s*:\s+(\S.*)$")
@@ -213,6 +239,14 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
         if block.ref in key_value:
             continue
         entry: RegisterEntry | None = None
+        if block.kind == "paragraph" and _is_register_section(block, lex):
+            listed = [e for e in _from_run_on(block, lex, countries)
+                      if all(x.name.casefold() != e.name.casefold() for x in entries)]
+            if listed:
+                entries.extend(listed)
+                refs.add(block.ref)
+                where = where or block
+                continue
         if block.kind == "table_row":
             header = folded_text(" ".join(block.header))
             by_header = (bool(block.header) and lex.register_name.any(header)

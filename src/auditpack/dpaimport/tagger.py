@@ -177,8 +177,11 @@ class Tagger:
                 children.setdefault(t.parent, []).append(t)
         for i, all_items in children.items():
             t = tags[i]
-            # only items the document numbers as the lead-in's parts ("6.3" -> "6.3, bullet 1")
-            items = [item for item in all_items if item.block.ref.startswith(t.block.ref)]
+            # only items the document numbers as the lead-in's parts ("6.3" -> "6.3, bullet 1"); under
+            # an unnumbered heading the bullets are counted from the heading, not from the paragraph
+            # that opens them ("Welke maatregelen?, paragraph 1" -> "Welke maatregelen?, bullet 3")
+            items = [item for item in all_items if item.block.ref.startswith(t.block.ref)
+                     or (item.block.kind == "bullet" and _opens_heading_bullets(t.block, item.block))]
             if t.excluded is not None or t.measures or not t.block.text.rstrip().endswith(":"):
                 continue
             last = t.sentences[-1] if t.sentences else None
@@ -380,10 +383,21 @@ class Tagger:
         out: list[Hit] = []
         for m in re.finditer(r",\s*(\w+)\s+(.{1,60})", text):
             verb = folded_text(m.group(1))
+            if self.lex.no_inversion.any(verb):
+                continue  # "…, shall keep the Customer informed": English does not invert
             if not (self.lex.obligation.any(verb) or self.lex.right.any(verb)):
                 continue
             out += [h for h in self.lex.controller.find(folded_text(m.group(2))) if h.word <= 1]
         return out
+
+
+def _opens_heading_bullets(lead: Block, item: Block) -> bool:
+    """Whether ``item`` is a bullet of the unnumbered heading whose paragraph ``lead`` opens it.
+    Not in an annex: there the clause that incorporates the annex promises its items, and the
+    annex's opening sentence ("Verwerker heeft de volgende maatregelen genomen:") is no clause."""
+    parent = lead.parent or ""
+    return bool(parent) and folded_text(parent.split(" ")[0]).folded not in _ANNEX_NAMES and \
+        lead.ref.startswith(f"{parent}, paragraph ") and item.ref.startswith(f"{parent}, bullet ")
 
 
 def _same_annex(text: str, name: str) -> bool:
