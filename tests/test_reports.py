@@ -353,3 +353,19 @@ def test_finding_rows_are_whole_frozen_rows(hostile_pack: Path) -> None:
         assert FindingRow(**vars(row)) == row
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.findings[0].status = "pass"  # type: ignore[misc]
+
+
+def test_findings_csv_in_pieces_is_the_same_text(hostile_pack: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """findings.csv is written a few thousand rows at a time; pieces of two rows (bidi
+    controls and quoted newlines of the hostile pack included) give the text of one piece."""
+    import auditpack.reports as reports
+
+    view = load_view(hostile_pack)
+    whole = render_csv(view)
+    assert len(view.findings) > 4
+    monkeypatch.setattr(reports, "_CSV_CHUNK", 2)
+    assert render_csv(view) == whole
+    reports.write_csv(view, tmp_path / "findings.csv")
+    assert (tmp_path / "findings.csv").read_bytes() == whole.encode("utf-8")
+    assert whole.count("\r\n") >= len(view.findings) + 1
