@@ -524,10 +524,18 @@ def _continuation_of(prev: Unit, unit: Unit, across_blank: bool = False) -> bool
         return False
     if across_blank and not label and is_title(prev.text) and prev.lines == 1:
         return False
-    if not label and prev.text.endswith(",") and len(prev.text.split()) >= 5:
-        return True  # "… does not reasonably satisfy the Customer," / page break / "Larchmere shall …"
+    if not label and prev.text.endswith(",") and len(prev.text.split()) >= 5 and not capitals(unit.text):
+        # "… does not reasonably satisfy the Customer," / page break / "Larchmere shall …"; a line
+        # in capitals ("OVERWEGENDE DAT:", "WHEREAS:") after the parties' comma opens a section
+        return True
     return bool(body[:1].islower()) and not prev.text.endswith(TERMINAL) and \
         not (prev.lines == 1 and is_title(prev.text))
+
+
+def capitals(text: str) -> bool:
+    """A line written in capitals: a heading or a caption, never the rest of a sentence."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 def _merge(prev: Unit, unit: Unit) -> None:

@@ -229,9 +229,13 @@ class Cues(Strict):
     contents: list[str] = Field(min_length=1)
     assistance: list[str] = Field(min_length=1)
     no_inversion: list[str] = Field(min_length=1)
+    responsible: list[str] = Field(min_length=1)
+    responsible_before: list[str] = Field(min_length=1)
+    exception: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
-                     "general", "contents", "assistance", "no_inversion")
+                     "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
+                     "exception")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -362,6 +366,9 @@ class Lexicon:
     contents: Patterns
     assistance: Patterns
     no_inversion: Patterns
+    responsible: Patterns
+    responsible_before: Patterns
+    exception: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -407,7 +414,8 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         subordinate=_p(data.cues.subordinate), possessive=_p(data.cues.possessive), right=_p(data.cues.right),
         boilerplate=_p(data.cues.boilerplate), general=_p(data.cues.general),
         annex=_p(data.cues.annex), contents=_p(data.cues.contents), assistance=_p(data.cues.assistance),
-        no_inversion=_p(data.cues.no_inversion),
+        no_inversion=_p(data.cues.no_inversion), responsible=_p(data.cues.responsible),
+        responsible_before=_p(data.cues.responsible_before), exception=_p(data.cues.exception),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .labels import MEMBER_WORDS, PART_WORDS, Label, is_roman, parse_label
-from .layout import TERMINAL, Unit, is_title
+from .layout import TERMINAL, Unit, capitals, is_title
 from .model import BlockKind
 
 # a lettered section heading inside an annex ("A. Fysieke beveiliging" under "Bijlage 1")
@@ -217,7 +217,9 @@ def _is_heading_text(unit: Unit, rest: str) -> bool:
         return True
     if unit.lines != 1 or unit.explicit_depth:
         return False
-    return is_title(rest) or (unit.heading_hint and not rest.endswith((".", ";", ":")) and len(rest) <= 150)
+    # a caption in capitals that opens what follows ("OVERWEGENDE DAT:", "WHEREAS:") is a heading too
+    return is_title(rest) or (unit.heading_hint and not rest.endswith((".", ";", ":")) and len(rest) <= 150) \
+        or (rest.endswith(":") and len(rest.split()) <= 6 and capitals(rest))
 
 
 def _title_line(unit: Unit) -> bool:

@@ -27,6 +27,8 @@ _DEFINED_TERM = re.compile(r"\((?:[^()\"“”]{0,30}\s)?[\"“‘'][^\"”’()
 _ITEM_REF = re.compile(r"(?:\s\(?[a-z]{1,4}\)|\s[a-z]{1,4}|, bullet \d+)$")  # a list item's ref: "9.2 (a)", "3 a)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
 _ANNEX_NAMES = frozenset(w.casefold() for w in ANNEX_WORDS)
+# "Nature and purpose: …", "Soorten Persoonsgegevens: …": a label of a few words, then its value
+_LABELLED_ENTRY = re.compile(r"^[^\W\d_][^:.;!?]{0,60}:\s", re.UNICODE)
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)  # an address, no promise of HTTPS
 
 
@@ -285,6 +287,10 @@ class Tagger:
         if excluded is None and _describes_processing(block, lex) and \
                 len(block.text.split()) < lex.scoring.fragment_words:
             excluded = f"a service or purpose named under '{block.heading}', not a promise"
+        if excluded is None and _describes_processing(block, lex) and _LABELLED_ENTRY.match(block.text) and \
+                not lex.obligation.any(folded_text(block.text)):
+            # "Aard en doel van de Verwerking: het hosten …, het maken van back-ups …" describes
+            excluded = f"an entry of the description under '{block.heading}', not a promise"
         heading = folded_text(_heading_text(block))
         leans = _leans(lex, heading)
         context = [folded_text(block.text), heading]
@@ -328,6 +334,15 @@ class Tagger:
         if boiler:
             return SentenceTag(text, start, end, (), obligation, f"liability, costs or law ('{boiler[0].phrase}')",
                                general)
+        # an exception to a duty ("De geheimhoudingsplicht geldt niet voor zover …") promises nothing
+        exception = [h for h in lex.exception.find(folded) if h.word <= 6]
+        if exception:
+            return SentenceTag(text, start, end, (), obligation, f"an exception to a duty ('{exception[0].phrase}')",
+                               general)
+        responsible = self._responsible_controller(folded)
+        if responsible:
+            return SentenceTag(text, start, end, (), obligation,
+                               f"the controller's own responsibility ('{responsible[0].phrase}')", general)
         allowed: set[Measure] | None = None
         opens_subordinate = any(h.word == 0 for h in lex.subordinate.find(folded))
         owned = {h.word for h in lex.possessive.find(folded)}  # "Customer Personal Data": a noun, no subject
@@ -337,6 +352,9 @@ class Tagger:
         if controller:
             if lex.right.any(folded):
                 allowed = set(lex.source.cues.controller_right_measures)
+                # the controller's right is the processor's promise to allow it ("De Klant kan
+                # binnen veertien dagen bezwaar maken" under "Subverwerkers"): its heading counts
+                obligation = True
             else:
                 return SentenceTag(text, start, end, (), obligation,
                                    f"the controller's own duty ('{controller[0].phrase}')", general)
@@ -376,6 +394,18 @@ class Tagger:
                                            (f"heading '{heading.original}' leans to it",)))
         return SentenceTag(text, start, end, tuple(tags), obligation, None, general)
 
+
+    def _responsible_controller(self, folded: FoldedText) -> list[Hit]:
+        """The controller named as the one responsible, wherever it stands: "Bij een VPS … is
+        Opdrachtgever zelf verantwoordelijk voor …", "Het is aan Opdrachtgever om te beoordelen …"."""
+        after = {h.word for h in self.lex.responsible.find(folded)}
+        before = {h.word + len(h.phrase.split()) for h in self.lex.responsible_before.find(folded)}
+        out: list[Hit] = []
+        for h in self.lex.controller.find(folded):
+            end = h.word + len(h.phrase.split())
+            if after & {end, end + 1} or before & {h.word, h.word - 1}:
+                out.append(h)
+        return out
 
     def _inverted_controller(self, text: str) -> list[Hit]:
         """Dutch inversion after a subordinate clause: "Indien ..., moet de Klant ..." has the
