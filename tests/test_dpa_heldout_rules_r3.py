@@ -157,3 +157,12 @@ def test_the_docx_table_annex_is_incorporated_and_its_register_read() -> None:
     assert M.BREACH_NOTIFICATION not in measures.get("6.5", set())
     assert draft.profile.parameters["breach_deadline_hours"] == 48
     assert len(draft.profile.subprocessors) == 7
+
+
+def test_a_heading_that_names_deletion_leans_to_it_a_termination_heading_does_not() -> None:
+    text = ("Upon the Customer's written request, the Processor shall confirm in writing that it has complied with "
+            "this Clause 10.")
+    assert _promised(text, ("Return and Deletion of Customer Personal Data",)) == {M.DELETION_ON_TERMINATION}
+    assert _promised("Op verzoek zal Acme schriftelijk bevestigen dat zij dit artikel is nagekomen.",
+                     ("Teruggave en verwijdering van gegevens",), "nl") == {M.DELETION_ON_TERMINATION}
+    assert _promised(text, ("Term and Termination",)) == set()
