@@ -3,7 +3,8 @@ automatic numbering and table annexes, a Dutch hosting provider's plain-text agr
 capitals caption after the parties' comma ("OVERWEGENDE DAT:") opens the recitals instead of
 running on, "Label: value" entries of a description annex, the controller's own responsibility
 wherever it stands, an exception to a duty, a controller's right under a sub-processor heading,
-and the lexicon cues and vetoes they showed."""
+a deletion heading, register locations given as cities or cloud regions, and the lexicon cues and
+vetoes they showed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import pytest
 from dpa_documents import B, build
 
 from auditpack.dpaimport.draft import draft_profile
+from auditpack.dpaimport.lexicon import load_lexicon
 from auditpack.dpaimport.reader import read_document
+from auditpack.dpaimport.register import locate
+from auditpack.dpaimport.scoring import load_gold
 from auditpack.dpaimport.tagger import tag_document
 from auditpack.model import Measure as M
 
@@ -166,3 +170,25 @@ def test_a_heading_that_names_deletion_leans_to_it_a_termination_heading_does_no
     assert _promised("Op verzoek zal Acme schriftelijk bevestigen dat zij dit artikel is nagekomen.",
                      ("Teruggave en verwijdering van gegevens",), "nl") == {M.DELETION_ON_TERMINATION}
     assert _promised(text, ("Term and Termination",)) == set()
+
+
+@pytest.mark.parametrize(("location", "codes"), [
+    ("AWS eu-central-1 and eu-west-1", ("DE", "IE")),  # each region code is its country (data/geo.json)
+    ("Frankfurt am Main", ("DE",)),
+    ("Parijs", ("FR",)),
+    ("Krakau (Polen)", ("PL",)),
+    ("Dublin, Ohio, United States", ("US",)),  # a named country wins over a city
+    ("Global edge network", ()),
+])
+def test_a_register_location_given_as_a_city_or_cloud_region_has_its_country(location: str,
+                                                                             codes: tuple[str, ...]) -> None:
+    assert locate(location, load_lexicon())[0] == codes
+
+
+@pytest.mark.parametrize(("document", "gold"), [("dpa-ferrycroft.docx", "ferrycroft"),
+                                                ("dpa-wadlicht.txt", "wadlicht")])
+def test_the_held_out_registers_have_the_countries_of_their_cities(document: str, gold: str) -> None:
+    draft = draft_profile(read_document(CORPUS / document), "t")
+    expected = load_gold(str(CORPUS / "gold" / f"{gold}.toml"))
+    assert {s.name: tuple(s.countries) for s in draft.profile.subprocessors} == \
+        {s.name: tuple(s.countries) for s in expected.subprocessors}

@@ -309,13 +309,15 @@ class LexiconFile(Strict):
     parameters: ParameterWords
     subprocessors: RegisterWords
     countries: dict[str, str]
+    cities: dict[str, str]
 
     @model_validator(mode="after")
     def _complete(self) -> LexiconFile:
         missing = set(Measure) - set(self.measures)
         if missing:
             raise ValueError(f"[measures] lacks {', '.join(sorted(missing))}: every one of the 16 measures needs words")
-        for table, mapping in (("numbers", self.numbers), ("units", self.units), ("countries", self.countries)):
+        for table, mapping in (("numbers", self.numbers), ("units", self.units), ("countries", self.countries),
+                               ("cities", self.cities)):
             seen: dict[str, Any] = {}
             for key, value in mapping.items():
                 folded = fold(key)
@@ -324,9 +326,10 @@ class LexiconFile(Strict):
                 if folded in seen and seen[folded] != value:
                     raise ValueError(f"[{table}] {key!r} folds to {folded!r}, which already means {seen[folded]!r}")
                 seen[folded] = value
-        bad = sorted(c for c in self.countries.values() if not re.fullmatch(r"[A-Z]{2}", c))
-        if bad:
-            raise ValueError(f"[countries] values must be ISO 3166-1 alpha-2 codes in capitals, got {', '.join(bad)}")
+        for table, codes in (("countries", self.countries), ("cities", self.cities)):
+            bad = sorted(c for c in codes.values() if not re.fullmatch(r"[A-Z]{2}", c))
+            if bad:
+                raise ValueError(f"[{table}] values must be ISO 3166-1 alpha-2 codes in capitals, got {', '.join(bad)}")
         if any(v <= 0 for v in (*self.numbers.values(), *self.units.values())):
             raise ValueError("[numbers] and [units] must be positive")
         return self
@@ -389,6 +392,8 @@ class Lexicon:
     register_eea: Patterns
     not_register: Patterns
     countries: dict[str, str]  # folded name -> ISO code
+    cities: dict[str, str]  # folded city name -> ISO code, for a location that names no country
+    regions: dict[str, str]  # cloud region code ("eu-central-1") -> ISO code, from data/geo.json
 
     @property
     def scoring(self) -> Scoring:
@@ -399,7 +404,8 @@ def _p(values: list[str]) -> Patterns:
     return Patterns(tuple(values))
 
 
-def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon:
+def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
+                    regions: dict[str, str] | None = None) -> Lexicon:
     measures = tuple(
         MeasureLexicon(m, _p(data.measures[m].heading), tuple(
             CompiledRule(r.weight, tuple(_p(g) for g in r.all), r.near, _p(r.none), tuple(_p(g) for g in r.context),
@@ -430,7 +436,8 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str]) -> Lexicon
         register_location=_p(data.subprocessors.location),
         register_address=_p(data.subprocessors.address), register_eea=_p(data.subprocessors.eea),
         not_register=_p(data.subprocessors.not_register),
-        countries=countries,
+        countries=countries, cities={fold(k): v for k, v in data.cities.items()},
+        regions={k.casefold(): v for k, v in (regions or {}).items() if v},
     )
 
 
@@ -449,8 +456,8 @@ def parse_lexicon(text: str, origin: str) -> Lexicon:
         loc = ".".join(str(x) for x in err["loc"])
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise CatalogError(f"{origin}: {loc}: {msg}") from None
-    names: dict[str, str] = json.loads(data_text("geo.json"))["country_names"]
-    return compile_lexicon(data, names)
+    geo = json.loads(data_text("geo.json"))
+    return compile_lexicon(data, geo["country_names"], geo["aws_regions"])
 
 
 @cache

@@ -5,7 +5,8 @@ location column, or when it sits under a sub-processor heading ("Bijlage D – L
 subverwerkers", "Annex III: Sub-processors"). A list item under such a heading that is not
 itself a promise ("Hetzner Online GmbH (Germany) – hosting") is an entry too. Countries are
 read from the stated location only (Dutch and English names, ``[countries]`` in the lexicon
-plus data/geo.json); "EEA"/"EU" sets ``eea``.
+plus data/geo.json; cloud regions by data/geo.json, cities by ``[cities]`` when no country is
+named); "EEA"/"EU" sets ``eea``.
 """
 
 from __future__ import annotations
@@ -42,12 +43,25 @@ class Register:
 
 
 def locate(text: str, lex: Lexicon) -> tuple[tuple[str, ...], bool]:
-    """ISO countries named in a stated location, and whether it says EEA/EU."""
+    """ISO countries named in a stated location, and whether it says EEA/EU. A cloud region
+    ("AWS eu-central-1") is its country (data/geo.json); a city ("Frankfurt am Main", "Parijs")
+    is its country when the location names no country itself ("Krakau (Polen)": Polen)."""
     folded = folded_text(text)
     codes: list[str] = []
-    for name, code in sorted(lex.countries.items(), key=lambda kv: -len(kv[0])):
-        if re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded.folded) and code not in codes:
+
+    def named(names: dict[str, str]) -> None:
+        for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            if re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded.folded) and code not in codes:
+                codes.append(code)
+
+    # every region code counts: "AWS eu-central-1 and eu-west-1" names the provider once
+    for m in re.finditer(r"(?<![a-z0-9-])([a-z]{2}(?:-[a-z]+)+-\d)(?![a-z0-9])", text.casefold()):
+        code = lex.regions.get(m.group(1))
+        if code and code not in codes:
             codes.append(code)
+    named(lex.countries)
+    if not codes:
+        named(lex.cities)
     return tuple(codes), lex.register_eea.any(folded)
 
 
