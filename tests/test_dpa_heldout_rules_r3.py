@@ -192,3 +192,34 @@ def test_the_held_out_registers_have_the_countries_of_their_cities(document: str
     expected = load_gold(str(CORPUS / "gold" / f"{gold}.toml"))
     assert {s.name: tuple(s.countries) for s in draft.profile.subprocessors} == \
         {s.name: tuple(s.countries) for s in expected.subprocessors}
+
+
+@pytest.mark.parametrize("text", [
+    "This DPA applies to all processing of personal data carried out by the Processor, or by any Sub-processor on "
+    "its behalf, in connection with the Services.",
+    "The Processor may process personal data in any country in which it or its Sub-processors maintain facilities.",
+    "De Verwerker en zijn subverwerkers verwerken de persoonsgegevens uitsluitend voor het leveren van de dienst.",
+])
+def test_sub_processors_named_beside_the_processor_are_no_sub_processor_promise(text: str) -> None:
+    assert M.SUBPROCESSOR_LIST not in _promised(text, ("Scope",))
+
+
+def test_engaging_or_listing_sub_processors_still_is() -> None:
+    assert _promised("The Processor shall inform the Controller of any intended addition of its Sub-processors.",
+                     ("Scope",)) == {M.SUBPROCESSOR_LIST}
+
+
+def test_a_clause_pointing_at_the_register_annex_takes_no_measure_from_its_rows() -> None:
+    register = ("Schedule 3 – Sub-processors",)
+    header = ("Entity", "Purpose", "Location")
+    doc = build([
+        B("9.2", "The Processor shall provide the Services only from the places set out in Schedule 3.",
+          ("9. Transfers",)),
+        B("Schedule 3, paragraph 1", "The Customer approves the following Sub-processors:", register),
+        B("Schedule 3, row 1", "", register, kind="table_row",
+          cells=("Datadog, Inc.", "Infrastructure monitoring and log management", "Germany"), header=header),
+        B("Schedule 3, row 2", "", register, kind="table_row",
+          cells=("Cloudflare, Inc.", "DDoS protection and firewall", "United States"), header=header),
+    ])
+    clause = tag_document(doc)[0]
+    assert M.ACCESS_LOGGING not in clause.promised and M.NETWORK_SECURITY not in clause.promised

@@ -231,6 +231,9 @@ class Tagger:
                         if o is t or o.excluded is not None or not any(
                                 _same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,)):
                             continue
+                        if o.block.kind == "table_row" and Measure.SUBPROCESSOR_LIST in _leans(
+                                self.lex, folded_text(o.block.heading or "")):
+                            continue  # a register's rows name the sub-processors' services, not measures
                         for m in o.measures:
                             items.setdefault(m.measure, []).append((o.block.ref, m.confidence))
                     if not items:
