@@ -499,12 +499,16 @@ def _join(parts: list[str], *, dehyphenate: bool) -> str:
     return text
 
 
+_FIELD_DASH = re.compile(r"\s[–—-]\s")
+
+
 def is_title(text: str) -> bool:
-    """A short line that reads like a heading: few words, no closing punctuation."""
+    """A short line that reads like a heading: few words, no closing punctuation; not a row
+    of dash-separated fields ("Twilio Ireland Limited – Sending of SMS notifications – Ireland")."""
     t = text.strip()
     words = t.split()
     return (0 < len(words) <= 10 and len(t) <= 90 and not t.endswith((*TERMINAL, ",")) and t[:1].isupper()
-            and not re.search(r"\w: ", t) and "*" not in t)
+            and not re.search(r"\w: ", t) and "*" not in t and len(_FIELD_DASH.findall(t)) < 2)
 
 
 def _continuation_of(prev: Unit, unit: Unit, across_blank: bool = False) -> bool:

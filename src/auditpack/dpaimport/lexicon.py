@@ -232,10 +232,12 @@ class Cues(Strict):
     responsible: list[str] = Field(min_length=1)
     responsible_before: list[str] = Field(min_length=1)
     exception: list[str] = Field(min_length=1)
+    revision: list[str] = Field(min_length=1)
+    negation: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
                      "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
-                     "exception")
+                     "exception", "revision", "negation")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -372,6 +374,8 @@ class Lexicon:
     responsible: Patterns
     responsible_before: Patterns
     exception: Patterns
+    revision: Patterns
+    negation: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -422,6 +426,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         annex=_p(data.cues.annex), contents=_p(data.cues.contents), assistance=_p(data.cues.assistance),
         no_inversion=_p(data.cues.no_inversion), responsible=_p(data.cues.responsible),
         responsible_before=_p(data.cues.responsible_before), exception=_p(data.cues.exception),
+        revision=_p(data.cues.revision), negation=_p(data.cues.negation),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

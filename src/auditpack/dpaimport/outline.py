@@ -295,6 +295,8 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
             ref, title = f"{annex.ref}, {lettered.group(1)}", lettered.group(2)  # "Bijlage 1, A"
         elif annex is not None and annex.ref and part:
             ref, title = f"{annex.ref}, {part.group(1)}", part.group(2) or part.group(1)  # "Schedule 1, Part B"
+        elif annex is not None and annex.ref and unit.heading is None and level > annex.level:
+            ref = f"{annex.ref}, {title}"  # a group heading in the annex's text: "Appendix 2, Logging"
         if annex is not None and ref != title and ref.startswith(f"{annex.ref}, "):
             level = max(level, annex.level + 1)  # a section of the annex, whatever its heading style says
         _push_heading(state, _Heading(level, ref, title, False), unit, unit.text, out)

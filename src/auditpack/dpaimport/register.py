@@ -144,7 +144,13 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         name, service, location = bracketed
         codes, eea = locate(location, lex)
         return RegisterEntry(name, service, location, codes, eea, block.ref)
-    parts = [q.strip() for p in _SEPARATORS.split(text) if p for q in p.split(", ") if q.strip()]
+    fields = [p.strip() for p in _SEPARATORS.split(text) if p and p.strip()]
+    # "Functional Software, Inc. (Sentry) – Error monitoring – United States": before a separator
+    # the comma belongs to the name; after it ("Sentry: error monitoring, United States") and
+    # without separators ("Name, service, country") it separates the fields
+    tail = fields[1:] if len(fields) > 1 else []
+    head_fields = [fields[0]] if tail else [q.strip() for q in text.split(", ") if q.strip()]
+    parts = head_fields + [q.strip() for p in tail for q in p.split(", ") if q.strip()]
     head = parts[0]
     location = ""
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
@@ -152,7 +158,9 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         head, location = paren.group(1).strip(), paren.group(2).strip()
     rest = parts[1:]
     if not location:
-        for p in rest:
+        # the last field naming a country is the place: the service may name one too
+        # ("Second level support for customers in Germany – Germany")
+        for p in reversed(rest):
             if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p)):
                 location = p
                 break

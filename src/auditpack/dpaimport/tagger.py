@@ -223,7 +223,7 @@ class Tagger:
                 continue
             for s in t.sentences:
                 if s.excluded is not None or s.measures or not (s.general or s.obligation) \
-                        or self.lex.assistance.any(folded_text(s.text)):
+                        or self.lex.assistance.any(folded_text(s.text)) or self.lex.revision.any(folded_text(s.text)):
                     continue
                 for name in self._annexes_named(s.text):
                     items: dict[Measure, list[tuple[str, float]]] = {}
@@ -294,6 +294,11 @@ class Tagger:
                 not lex.obligation.any(folded_text(block.text)):
             # "Aard en doel van de Verwerking: het hosten …, het maken van back-ups …" describes
             excluded = f"an entry of the description under '{block.heading}', not a promise"
+        if excluded is None and block.kind == "table_row" and _describes_processing(block, lex) and \
+                not lex.obligation.any(folded_text(block.text)):
+            # a row of a table of data categories and purposes ("Back-upgegevens | een kopie … |
+            # back-up en herstel na een storing") describes the data, as a labelled entry does
+            excluded = f"a row of the description under '{block.heading}', not a promise"
         heading = folded_text(_heading_text(block))
         leans = _leans(lex, heading)
         context = [folded_text(block.text), heading]
@@ -387,7 +392,9 @@ class Tagger:
                     tags.append(MeasureTag(ml.measure, conf, tuple(dict.fromkeys(phrases)), tuple(reasons)))
         # a sentence that points at an annex ("… shall set out in Annex III …") has its content
         # there: the heading alone does not make it a promise (the reference becomes a note)
-        if not tags and obligation and not general and leans and not self._annexes_named(text):
+        # nor a duty turned down ("Verwerker meldt een Datalek niet zelf aan de toezichthouder")
+        if not tags and obligation and not general and leans and not self._annexes_named(text) \
+                and not lex.negation.any(folded):
             # not a measure whose own words matched but so did its "none" (vetoed by the lexicon)
             vetoed = {ml.measure for ml in lex.measures if ml.measure in leans and any(
                 rule.groups and rule.groups[0].any(folded) and rule.none.any(folded) for rule in ml.rules)}
