@@ -151,3 +151,21 @@ def test_a_deletion_deadline_after_at_latest() -> None:
                  B("13.4", "Back-up copies are overwritten in the normal rotation within further thirty-five (35) "
                    "days.", ("Term and termination",))])
     assert draft_profile(doc, "t").profile.parameters["deletion_days"] == 60
+
+
+def test_administration_only_through_a_vpn_is_network_security() -> None:
+    # kompasroos' and tindra's golds, written apart: a VPN is the route to the systems
+    for text in ["All administrative access to the production environment is only possible through a VPN.",
+                 "Beheer is alleen mogelijk via een VPN-verbinding."]:
+        promised = _promised(text, ("Technische maatregelen",))
+        assert M.NETWORK_SECURITY in promised and M.ENCRYPTION_IN_TRANSIT not in promised
+    assert M.ENCRYPTION_IN_TRANSIT in _promised("All connections are encrypted with TLS 1.2 or higher.")
+
+
+def test_access_from_a_third_country_is_a_transfer_not_access_control() -> None:
+    promised = _promised("A transfer of personal data to a Third Country, including remote access for support from "
+                         "a Third Country, shall only take place with prior written consent of the Controller.",
+                         ("Location of the processing and transfers",))
+    assert M.TRANSFER_SAFEGUARDS in promised and M.ACCESS_CONTROL not in promised
+    assert M.ACCESS_CONTROL in _promised("The Processor shall give access to the personal data only to those "
+                                         "employees who need it.", ("Confidentiality",))
