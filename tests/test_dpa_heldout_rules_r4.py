@@ -169,3 +169,12 @@ def test_access_from_a_third_country_is_a_transfer_not_access_control() -> None:
     assert M.TRANSFER_SAFEGUARDS in promised and M.ACCESS_CONTROL not in promised
     assert M.ACCESS_CONTROL in _promised("The Processor shall give access to the personal data only to those "
                                          "employees who need it.", ("Confidentiality",))
+
+
+def test_a_register_of_breaches_made_available_is_no_audit_right() -> None:
+    heading = ("Meldplicht",)
+    promised = _promised("De Verwerker houdt een register bij van alle Gegevenslekken, met de genomen maatregelen, en "
+                         "stelt dit register op verzoek ter beschikking van de Verantwoordelijke.", heading)
+    assert M.AUDIT_RIGHTS not in promised
+    assert M.AUDIT_RIGHTS in _promised("Verwerker stelt alle informatie ter beschikking die nodig is om de naleving "
+                                       "van de verplichtingen aan te tonen.", ("Audit",))
