@@ -234,6 +234,7 @@ class Cues(Strict):
     exception: list[str] = Field(min_length=1)
     revision: list[str] = Field(min_length=1)
     negation: list[str] = Field(min_length=1)
+    form_questions: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
                      "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
@@ -241,6 +242,15 @@ class Cues(Strict):
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
+
+    @field_validator("form_questions")
+    @classmethod
+    def _questions(cls, values: list[str]) -> list[str]:
+        # literal text (commas, slashes and brackets included), matched whole: at least three words
+        bad = [v for v in values if len(v.split()) < 3]
+        if bad:
+            raise ValueError(f"not a question of at least three words: {bad[0]!r}")
+        return values
 
 
 class Headings(Strict):

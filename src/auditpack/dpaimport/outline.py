@@ -259,7 +259,10 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
 
     if label is not None and label.kind == "annex" and (
             unit.heading is not None or not label.rest or _is_heading_text(unit, label.rest)
-            or (len(label.rest.split()) <= 14 and not label.rest.endswith((".", ";")))):
+            or (len(label.rest.split()) <= 14 and not label.rest.endswith((".", ";")))
+            # the SCCs' own long title in capitals ("ANNEX II – TECHNICAL AND ORGANISATIONAL
+            # MEASURES INCLUDING … THE SECURITY OF THE DATA") is a heading whatever its length
+            or (capitals(label.rest) and not label.rest.endswith((".", ";")))):
         heading = _Heading(1, label.shown, label.rest or label.shown, True, annex=True)
         _push_heading(state, heading, unit, unit.text, out)
         state.last_number = None

@@ -29,6 +29,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-�
 _ANNEX_NAMES = frozenset(w.casefold() for w in ANNEX_WORDS)
 # "Nature and purpose: …", "Soorten Persoonsgegevens: …": a label of a few words, then its value
 _LABELLED_ENTRY = re.compile(r"^[^\W\d_][^:.;!?]{0,60}:\s", re.UNICODE)
+# the SCCs' Annex I.B asks long questions ("Categories of data subjects whose personal data is
+# transferred:", "The period for which the personal data will be retained:"): under a
+# description heading the answer after such a label is the entry, the question promises nothing
+_LONG_LABEL = re.compile(r"^[^\W\d_][^:.;!?]{0,120}:\s", re.UNICODE)
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)  # an address, no promise of HTTPS
 
 
@@ -157,6 +161,9 @@ class Tagger:
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lex = lexicon or load_lexicon()
+        # the SCC annexes' fixed questions, matched in any case and spacing
+        self._form_questions = re.compile("|".join(
+            r"\s+".join(re.escape(w) for w in q.split()) for q in self.lex.source.cues.form_questions), re.IGNORECASE)
 
     def tag_document(self, document: Document) -> tuple[BlockTags, ...]:
         out: list[BlockTags] = []
@@ -290,10 +297,17 @@ class Tagger:
         if excluded is None and _describes_processing(block, lex) and \
                 len(block.text.split()) < lex.scoring.fragment_words:
             excluded = f"a service or purpose named under '{block.heading}', not a promise"
-        if excluded is None and _describes_processing(block, lex) and _LABELLED_ENTRY.match(block.text) and \
-                not lex.obligation.any(folded_text(block.text)):
+        entry = _LONG_LABEL.match(block.text)
+        if excluded is None and _describes_processing(block, lex) and entry is not None and \
+                not lex.obligation.any(folded_text(block.text[entry.end():])):
             # "Aard en doel van de Verwerking: het hosten …, het maken van back-ups …" describes
             excluded = f"an entry of the description under '{block.heading}', not a promise"
+        if excluded is None and entry is not None and block.kind != "table_row" and \
+                Measure.SUBPROCESSOR_LIST in _leans(lex, folded_text(block.heading or "")) and \
+                not lex.obligation.any(folded_text(block.text[entry.end():])):
+            # a field of a register entry ("Description of the processing: hosting …, storage of
+            # backups", "Dienst: back-up") names a sub-processor's service, as a register row does
+            excluded = f"a field of a register entry under '{block.heading}', not a promise"
         if excluded is None and block.kind == "table_row" and _describes_processing(block, lex) and \
                 not lex.obligation.any(folded_text(block.text)):
             # a row of a table of data categories and purposes ("Back-upgegevens | een kopie … |
@@ -331,7 +345,7 @@ class Tagger:
         lex = self.lex
         # a term defined in brackets ('("personal data breach")', '(hierna: "Datalek")') names the
         # term and a web address ("https://…/subprocessors") is where something is: no promise
-        folded = folded_text(_URL.sub(" ", _DEFINED_TERM.sub(" ", text)))
+        folded = folded_text(self._form_questions.sub(" ", _URL.sub(" ", _DEFINED_TERM.sub(" ", text))))
         obligation = lex.obligation.any(folded) or listed
         general = lex.general.any(folded)
         if block_excluded is not None:
