@@ -131,3 +131,20 @@ def test_do_not_materially_decrease_is_a_revision_of_the_measures_not_their_inco
     assert "5.2" not in drafted("The Processor may modify the technical and organizational measures described in "
                                 "Annex II from time to time, provided that such modifications do not materially "
                                 "decrease the overall security of the Services.")
+
+
+def test_a_contact_person_field_does_not_close_an_scc_annex_iii_entry(tmp_path: Path) -> None:
+    path = _addendum(tmp_path, "See Annex II.", _ANNEX_II, [
+        "1. Name: Cloudflare, Inc.",
+        "Address: 101 Townsend Street, San Francisco, CA 94107, United States",
+        "Contact person's name, position and contact details: Data Protection Officer, dpo@cloudflare.com",
+        "Description of the processing: content delivery of the tracking script and DDoS protection; global "
+        "network.",
+        "2. Name: Example Support Ltd",
+        "Address: 2 Grand Canal Square, Dublin 2, Ireland",
+        "Contact person's name, position and contact details: Country Manager, dublin@example.com",
+        "Description of the processing: first-line support for customers in the EEA; Ireland."])
+    register = draft_profile(read_document(path), "addendum").profile.subprocessors
+    assert [s.name.rstrip(".") for s in register] == ["Cloudflare, Inc", "Example Support Ltd"]
+    assert register[0].service.startswith("content delivery of the tracking script")
+    assert list(register[1].countries) == ["IE"]

@@ -195,6 +195,9 @@ def _from_run_on(block: Block, lex: Lexicon, countries: Patterns) -> list[Regist
 
 
 _KEY_VALUE = re.compile(r"^([^\W\d][\w' ()/-]{1,40}?)\s*:\s+(\S.*)$")
+# any other labelled field of an open entry ("Contact person's name, position and contact
+# details: …" in the SCCs' Annex III) belongs to it and does not close it
+_OTHER_FIELD = re.compile(r"^[^\W\d][\w' ,()/-]{1,80}?\s*:\s+\S")
 
 
 def _key_value_entries(blocks: Sequence[Block], lex: Lexicon) -> list[tuple[RegisterEntry, list[str]]]:
@@ -227,7 +230,8 @@ def _key_value_entries(blocks: Sequence[Block], lex: Lexicon) -> list[tuple[Regi
         m = _KEY_VALUE.match(block.text.strip())
         key = folded_text(m.group(1)) if m else None
         if m is None or key is None or len(m.group(1).split()) > 5:
-            close()
+            if not (fields and _OTHER_FIELD.match(block.text.strip())):
+                close()
             continue
         kind = ("name" if lex.register_name.any(key) and len(m.group(1).split()) <= 2 else
                 "location" if lex.register_location.any(key) else
