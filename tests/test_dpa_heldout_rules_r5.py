@@ -148,3 +148,20 @@ def test_a_contact_person_field_does_not_close_an_scc_annex_iii_entry(tmp_path: 
     assert [s.name.rstrip(".") for s in register] == ["Cloudflare, Inc", "Example Support Ltd"]
     assert register[0].service.startswith("content delivery of the tracking script")
     assert list(register[1].countries) == ["IE"]
+
+
+def test_a_breach_notice_to_the_authority_turned_down_is_no_breach_promise() -> None:
+    heading = ("Artikel 6 – Datalekken",)
+    assert M.BREACH_NOTIFICATION not in _promised(
+        "Salarisbrug meldt een Datalek niet zelf aan de Autoriteit Persoonsgegevens of aan Betrokkenen.", heading)
+    assert M.BREACH_NOTIFICATION in _promised(
+        "Salarisbrug informeert Werkgever binnen 36 uur na ontdekking van een Datalek.", heading)
+
+
+def test_an_employer_named_werkgever_is_the_controller_whose_own_duties_promise_nothing() -> None:
+    heading = ("Artikel 6 – Datalekken",)
+    assert not _promised("Het is aan Werkgever om te beoordelen of het Datalek binnen 72 uur gemeld moet worden bij "
+                         "de Autoriteit Persoonsgegevens.", heading)
+    assert not _promised("Werkgever draagt zelf zorg voor het beheer van de gebruikersaccounts van zijn eigen "
+                         "medewerkers, waaronder het inschakelen van tweestapsverificatie.",
+                         ("Artikel 5 – Beveiliging",))
