@@ -165,3 +165,13 @@ def test_an_employer_named_werkgever_is_the_controller_whose_own_duties_promise_
     assert not _promised("Werkgever draagt zelf zorg voor het beheer van de gebruikersaccounts van zijn eigen "
                          "medewerkers, waaronder het inschakelen van tweestapsverificatie.",
                          ("Artikel 5 – Beveiliging",))
+
+
+def test_a_cloud_regions_name_is_no_limit_to_the_eu() -> None:
+    heading = ("11. International Transfers",)
+    assert M.EEA_RESIDENCY not in _promised(
+        "Halyard hosts the Services with Amazon Web Services in the United States (us-east-1) or, where Customer "
+        "has selected the EU data region, in Ireland (eu-west-1).", heading)
+    assert M.EEA_RESIDENCY in _promised(
+        "Halyard shall store Customer Personal Data only in the European Union (AWS eu-central-1).", heading)
+    assert M.EEA_RESIDENCY in _promised("Halyard shall store Customer Personal Data in the EU.", heading)
