@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from word_numbering import abstract_num, num, number
 
 OUT = Path(__file__).with_name("dpa-noordlicht.docx")
 
@@ -69,79 +69,38 @@ REGISTER = [
 ]
 
 
-def _abstract(num_id: int, levels: list[tuple[str, str, str]]) -> OxmlElement:
-    abstract = OxmlElement("w:abstractNum")
-    abstract.set(qn("w:abstractNumId"), str(num_id))
-    for ilvl, (fmt, text, indent) in enumerate(levels):
-        lvl = OxmlElement("w:lvl")
-        lvl.set(qn("w:ilvl"), str(ilvl))
-        for tag, value in (("w:start", "1"), ("w:numFmt", fmt), ("w:lvlText", text)):
-            el = OxmlElement(tag)
-            el.set(qn("w:val"), value)
-            lvl.append(el)
-        ppr = OxmlElement("w:pPr")
-        ind = OxmlElement("w:ind")
-        ind.set(qn("w:left"), indent)
-        ind.set(qn("w:hanging"), "360")
-        ppr.append(ind)
-        lvl.append(ppr)
-        abstract.append(lvl)
-    return abstract
-
-
-def _num(num_id: int, abstract_id: int) -> OxmlElement:
-    num = OxmlElement("w:num")
-    num.set(qn("w:numId"), str(num_id))
-    ref = OxmlElement("w:abstractNumId")
-    ref.set(qn("w:val"), str(abstract_id))
-    num.append(ref)
-    return num
-
-
-def _number(paragraph: object, num_id: int, ilvl: int) -> None:
-    ppr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
-    numpr = OxmlElement("w:numPr")
-    lvl = OxmlElement("w:ilvl")
-    lvl.set(qn("w:val"), str(ilvl))
-    nid = OxmlElement("w:numId")
-    nid.set(qn("w:val"), str(num_id))
-    numpr.append(lvl)
-    numpr.append(nid)
-    ppr.append(numpr)
-
-
 def main() -> None:
     doc = Document()
     numbering = doc.part.numbering_part.element
     # abstractNum elements must come before num elements in numbering.xml
     first_num = numbering.find(qn("w:num"))
-    articles = _abstract(90, [("decimal", "Artikel %1.", "360"), ("decimal", "%1.%2.", "720"),
+    articles = abstract_num(90, [("decimal", "Artikel %1.", "360"), ("decimal", "%1.%2.", "720"),
                               ("lowerLetter", "%3)", "1080")])
-    bullets = _abstract(91, [("bullet", "\u2022", "360")])
+    bullets = abstract_num(91, [("bullet", "\u2022", "360")])
     for abstract in (articles, bullets):
         if first_num is not None:
             first_num.addprevious(abstract)
         else:
             numbering.append(abstract)
-    numbering.append(_num(90, 90))
-    numbering.append(_num(91, 91))
+    numbering.append(num(90, 90))
+    numbering.append(num(91, 91))
     for level, text in CONTENT:
         if level == "h":
             doc.add_heading(text, level=1)
         elif level == "p":
             doc.add_paragraph(text)
         elif level == "b":
-            _number(doc.add_paragraph(text), 91, 0)
+            number(doc.add_paragraph(text), 91, 0)
         elif level == "t":
             table = doc.add_table(rows=len(REGISTER), cols=3)
             for r, row in enumerate(REGISTER):
                 for c, cell in enumerate(row):
                     table.cell(r, c).text = cell
         elif level == 0:
-            _number(doc.add_heading(text, level=2), 90, 0)
+            number(doc.add_heading(text, level=2), 90, 0)
         else:
             assert isinstance(level, int)
-            _number(doc.add_paragraph(text), 90, level)
+            number(doc.add_paragraph(text), 90, level)
     doc.core_properties.title = "Verwerkersovereenkomst Noordlicht Planning"
     doc.save(OUT)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from word_numbering import abstract_num, num, number
 
 OUT = Path(__file__).with_name("dpa-ferrycroft.docx")
 
@@ -311,47 +311,6 @@ TABLES: dict[str, list[tuple[str, ...]]] = {
 }
 
 
-def _abstract(num_id: int, levels: list[tuple[str, str, str]]) -> OxmlElement:
-    abstract = OxmlElement("w:abstractNum")
-    abstract.set(qn("w:abstractNumId"), str(num_id))
-    for ilvl, (fmt, text, indent) in enumerate(levels):
-        lvl = OxmlElement("w:lvl")
-        lvl.set(qn("w:ilvl"), str(ilvl))
-        for tag, value in (("w:start", "1"), ("w:numFmt", fmt), ("w:lvlText", text)):
-            el = OxmlElement(tag)
-            el.set(qn("w:val"), value)
-            lvl.append(el)
-        ppr = OxmlElement("w:pPr")
-        ind = OxmlElement("w:ind")
-        ind.set(qn("w:left"), indent)
-        ind.set(qn("w:hanging"), "720")
-        ppr.append(ind)
-        lvl.append(ppr)
-        abstract.append(lvl)
-    return abstract
-
-
-def _num(num_id: int, abstract_id: int) -> OxmlElement:
-    num = OxmlElement("w:num")
-    num.set(qn("w:numId"), str(num_id))
-    ref = OxmlElement("w:abstractNumId")
-    ref.set(qn("w:val"), str(abstract_id))
-    num.append(ref)
-    return num
-
-
-def _number(paragraph: object, num_id: int, ilvl: int) -> None:
-    ppr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
-    numpr = OxmlElement("w:numPr")
-    lvl = OxmlElement("w:ilvl")
-    lvl.set(qn("w:val"), str(ilvl))
-    nid = OxmlElement("w:numId")
-    nid.set(qn("w:val"), str(num_id))
-    numpr.append(lvl)
-    numpr.append(nid)
-    ppr.append(numpr)
-
-
 def _table(doc: object, rows: list[tuple[str, ...]]) -> None:
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))  # type: ignore[attr-defined]
     table.style = "Table Grid"
@@ -370,13 +329,13 @@ def main() -> None:
     doc.styles["Normal"].font.size = Pt(11)
     numbering = doc.part.numbering_part.element
     first_num = numbering.find(qn("w:num"))  # abstractNum elements must come before num elements
-    clauses = _abstract(70, [("decimal", "%1.", "720"), ("decimal", "%1.%2", "720"),
-                             ("lowerLetter", "(%3)", "1440")])
+    clauses = abstract_num(70, [("decimal", "%1.", "720"), ("decimal", "%1.%2", "720"),
+                             ("lowerLetter", "(%3)", "1440")], hanging="720")
     if first_num is not None:
         first_num.addprevious(clauses)
     else:
         numbering.append(clauses)
-    numbering.append(_num(70, 70))
+    numbering.append(num(70, 70))
     for kind, text in CONTENT:
         if kind == "title":
             doc.add_heading(text, level=0)
@@ -389,10 +348,10 @@ def main() -> None:
         elif isinstance(kind, str) and kind.startswith("t:"):
             _table(doc, TABLES[kind[2:]])
         elif kind == 0:
-            _number(doc.add_heading(text, level=1), 70, 0)
+            number(doc.add_heading(text, level=1), 70, 0)
         else:
             assert isinstance(kind, int)
-            _number(doc.add_paragraph(text), 70, kind)
+            number(doc.add_paragraph(text), 70, kind)
     doc.core_properties.title = "Ferrycroft Labs: Data Processing Agreement"
     doc.save(OUT)
 
