@@ -27,9 +27,8 @@ _DEFINED_TERM = re.compile(r"\((?:[^()\"“”]{0,30}\s)?[\"“‘'][^\"”’()
 _ITEM_REF = re.compile(r"(?:\s\(?[a-z]{1,4}\)|\s[a-z]{1,4}|, bullet \d+)$")  # a list item's ref: "9.2 (a)", "3 a)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
 _ANNEX_NAMES = frozenset(w.casefold() for w in ANNEX_WORDS)
-# "Nature and purpose: …", "Soorten Persoonsgegevens: …": a label of a few words, then its value
-_LABELLED_ENTRY = re.compile(r"^[^\W\d_][^:.;!?]{0,60}:\s", re.UNICODE)
-# the SCCs' Annex I.B asks long questions ("Categories of data subjects whose personal data is
+# "Nature and purpose: …", "Soorten Persoonsgegevens: …": a label, then its value; the SCCs'
+# Annex I.B asks long questions ("Categories of data subjects whose personal data is
 # transferred:", "The period for which the personal data will be retained:"): under a
 # description heading the answer after such a label is the entry, the question promises nothing
 _LONG_LABEL = re.compile(r"^[^\W\d_][^:.;!?]{0,120}:\s", re.UNICODE)
@@ -225,22 +224,24 @@ class Tagger:
         clauses of their own (the convention of the built-in profiles, e.g. voxio's Artikel
         6.1); each measure names the items it comes from, for the reviewer."""
         out = list(tags)
+        # a register's rows name the sub-processors' services, not measures
+        register_rows = {j for j, o in enumerate(tags) if o.block.kind == "table_row" and Measure.SUBPROCESSOR_LIST
+                         in _leans(self.lex, folded_text(o.block.heading or ""))}
         for i, t in enumerate(tags):
             if t.excluded is not None or t.block.kind == "table_row":
                 continue
             for s in t.sentences:
-                if s.excluded is not None or s.measures or not (s.general or s.obligation) \
-                        or self.lex.assistance.any(folded_text(s.text)) or self.lex.revision.any(folded_text(s.text)):
+                if s.excluded is not None or s.measures or not (s.general or s.obligation):
+                    continue
+                said = folded_text(s.text)
+                if self.lex.assistance.any(said) or self.lex.revision.any(said):
                     continue
                 for name in self._annexes_named(s.text):
                     items: dict[Measure, list[tuple[str, float]]] = {}
-                    for o in tags:
-                        if o is t or o.excluded is not None or not any(
+                    for j, o in enumerate(tags):
+                        if o is t or o.excluded is not None or j in register_rows or not any(
                                 _same_annex(h, name) for h in o.block.headings[:1] + (o.block.ref,)):
                             continue
-                        if o.block.kind == "table_row" and Measure.SUBPROCESSOR_LIST in _leans(
-                                self.lex, folded_text(o.block.heading or "")):
-                            continue  # a register's rows name the sub-processors' services, not measures
                         for m in o.measures:
                             items.setdefault(m.measure, []).append((o.block.ref, m.confidence))
                     if not items:
@@ -294,27 +295,26 @@ class Tagger:
         if block.kind == "heading":
             return BlockTags(block, (), (), excluded="heading")
         excluded = _block_exclusion(block, lex)
-        if excluded is None and _describes_processing(block, lex) and \
-                len(block.text.split()) < lex.scoring.fragment_words:
+        describes = _describes_processing(block, lex)
+        heading = folded_text(_heading_text(block))
+        leans = _leans(lex, heading)
+        if excluded is None and describes and len(block.text.split()) < lex.scoring.fragment_words:
             excluded = f"a service or purpose named under '{block.heading}', not a promise"
         entry = _LONG_LABEL.match(block.text)
-        if excluded is None and _describes_processing(block, lex) and entry is not None and \
-                not lex.obligation.any(folded_text(block.text[entry.end():])):
+        answer_obliges = entry is not None and lex.obligation.any(folded_text(block.text[entry.end():]))
+        if excluded is None and describes and entry is not None and not answer_obliges:
             # "Aard en doel van de Verwerking: het hosten …, het maken van back-ups …" describes
             excluded = f"an entry of the description under '{block.heading}', not a promise"
         if excluded is None and entry is not None and block.kind != "table_row" and \
-                Measure.SUBPROCESSOR_LIST in _leans(lex, folded_text(block.heading or "")) and \
-                not lex.obligation.any(folded_text(block.text[entry.end():])):
+                Measure.SUBPROCESSOR_LIST in leans and not answer_obliges:
             # a field of a register entry ("Description of the processing: hosting …, storage of
             # backups", "Dienst: back-up") names a sub-processor's service, as a register row does
             excluded = f"a field of a register entry under '{block.heading}', not a promise"
-        if excluded is None and block.kind == "table_row" and _describes_processing(block, lex) and \
+        if excluded is None and block.kind == "table_row" and describes and \
                 not lex.obligation.any(folded_text(block.text)):
             # a row of a table of data categories and purposes ("Back-upgegevens | een kopie … |
             # back-up en herstel na een storing") describes the data, as a labelled entry does
             excluded = f"a row of the description under '{block.heading}', not a promise"
-        heading = folded_text(_heading_text(block))
-        leans = _leans(lex, heading)
         context = [folded_text(block.text), heading]
         if lead_in is not None:
             context.append(folded_text(lead_in.block.text))
