@@ -301,6 +301,13 @@ def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = 
             i = _pipe_table(lines, i, table_id, units)
             blank_before = False
             continue
+        # a text table whose cells are separated by " | " without the Markdown frame
+        if (rows := _bare_pipe_rows(lines, i)) is not None:
+            table_id += 1
+            _add_rows(units, rows, table_id)
+            i += len(rows)
+            blank_before = False
+            continue
         # Word table exported as text: cells on tab-indented lines, rows separated by blank lines
         if line.startswith("\t"):
             j, rows = _tab_block(lines, i)
@@ -423,6 +430,22 @@ def _pipe_table(lines: list[str], i: int, table_id: int, units: list[Unit]) -> i
     return i
 
 
+def _bare_pipe_rows(lines: list[str], i: int) -> list[tuple[str, ...]] | None:
+    """The rows of a text table written "Name | Service | Location" line by line (no outer "|"):
+    at least two consecutive lines with the same number of " | "-separated cells, or None."""
+    def cells(line: str) -> tuple[str, ...] | None:
+        parts = tuple(normalise(c) for c in line.strip().split(" | "))
+        return parts if len(parts) >= 2 and all(parts) else None
+
+    first = cells(lines[i])
+    if first is None:
+        return None
+    rows = [first]
+    while i + len(rows) < len(lines) and (row := cells(lines[i + len(rows)])) is not None and len(row) == len(first):
+        rows.append(row)
+    return rows if len(rows) >= 2 else None
+
+
 def _add_rows(units: list[Unit], rows: list[tuple[str, ...]], table_id: int) -> None:
     header: tuple[str, ...] = ()
     if len(rows) >= 2 and _looks_like_header(rows[0], rows[1:]):
@@ -502,10 +525,16 @@ def _join(parts: list[str], *, dehyphenate: bool) -> str:
 _FIELD_DASH = re.compile(r"\s[–—-]\s")
 
 
+_CITATION_TAIL = re.compile(r"\s*\((?:art\.?|arts\.|article|artikel|§|section|clause|para\.?)\s[^()]*\)\s*$", re.I)
+
+
 def is_title(text: str) -> bool:
     """A short line that reads like a heading: few words, no closing punctuation; not a row
     of dash-separated fields ("Twilio Ireland Limited – Sending of SMS notifications – Ireland")."""
     t = text.strip()
+    # a legal reference in brackets after the title ("Confidentiality (Art. 32 para. 1 lit. b GDPR)",
+    # "… (Art. 32 para. 1 lit. d GDPR; Art. 25 para. 1 GDPR)") is no part of its length
+    t = _CITATION_TAIL.sub("", t) or t
     words = t.split()
     return (0 < len(words) <= 10 and len(t) <= 90 and not t.endswith((*TERMINAL, ",")) and t[:1].isupper()
             and not re.search(r"\w: ", t) and "*" not in t and len(_FIELD_DASH.findall(t)) < 2)

@@ -234,11 +234,12 @@ class Cues(Strict):
     exception: list[str] = Field(min_length=1)
     revision: list[str] = Field(min_length=1)
     negation: list[str] = Field(min_length=1)
+    definition: list[str] = Field(min_length=1)
     form_questions: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
                      "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
-                     "exception", "revision", "negation")
+                     "exception", "revision", "negation", "definition")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -386,6 +387,7 @@ class Lexicon:
     exception: Patterns
     revision: Patterns
     negation: Patterns
+    definition: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -436,7 +438,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         annex=_p(data.cues.annex), contents=_p(data.cues.contents), assistance=_p(data.cues.assistance),
         no_inversion=_p(data.cues.no_inversion), responsible=_p(data.cues.responsible),
         responsible_before=_p(data.cues.responsible_before), exception=_p(data.cues.exception),
-        revision=_p(data.cues.revision), negation=_p(data.cues.negation),
+        revision=_p(data.cues.revision), negation=_p(data.cues.negation), definition=_p(data.cues.definition),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

@@ -108,6 +108,15 @@ def _annex(state: _State) -> _Heading | None:
     return next((h for h in reversed(state.headings) if h.annex), None)
 
 
+def _annex_section(state: _State, annex: _Heading, level: int) -> str:
+    """The ref a group heading at ``level`` hangs from in ``annex``: the annex, or the numbered
+    section of it that encloses the heading ("1. Confidentiality" -> "Annex 1, 1")."""
+    enclosing = next((h for h in reversed(state.headings) if h.level < level), None)
+    if enclosing is not None and enclosing.labelled and enclosing.ref and enclosing.ref.startswith(f"{annex.ref}, "):
+        return enclosing.ref
+    return annex.ref or ""
+
+
 def _container(state: _State) -> str | None:
     if state.letters:
         return state.letters[-1][1]
@@ -299,7 +308,8 @@ def _one(state: _State, unit: Unit, out: list[Drafted]) -> None:
         elif annex is not None and annex.ref and part:
             ref, title = f"{annex.ref}, {part.group(1)}", part.group(2) or part.group(1)  # "Schedule 1, Part B"
         elif annex is not None and annex.ref and unit.heading is None and level > annex.level:
-            ref = f"{annex.ref}, {title}"  # a group heading in the annex's text: "Appendix 2, Logging"
+            ref = f"{_annex_section(state, annex, level)}, {title}"  # a group heading in the annex's text:
+            # "Appendix 2, Logging", or inside a numbered section of it "Annex 1, 1, Input control"
         if annex is not None and ref != title and ref.startswith(f"{annex.ref}, "):
             level = max(level, annex.level + 1)  # a section of the annex, whatever its heading style says
         _push_heading(state, _Heading(level, ref, title, False), unit, unit.text, out)

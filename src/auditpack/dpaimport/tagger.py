@@ -361,6 +361,10 @@ class Tagger:
         if exception:
             return SentenceTag(text, start, end, (), obligation, f"an exception to a duty ('{exception[0].phrase}')",
                                general)
+        # a term of this agreement defined ("… within the meaning of this provision are …") without a commitment
+        definition = lex.definition.find(folded)
+        if definition and not lex.obligation.any(folded):
+            return SentenceTag(text, start, end, (), obligation, f"a definition ('{definition[0].phrase}')", general)
         responsible = self._responsible_controller(folded)
         if responsible:
             return SentenceTag(text, start, end, (), obligation,
