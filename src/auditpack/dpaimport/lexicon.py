@@ -298,9 +298,10 @@ class RegisterWords(Strict):
     location: list[str] = Field(min_length=1)
     address: list[str] = Field(min_length=1)
     eea: list[str] = Field(min_length=1)
+    legal_forms: list[str] = Field(min_length=1)
     not_register: list[str] = Field(min_length=1)
 
-    @field_validator("*")
+    @field_validator("name", "service", "location", "address", "eea", "not_register")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -407,6 +408,7 @@ class Lexicon:
     register_address: Patterns
     register_eea: Patterns
     not_register: Patterns
+    legal_forms: frozenset[str]  # folded, as written after a comma ("inc.", "b.v.")
     countries: dict[str, str]  # folded name -> ISO code
     cities: dict[str, str]  # folded city name -> ISO code, for a location that names no country
     regions: dict[str, str]  # cloud region code ("eu-central-1") -> ISO code, from data/geo.json
@@ -453,6 +455,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         register_location=_p(data.subprocessors.location),
         register_address=_p(data.subprocessors.address), register_eea=_p(data.subprocessors.eea),
         not_register=_p(data.subprocessors.not_register),
+        legal_forms=frozenset(fold(f) for f in data.subprocessors.legal_forms),
         countries=countries, cities={fold(k): v for k, v in data.cities.items()},
         regions={k.casefold(): v for k, v in (regions or {}).items() if v},
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Measure
-from .lexicon import Lexicon, Patterns, folded_text, load_lexicon
+from .lexicon import Lexicon, Patterns, fold, folded_text, load_lexicon
 from .model import Block, Document
 from .tagger import BlockTags
 
@@ -145,22 +145,25 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         codes, eea = locate(location, lex)
         return RegisterEntry(name, service, location, codes, eea, block.ref)
     fields = [p.strip() for p in _SEPARATORS.split(text) if p and p.strip()]
-    # "Functional Software, Inc. (Sentry) – Error monitoring – United States": before a separator
-    # the comma belongs to the name; after it ("Sentry: error monitoring, United States") and
-    # without separators ("Name, service, country") it separates the fields
-    tail = fields[1:] if len(fields) > 1 else []
-    head_fields = [fields[0]] if tail else [q.strip() for q in text.split(", ") if q.strip()]
-    parts = head_fields + [q.strip() for p in tail for q in p.split(", ") if q.strip()]
-    head = parts[0]
+    # "OVH SAS, 2 rue Kellermann, 59100 Roubaix, France – hosting": the name is the first comma
+    # piece, the others before a separator are its address; after a separator ("Sentry: error
+    # monitoring, United States") and without separators ("Name, service, country") the
+    # pieces are the fields. A legal form stays with its name ("Functional Software, Inc.").
+    first = _SEPARATORS.search(text)
+    labelled = first is not None and first.group().strip().startswith(":")  # "Contact person's name, …: …"
+    head_pieces = [fields[0]] if labelled else _comma_pieces(fields[0], lex)
+    head, address = head_pieces[0], head_pieces[1:]
+    rest = [q for p in fields[1:] for q in _comma_pieces(p, lex)] if len(fields) > 1 else address
+    if len(fields) == 1:
+        address = []
     location = ""
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
     if paren and (countries.any(folded_text(paren.group(2))) or lex.register_eea.any(folded_text(paren.group(2)))):
         head, location = paren.group(1).strip(), paren.group(2).strip()
-    rest = parts[1:]
     if not location:
         # the last field naming a country is the place: the service may name one too
-        # ("Second level support for customers in Germany – Germany")
-        for p in reversed(rest):
+        # ("Second level support for customers in Germany – Germany"); then the address's
+        for p in [*reversed(rest), *reversed(address)]:
             if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p)):
                 location = p
                 break
@@ -169,6 +172,30 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         return None
     codes, eea = locate(location, lex)
     return RegisterEntry(head, service, location, codes, eea, block.ref)
+
+
+def _comma_pieces(text: str, lex: Lexicon) -> list[str]:
+    """``text`` split at commas outside brackets, a legal form kept with the piece before it:
+    "Sentry (Functional Software, Inc.), San Francisco, USA" -> the name, the city, the country;
+    "Mollie B.V., Amsterdam" -> "Mollie B.V.", "Amsterdam"."""
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == "," and depth <= 0 and text[i + 1:i + 2].isspace():
+            pieces.append(text[start:i])
+            start = i + 1
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        form = re.match(r"^(.*?)\s*(?:\(.*\))?$", piece)  # "Inc. (Sentry)"
+        if out and form and fold(form.group(1)).strip() in lex.legal_forms:
+            out[-1] = f"{out[-1]}, {piece}"
+        else:
+            out.append(piece)
+    return out or [text.strip()]
 
 
 # "…, en Functional Software, Inc. (…)": the last item follows "en"/"and" after the comma

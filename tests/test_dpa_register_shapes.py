@@ -1,0 +1,74 @@
+"""Register entries written with the company's address after its name: "OVH SAS, 2 rue
+Kellermann, 59100 Roubaix, France – hosting". The name is the first comma piece (a legal
+form after a comma stays with it), the address's country is the location when the fields
+after the separator name none, and such an item is a register row, never a clause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditpack.dpaimport.draft import draft_profile
+from auditpack.dpaimport.reader import read_document
+
+_AGREEMENT = """Data Processing Agreement
+
+1. Security
+1.1 The Processor shall encrypt personal data at rest and in transit.
+1.2 The Processor shall notify the Controller of a personal data breach within 48 hours.
+
+2. Sub-processors
+2.1 The Controller authorises the Processor to engage the sub-processors listed in Annex 2.
+
+Annex 2 – Approved sub-processors
+
+{items}
+"""
+
+
+def _register(tmp_path: Path, items: list[str]) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+    path = tmp_path / "agreement.txt"
+    path.write_text(_AGREEMENT.format(items="\n".join(items)), encoding="utf-8")
+    profile = draft_profile(read_document(path), "agreement").profile
+    return ([(s.name, s.service, list(s.countries)) for s in profile.subprocessors],
+            [c.ref for c in profile.clauses])
+
+
+def test_an_address_after_the_name_is_not_part_of_it_and_gives_the_country(tmp_path: Path) -> None:
+    register, clauses = _register(tmp_path, [
+        "• Nimbus Hosting SAS, 12 avenue des Ternes, 75017 Paris, France — infrastructure hosting",
+        "• Kestrel Mail B.V., Utrecht, the Netherlands — transactional e-mail",
+        "• Larkspur Analytics Oy, Helsinki, Finland — usage statistics",
+    ])
+    assert register == [("Nimbus Hosting SAS", "infrastructure hosting", ["FR"]),
+                        ("Kestrel Mail B.V.", "transactional e-mail", ["NL"]),
+                        ("Larkspur Analytics Oy", "usage statistics", ["FI"])]
+    assert not [ref for ref in clauses if ref.startswith("Annex 2, bullet")]  # rows, not promises
+
+
+@pytest.mark.parametrize(("item", "name", "countries"), [
+    # a legal form after a comma is the name's, also with a trade name in brackets
+    ("• Quillfeather (Brightline Software, Inc.), Austin, USA — error monitoring",
+     "Quillfeather (Brightline Software, Inc.)", ["US"]),
+    ("• Brightline Software, Inc. (Quillfeather) — error monitoring — United States",
+     "Brightline Software, Inc. (Quillfeather)", ["US"]),
+    ("• Harrow Cloud Ltd, Dublin, Ireland — backups", "Harrow Cloud Ltd", ["IE"]),
+    # the stated processing location wins over the address's country
+    ("• Tessellate GmbH, Berlin, Germany — support — Poland", "Tessellate GmbH", ["PL"]),
+])
+def test_the_name_keeps_its_legal_form_and_the_stated_location_wins(
+        tmp_path: Path, item: str, name: str, countries: list[str]) -> None:
+    register, _ = _register(tmp_path, [item, "• Ostrava Print s.r.o., Ostrava, Czechia — printing"])
+    assert register[0][0] == name and register[0][2] == countries
+    assert register[1][0] == "Ostrava Print s.r.o."
+
+
+def test_a_labelled_field_with_commas_in_its_label_is_no_entry_name(tmp_path: Path) -> None:
+    register, _ = _register(tmp_path, [
+        "Name: Harrow Cloud Ltd",
+        "Address: 4 Quay Street, Dublin, Ireland",
+        "Contact person's name, position and contact details: Privacy Team, privacy@harrow.example",
+        "Description of the processing: hosting of the platform",
+    ])
+    assert [name for name, _, _ in register] == ["Harrow Cloud Ltd"]
