@@ -27,12 +27,16 @@ Annex 2 – Approved sub-processors
 """
 
 
-def _register(tmp_path: Path, items: list[str]) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+def _draft(tmp_path: Path, template: str, items: list[str]) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
     path = tmp_path / "agreement.txt"
-    path.write_text(_AGREEMENT.format(items="\n".join(items)), encoding="utf-8")
+    path.write_text(template.format(items="\n".join(items)), encoding="utf-8")
     profile = draft_profile(read_document(path), "agreement").profile
     return ([(s.name, s.service, list(s.countries)) for s in profile.subprocessors],
             [c.ref for c in profile.clauses])
+
+
+def _register(tmp_path: Path, items: list[str]) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+    return _draft(tmp_path, _AGREEMENT, items)
 
 
 def test_an_address_after_the_name_is_not_part_of_it_and_gives_the_country(tmp_path: Path) -> None:
@@ -72,3 +76,51 @@ def test_a_labelled_field_with_commas_in_its_label_is_no_entry_name(tmp_path: Pa
         "Description of the processing: hosting of the platform",
     ])
     assert [name for name, _, _ in register] == ["Harrow Cloud Ltd"]
+
+
+_AGREEMENT_NL = """Verwerkersovereenkomst
+
+Artikel 1 Beveiliging
+1.1 Verwerker versleutelt persoonsgegevens in rust en tijdens transport.
+1.2 Verwerker meldt een datalek binnen 48 uur aan Verwerkingsverantwoordelijke.
+
+Artikel 2 Subverwerkers
+2.1 Verwerkingsverantwoordelijke geeft toestemming voor de subverwerkers in Bijlage 2.
+
+Bijlage 2 Overzicht subverwerkers
+
+{items}
+"""
+
+
+def _register_nl(tmp_path: Path, items: list[str]) -> list[tuple[str, str, list[str]]]:
+    return _draft(tmp_path, _AGREEMENT_NL, items)[0]
+
+
+def test_a_bare_company_name_is_an_entry_a_bare_phrase_is_not(tmp_path: Path) -> None:
+    register, _ = _register(tmp_path, [
+        "The Processor uses the following sub-processors:",
+        "- Nimbus Hosting SAS",
+        "- Kestrel Mail Limited",
+        "- Larkspur Analytics, LLC",
+        "- the processor's own staff",
+    ])
+    assert [name for name, _, _ in register] == ["Nimbus Hosting SAS", "Kestrel Mail Limited",
+                                                 "Larkspur Analytics, LLC"]
+
+
+def test_several_labelled_fields_on_one_line_are_one_entry(tmp_path: Path) -> None:
+    register = _register_nl(tmp_path, [
+        "1. Naam: Rietland Hosting GmbH; dienst: hosting; locatie: Duitsland",
+        "2. Naam: Boekhoek B.V.; dienst: boekhouding; locatie: Nederland",
+    ])
+    assert register == [("Rietland Hosting GmbH", "hosting", ["DE"]), ("Boekhoek B.V.", "boekhouding", ["NL"])]
+
+
+def test_a_country_in_brackets_after_the_service_is_the_location(tmp_path: Path) -> None:
+    register = _register_nl(tmp_path, [
+        "• Rietland Hosting GmbH: hosting van de applicatie (Duitsland)",
+        "• Postduif (Kestrel Mail Inc.): verzending van e-mail (Verenigde Staten)",
+    ])
+    assert register == [("Rietland Hosting GmbH", "hosting van de applicatie", ["DE"]),
+                        ("Postduif (Kestrel Mail Inc.)", "verzending van e-mail", ["US"])]

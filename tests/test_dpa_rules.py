@@ -94,8 +94,8 @@ def test_name_address_blocks_are_register_entries() -> None:
     assert scc.profile.subprocessor_clause == "Annex IV"
     nl = _draft("dpa-stroomveld.txt")
     assert [(e.name, e.service, e.countries) for e in nl.profile.subprocessors] == [
-        ("Cyso Cloud B.V", "hosting van de applicatie en de databases", ("NL",)),
-        ("TransIP B.V", "opslag van back-ups", ("NL",)),
+        ("Cyso Cloud B.V.", "hosting van de applicatie en de databases", ("NL",)),
+        ("TransIP B.V.", "opslag van back-ups", ("NL",)),
         ("Mailjet SAS", "verzenden van notificatie-e-mails", ("FR",)),
     ]
     assert not any(c.ref.startswith("Bijlage 3, paragraph") for c in nl.profile.clauses)  # rows are no promises

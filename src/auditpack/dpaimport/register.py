@@ -144,6 +144,9 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         name, service, location = bracketed
         codes, eea = locate(location, lex)
         return RegisterEntry(name, service, location, codes, eea, block.ref)
+    def is_place(p: str) -> bool:
+        return countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p))
+
     fields = [p.strip() for p in _SEPARATORS.split(text) if p and p.strip()]
     # "OVH SAS, 2 rue Kellermann, 59100 Roubaix, France – hosting": the name is the first comma
     # piece, the others before a separator are its address; after a separator ("Sentry: error
@@ -158,20 +161,32 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         address = []
     location = ""
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
-    if paren and (countries.any(folded_text(paren.group(2))) or lex.register_eea.any(folded_text(paren.group(2)))):
+    if paren and is_place(paren.group(2)):
         head, location = paren.group(1).strip(), paren.group(2).strip()
     if not location:
         # the last field naming a country is the place: the service may name one too
         # ("Second level support for customers in Germany – Germany"); then the address's
         for p in [*reversed(rest), *reversed(address)]:
-            if countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p)):
+            if is_place(p):
                 location = p
                 break
     service = next((p for p in rest if p != location), "")
-    if not head or len(head.split()) > 6 or (not service and not location):
+    bracket = re.match(r"^(.*?\S)\s*\(([^()]+)\)$", service or location)
+    if bracket and is_place(bracket.group(2)) and not (location and any(locate(bracket.group(1), lex))):
+        # "Hetzner Online GmbH: hosting van de applicatie (Duitsland)": the bracket is the place
+        service, location = bracket.group(1), bracket.group(2)
+    if not head or len(head.split()) > 6:
         return None
+    if not service and not location and not (len(fields) == 1 and len(head_pieces) <= 2 and _has_legal_form(head, lex)):
+        return None  # a bare name is an entry only when its legal form says it is a company
     codes, eea = locate(location, lex)
     return RegisterEntry(head, service, location, codes, eea, block.ref)
+
+
+def _has_legal_form(name: str, lex: Lexicon) -> bool:
+    """"Slack Technologies, LLC", "Google Ireland Limited", "Mollie B.V.": the name ends in a legal form."""
+    words = fold(re.sub(r"\([^()]*\)", " ", name)).split()
+    return any(" ".join(words[-n:]) in lex.legal_forms for n in (1, 2, 3) if len(words) > n)
 
 
 def _comma_pieces(text: str, lex: Lexicon) -> list[str]:
@@ -224,6 +239,7 @@ def _from_run_on(block: Block, lex: Lexicon, countries: Patterns) -> list[Regist
 _KEY_VALUE = re.compile(r"^([^\W\d][\w' ()/-]{1,40}?)\s*:\s+(\S.*)$")
 # any other labelled field of an open entry ("Contact person's name, position and contact
 # details: …" in the SCCs' Annex III) belongs to it and does not close it
+_FIELD_SPLIT = re.compile(r"\s*;\s*(?=[^\W\d][\w' ()/-]{1,40}?\s*:\s)")
 _OTHER_FIELD = re.compile(r"^[^\W\d][\w' ,()/-]{1,80}?\s*:\s+\S")
 
 
@@ -248,16 +264,21 @@ def _key_value_entries(blocks: Sequence[Block], lex: Lexicon) -> list[tuple[Regi
                             stated = inner.group(1)
                         break
             codes, eea = locate(stated, lex)
-            out.append((RegisterEntry(fields["name"].rstrip(".;"), fields.get("service", "").rstrip(".;"),
+            name = fields["name"].rstrip(";")
+            if name.endswith(".") and not _has_legal_form(name, lex):  # "Datadog Inc." keeps its dot
+                name = name[:-1]
+            out.append((RegisterEntry(name, fields.get("service", "").rstrip(".;"),
                                       stated.rstrip(".;"), codes, eea, refs[0]), list(refs)))
         fields.clear()
         refs.clear()
 
-    for block in blocks:
-        m = _KEY_VALUE.match(block.text.strip())
+    # several fields on one line: "Naam: Hetzner Online GmbH; dienst: hosting; locatie: Duitsland"
+    lines = [(block.ref, line) for block in blocks for line in _FIELD_SPLIT.split(block.text.strip())]
+    for ref, line in lines:
+        m = _KEY_VALUE.match(line)
         key = folded_text(m.group(1)) if m else None
         if m is None or key is None or len(m.group(1).split()) > 5:
-            if not (fields and _OTHER_FIELD.match(block.text.strip())):
+            if not (fields and _OTHER_FIELD.match(line)):
                 close()
             continue
         kind = ("name" if lex.register_name.any(key) and len(m.group(1).split()) <= 2 else
@@ -269,7 +290,8 @@ def _key_value_entries(blocks: Sequence[Block], lex: Lexicon) -> list[tuple[Regi
         if kind is None or (kind != "name" and not fields):
             continue
         fields.setdefault(kind, m.group(2).strip())
-        refs.append(block.ref)
+        if ref not in refs:
+            refs.append(ref)
     close()
     return out
 
