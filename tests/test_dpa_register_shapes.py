@@ -124,3 +124,24 @@ def test_a_country_in_brackets_after_the_service_is_the_location(tmp_path: Path)
     ])
     assert register == [("Rietland Hosting GmbH", "hosting van de applicatie", ["DE"]),
                         ("Postduif (Kestrel Mail Inc.)", "verzending van e-mail", ["US"])]
+
+
+def test_a_sentence_that_lists_names_with_for_and_in_is_the_register(tmp_path: Path) -> None:
+    register, _ = _register(tmp_path, [
+        "The Processor uses the following sub-processors: Nimbus Hosting GmbH for hosting in Germany, "
+        "Kestrel Mail Technologies, Inc. for transactional email in the United States, and Harrow Ltd for support."])
+    assert register == [("Nimbus Hosting GmbH", "hosting", ["DE"]),
+                        ("Kestrel Mail Technologies, Inc.", "transactional email", ["US"]),
+                        ("Harrow Ltd", "support", [])]
+    dutch = _register_nl(tmp_path, [
+        "Verwerker schakelt de volgende subverwerkers in: Rietland Hosting GmbH voor hosting en back-ups in "
+        "Duitsland, Postduif voor e-mail in de Verenigde Staten en Boekhoek B.V. voor facturatie in Nederland."])
+    assert dutch == [("Rietland Hosting GmbH", "hosting en back-ups", ["DE"]), ("Postduif", "e-mail", ["US"]),
+                     ("Boekhoek B.V.", "facturatie", ["NL"])]
+
+
+def test_conditions_after_a_colon_are_no_register(tmp_path: Path) -> None:
+    register, _ = _register(tmp_path, [
+        "The Processor may engage a sub-processor on the following conditions: the Processor informs the "
+        "Controller for approval in advance, and the sub-processor is bound by the same obligations."])
+    assert register == []

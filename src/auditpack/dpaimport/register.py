@@ -205,8 +205,9 @@ def _comma_pieces(text: str, lex: Lexicon) -> list[str]:
     for piece in (p.strip() for p in pieces):
         if not piece:
             continue
-        form = re.match(r"^(.*?)\s*(?:\(.*\))?$", piece)  # "Inc. (Sentry)"
-        if out and form and fold(form.group(1)).strip() in lex.legal_forms:
+        words = fold(piece).split()
+        # "Inc.", "Inc. (Sentry)", "Inc. for e-mail": written with a capital, as legal forms are
+        if out and piece[:1].isupper() and any(" ".join(words[:n]) in lex.legal_forms for n in (3, 2, 1)):
             out[-1] = f"{out[-1]}, {piece}"
         else:
             out.append(piece)
@@ -227,6 +228,9 @@ def _from_run_on(block: Block, lex: Lexicon, countries: Patterns) -> list[Regist
         items = [i.strip() + ")" for i in _RUN_ON_SPLIT.split(tail)]
         items[-1] = items[-1][:-1]
         found = [_from_bracketed(i, lex, countries) for i in items]
+        if not (len(items) >= 2 and all(f is not None for f in found)):
+            found = _from_prose(tail, lex)
+            items = [""] * len(found)
         if len(items) >= 2 and all(f is not None and len(f[0].split()) <= 6 for f in found):
             out = []
             for name, service, location in (f for f in found if f is not None):
@@ -234,6 +238,30 @@ def _from_run_on(block: Block, lex: Lexicon, countries: Patterns) -> list[Regist
                 out.append(RegisterEntry(name, service, location, codes, eea, block.ref))
             return out
     return []
+
+
+# "Hetzner Online GmbH voor hosting in Duitsland": a name, what it does, where
+_PROSE_ITEM = re.compile(r"^(?P<name>[A-Z0-9][^()]*?(?:\([^()]*\))?)\s+(?:voor|for|ten behoeve van)\s+"
+                         r"(?P<service>.+?)(?:\s+(?:in|uit|from)\s+(?P<place>[^,]+))?$")
+_PROSE_LAST = re.compile(r"\s+(?:en|and|und|et)\s+(?=[A-Z0-9][^,]*?\s(?:voor|for|ten behoeve van)\s)")
+
+
+def _from_prose(tail: str, lex: Lexicon) -> list[tuple[str, str, str] | None]:
+    """"… de volgende subverwerkers in: Hetzner Online GmbH voor hosting in Duitsland, Postmark
+    voor e-mail in de Verenigde Staten en Moneybird B.V. voor facturatie in Nederland": each
+    item a name, "voor"/"for" its service and "in" its place (a country, or none)."""
+    pieces = [re.sub(r"^(?:en|and|und|et)\s+", "", p) for p in _comma_pieces(tail, lex)]
+    if pieces:
+        pieces[-1:] = [p.strip() for p in _PROSE_LAST.split(pieces[-1]) if p.strip()]
+    out: list[tuple[str, str, str] | None] = []
+    for piece in pieces:
+        m = _PROSE_ITEM.match(piece)
+        place = (m.group("place") or "") if m else ""
+        if m is None or (place and not any(locate(place, lex))):
+            out.append(None)
+            continue
+        out.append((m.group("name").strip(), m.group("service").strip(), place.strip()))
+    return out
 
 
 _KEY_VALUE = re.compile(r"^([^\W\d][\w' ()/-]{1,40}?)\s*:\s+(\S.*)$")
