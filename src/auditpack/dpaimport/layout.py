@@ -277,8 +277,9 @@ def _has_gap(line: str) -> bool:
 
 def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = False) -> list[Unit]:
     """Units of a plain-text or PDF text-layer document (its physical lines, furniture removed)."""
-    lines = drop_table_of_contents(undouble([BOOKMARK.sub("", line) if "[bookmark:" in line else line
-                                             for line in raw]))
+    lines = [BOOKMARK.sub("", line) if "[bookmark:" in line else line for line in raw]
+    # in Markdown an empty line ends a paragraph: one-line paragraphs are not a double-spaced export
+    lines = drop_table_of_contents(lines if markdown else undouble(lines))
     hints = {i for i, line in enumerate(raw) if "[bookmark: _Toc" in line}
     hint_texts = {normalise(BOOKMARK.sub("", raw[i])) for i in hints}
     if wrapped is None:
@@ -379,7 +380,8 @@ def text_units(raw: list[str], *, wrapped: bool | None = None, markdown: bool = 
         unit.heading_hint = unit.heading_hint or normalise(stripped) in hint_texts
         if not blank_before and units and _continuation_of(units[-1], unit):
             _merge(units[-1], unit)
-        elif blank_before and units and _continuation_of(units[-1], unit, across_blank=True):
+        elif blank_before and units and (_continuation_of(units[-1], unit, across_blank=True) or
+                                         (wrapped and _runs_over_break(units[-1], unit))):
             _merge(units[-1], unit)
         else:
             units.append(unit)
@@ -563,6 +565,20 @@ def _continuation_of(prev: Unit, unit: Unit, across_blank: bool = False) -> bool
         return True
     return bool(body[:1].islower()) and not prev.text.endswith(TERMINAL) and \
         not (prev.lines == 1 and is_title(prev.text))
+
+
+def _runs_over_break(prev: Unit, unit: Unit) -> bool:
+    """A wrapped paragraph that stops in the middle of a sentence ("3.1 … in the Processing of
+    Customer") and an unlabelled line after the break ("Personal Data are …", a capitalised
+    defined term): a page break cut the sentence, whatever the next word's case. Not a title,
+    a short line or a row of dash-separated fields, which end without punctuation anyway."""
+    if prev.cells is not None or unit.cells is not None or prev.heading is not None or unit.heading is not None:
+        return False
+    if len(prev.text.split()) < 8 or not prev.text[-1:].isalpha() or parse_label(unit.text) is not None:
+        return False
+    if is_title(prev.text) or any(len(_FIELD_DASH.findall(t)) >= 2 for t in (prev.text, unit.text)):
+        return False
+    return not capitals(unit.text) and not (unit.lines == 1 and is_title(unit.text))
 
 
 def capitals(text: str) -> bool:

@@ -235,11 +235,12 @@ class Cues(Strict):
     revision: list[str] = Field(min_length=1)
     negation: list[str] = Field(min_length=1)
     definition: list[str] = Field(min_length=1)
+    advice: list[str] = Field(min_length=1)
     form_questions: list[str] = Field(min_length=1)
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
                      "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
-                     "exception", "revision", "negation", "definition")
+                     "exception", "revision", "negation", "definition", "advice")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -389,6 +390,7 @@ class Lexicon:
     revision: Patterns
     negation: Patterns
     definition: Patterns
+    advice: Patterns
     definitions_heading: Patterns
     boilerplate_heading: Patterns
     description_heading: Patterns
@@ -441,6 +443,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         no_inversion=_p(data.cues.no_inversion), responsible=_p(data.cues.responsible),
         responsible_before=_p(data.cues.responsible_before), exception=_p(data.cues.exception),
         revision=_p(data.cues.revision), negation=_p(data.cues.negation), definition=_p(data.cues.definition),
+        advice=_p(data.cues.advice),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

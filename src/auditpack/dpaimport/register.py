@@ -148,6 +148,11 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
         return countries.any(folded_text(p)) or lex.register_eea.any(folded_text(p))
 
     fields = [p.strip() for p in _SEPARATORS.split(text) if p and p.strip()]
+    serviced = _bracket_service(text, lex, countries)
+    if serviced is not None:
+        name, service, location = serviced
+        codes, eea = locate(location, lex)
+        return RegisterEntry(name, service, location, codes, eea, block.ref)
     # "OVH SAS, 2 rue Kellermann, 59100 Roubaix, France – hosting": the name is the first comma
     # piece, the others before a separator are its address; after a separator ("Sentry: error
     # monitoring, United States") and without separators ("Name, service, country") the
@@ -212,6 +217,21 @@ def _comma_pieces(text: str, lex: Lexicon) -> list[str]:
         else:
             out.append(piece)
     return out or [text.strip()]
+
+
+def _bracket_service(text: str, lex: Lexicon, countries: Patterns) -> tuple[str, str, str] | None:
+    """"Hetzner Online GmbH (opslag van de back-ups) – Falkenstein, Duitsland": the service in
+    brackets after the name, a dash, and only the place (a city with its country) after it.
+    With a middle field ("Functional Software, Inc. (Sentry) – Error monitoring – United
+    States") or a label ("Postduif (Kestrel Mail Inc.): verzending …") the bracket is the name's."""
+    m = re.match(r"^([^()]*?\S)\s*\(([^()]+)\)\s+[–—-]\s+([^()–—]+)$", text)
+    if m is None or len(m.group(1).split()) > 6 or len(m.group(3).split()) > 6 or _SEPARATORS.search(m.group(3)):
+        return None
+    place = m.group(3).strip()
+    placed = countries.any(folded_text(place)) or lex.register_eea.any(folded_text(place))
+    if any(locate(m.group(2), lex)) or not placed:
+        return None
+    return m.group(1), m.group(2).strip(), place
 
 
 # "…, en Functional Software, Inc. (…)": the last item follows "en"/"and" after the comma

@@ -32,6 +32,7 @@ _ANNEX_NAMES = frozenset(w.casefold() for w in ANNEX_WORDS)
 # transferred:", "The period for which the personal data will be retained:"): under a
 # description heading the answer after such a label is the entry, the question promises nothing
 _LONG_LABEL = re.compile(r"^[^\W\d_][^:.;!?]{0,120}:\s", re.UNICODE)
+_LABEL_END = re.compile(r"\([a-z0-9]{1,2}|[a-z0-9]|\d{1,2}|[ivx]{2,4}")
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)  # an address, no promise of HTTPS
 
 
@@ -45,7 +46,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         last = words[-1] if words else ""
         # "(a. …" or "o.a." ends nothing, but "… described in Exhibit B. Corvana may …" does
         named_annex = len(words) > 1 and words[-2] in _ANNEX_NAMES
-        if last.rstrip(".") in _ABBREVIATIONS or (re.fullmatch(r"\(?[a-z0-9]{1,2}", last) and not named_annex):
+        # a label ("(a.", "b.", "12.", "ii.") ends nothing; a two-letter word does ("… gecertificeerd is.")
+        if last.rstrip(".") in _ABBREVIATIONS or (_LABEL_END.fullmatch(last) and not named_annex):
             continue
         spans.append((start, m.start()))
         start = m.end()
@@ -90,6 +92,25 @@ class BlockTags:
 
 def _heading_text(block: Block) -> str:
     return block.heading or ""
+
+
+_TITLE_SMALL_WORDS = {"of", "and", "or", "the", "to", "for", "by", "in", "on", "with", "a", "an", "under",
+                      "van", "en", "de", "het", "op", "voor", "bij", "met"}
+
+
+def _run_in_title(block: Block, spans: list[tuple[int, int]], lex: Lexicon) -> str | None:
+    """The bold title a US-style clause opens with ("4.2 Sub-processor List and Notice. The
+    current list …"): a first "sentence" of a few capitalised words, no verb of commitment,
+    followed by the clause's text."""
+    if block.kind != "paragraph" or len(spans) < 2:
+        return None
+    first = block.text[spans[0][0]:spans[0][1]].strip()
+    words = first.rstrip(".").split()
+    if not first.endswith(".") or not 1 <= len(words) <= 6 or not words[0][:1].isupper():
+        return None
+    if not all(w[:1].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in words):
+        return None
+    return None if lex.obligation.any(folded_text(first)) else first
 
 
 def _block_exclusion(block: Block, lex: Lexicon) -> str | None:
@@ -321,10 +342,35 @@ class Tagger:
         listed = lead_in is not None and (lead_in.excluded is None) and (
             any(s.obligation for s in lead_in.sentences) or bool(lead_in.measures)
             or lead_in.block.text.rstrip().endswith(":"))
+        spans = split_sentences(block.text)
+        title = _run_in_title(block, spans, lex)
+        title_leans: set[Measure] = set()
+        if title is not None:
+            # "9.3 Backups. Customer Personal Data held in backups will be deleted …": the run-in
+            # title is the clause's heading, not a sentence that promises backups on its own
+            folded_title = folded_text(title)
+            if excluded is None and (lex.boilerplate.any(folded_title) or lex.boilerplate_heading.any(folded_title)):
+                excluded = f"a clause titled '{title.rstrip('.')}' (liability, costs or law)"
+            # a limit on where the data is must be written out ("only in the EEA"): a title
+            # "Processing Locations." or "Hosting Location." limits nothing by itself
+            title_leans = _leans(lex, folded_title) - {Measure.EEA_RESIDENCY}
+            leans = leans | title_leans
         sentences: list[SentenceTag] = []
-        for start, end in split_sentences(block.text):
+        for n, (start, end) in enumerate(spans):
             text = block.text[start:end].strip()
+            if n == 0 and title is not None:
+                sentences.append(SentenceTag(text, start, end, (), False, "a run-in title", False))
+                continue
             sentences.append(self._tag_sentence(text, start, end, context, leans, excluded, listed, heading))
+        if title is not None and title_leans and excluded is None and not any(s.measures for s in sentences):
+            # "On-site Audits. Where …, or where required by a supervisory authority, Customer may
+            # conduct an audit …": the clause's own title names its measure where its words did not
+            for k, s in enumerate(sentences[1:], 1):
+                if s.excluded is None and not s.general and not lex.negation.any(folded_text(s.text)):
+                    why = (f"run-in title '{title.rstrip('.')}' leans to it",)
+                    sentences[k] = replace(s, measures=tuple(MeasureTag(m, lex.scoring.heading_lean, (), why)
+                                                             for m in sorted(title_leans, key=list(Measure).index)))
+                    break
         merged: dict[Measure, MeasureTag] = {}
         for s in sentences:
             for t in s.measures:
@@ -365,6 +411,11 @@ class Tagger:
         definition = lex.definition.find(folded)
         if definition and not lex.obligation.any(folded):
             return SentenceTag(text, start, end, (), obligation, f"a definition ('{definition[0].phrase}')", general)
+        # advice to the controller ("Dat raden we sterk aan", "We recommend that you enable …")
+        advice = [h for h in lex.advice.find(folded) if h.word <= 6]
+        if advice:
+            return SentenceTag(text, start, end, (), obligation, f"advice to the controller ('{advice[0].phrase}')",
+                               general)
         responsible = self._responsible_controller(folded)
         if responsible:
             return SentenceTag(text, start, end, (), obligation,
