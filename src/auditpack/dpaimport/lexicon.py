@@ -75,6 +75,12 @@ class FoldedText:
             return ""
         return self.original[self._where[start]: self._where[end - 1] + 1]
 
+    def word_offset(self, word: int) -> int:
+        """Where folded word number ``word`` starts in the original (its end when past the last)."""
+        if word >= len(self._word_starts):
+            return len(self.original)
+        return self._where[self._word_starts[word]]
+
     def word_index(self, offset: int) -> int:
         """The number of words before folded offset ``offset``."""
         lo, hi = 0, len(self._word_starts)
@@ -286,8 +292,11 @@ class ParameterWords(Strict):
     no_limit: list[str] = Field(min_length=1)
     audit_frequency: list[FrequencyWord] = Field(min_length=1)
     audit_notice: list[str] = Field(min_length=1)
+    purpose: list[str] = Field(min_length=1)
+    authority: list[str] = Field(min_length=1)
 
-    @field_validator("breach_without_number", "deadline_markers", "adequacy", "no_limit", "audit_notice")
+    @field_validator("breach_without_number", "deadline_markers", "adequacy", "no_limit", "audit_notice", "purpose",
+                     "authority")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -404,6 +413,8 @@ class Lexicon:
     no_limit: Patterns
     audit_frequency: tuple[tuple[Patterns, str], ...]
     audit_notice: Patterns
+    purpose: Patterns
+    authority: Patterns
     register_name: Patterns
     register_service: Patterns
     register_location: Patterns
@@ -454,6 +465,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         adequacy=_p(data.parameters.adequacy), no_limit=_p(data.parameters.no_limit),
         audit_frequency=tuple((Patterns((f.pattern,)), f.value) for f in data.parameters.audit_frequency),
         audit_notice=_p(data.parameters.audit_notice),
+        purpose=_p(data.parameters.purpose), authority=_p(data.parameters.authority),
         register_name=_p(data.subprocessors.name), register_service=_p(data.subprocessors.service),
         register_location=_p(data.subprocessors.location),
         register_address=_p(data.subprocessors.address), register_eea=_p(data.subprocessors.eea),

@@ -51,7 +51,7 @@ def _amounts(sentence: FoldedText, lex: Lexicon) -> list[_Amount]:
     units = sorted(lex.units, key=len, reverse=True)
     pattern = re.compile(
         r"(?<![a-z0-9])(?P<n>\d{1,4}|" + "|".join(re.escape(n) for n in numbers) + r")"
-        r"(?: (?P<d>\d{1,4}))? (?P<u>" + "|".join(re.escape(u) for u in units) + r")(?![a-z0-9])")
+        r"(?: (?P<d>\d{1,4}))?(?: |(?<=\d))(?P<u>" + "|".join(re.escape(u) for u in units) + r")(?![a-z0-9])")
     out = []
     for m in pattern.finditer(sentence.folded):
         n = m.group("d") or m.group("n")
@@ -61,11 +61,30 @@ def _amounts(sentence: FoldedText, lex: Lexicon) -> list[_Amount]:
     return out
 
 
-def _deadline(sentence: FoldedText, lex: Lexicon) -> _Amount | None:
-    """The shortest amount that follows a deadline marker ("binnen", "within", "uiterlijk") closely."""
+def _deadline(sentence: FoldedText, lex: Lexicon, *, breach: bool = False) -> _Amount | None:
+    """The shortest amount that follows a deadline marker ("binnen", "within", "uiterlijk") closely.
+    For a breach, not the controller's own deadline towards the authority (:func:`_the_authoritys`)."""
     markers = [h.word for h in lex.deadline_markers.find(sentence)]
-    found = [a for a in _amounts(sentence, lex) if any(0 < a.word - w <= 4 for w in markers)]
+    found = [a for a in _amounts(sentence, lex) if any(0 < a.word - w <= 4 for w in markers)
+             and not (breach and _the_authoritys(sentence, a, lex))]
     return min(found, key=lambda a: a.hours) if found else None
+
+
+def _the_authoritys(sentence: FoldedText, amount: _Amount, lex: Lexicon) -> bool:
+    """"… so that the Controller can notify the supervisory authority within 72 hours": the amount
+    follows a purpose word with no comma between, and that stretch (up to the next comma or the
+    end) names the authority."""
+    text, at = sentence.original, sentence.word_offset(amount.word)
+    for hit in lex.purpose.find(sentence):
+        if hit.word >= amount.word:
+            continue
+        between = text[sentence.word_offset(hit.word):at]
+        if re.search(r"[,;:]", between):
+            continue
+        stretch = between + re.split(r"[,;:]", text[at:], maxsplit=1)[0]
+        if lex.authority.any(folded_text(stretch)):
+            return True
+    return False
 
 
 def _sentences(tags: Sequence[BlockTags], measure: Measure) -> list[tuple[BlockTags, SentenceTag]]:
@@ -88,7 +107,7 @@ def extract_parameters(tags: Sequence[BlockTags], lexicon: Lexicon | None = None
     vague: tuple[str, str] | None = None
     for t, s in breach:
         folded = folded_text(s.text)
-        amount = _deadline(folded, lex)
+        amount = _deadline(folded, lex, breach=True)
         if amount is not None and (best is None or amount.hours < best[0].hours):
             best = (amount, t.block.ref)
         hits = lex.breach_without_number.find(folded)
