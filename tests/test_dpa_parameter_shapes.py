@@ -66,3 +66,21 @@ def test_breach_deadline(tmp_path: Path, template: str, sentence: str, hours: in
 ])
 def test_deletion_deadline(tmp_path: Path, template: str, sentence: str, days: int | None) -> None:
     assert _parameters(tmp_path, template, _BREACH[template], sentence).get("deletion_days") == days
+
+
+_AUDIT_EN = _EN.replace("2. Termination\n2.1 {deletion}", "2. Audits\n2.1 {deletion}")
+_AUDIT_NL = _NL.replace("Artikel 2 Einde\n2.1 {deletion}", "Artikel 2 Audit\n2.1 {deletion}")
+
+
+@pytest.mark.parametrize(("template", "sentence", "frequency"), [
+    (_AUDIT_EN, "The Controller may audit the Processor no more than once in any twelve (12) month period, with at "
+                "least thirty (30) days' prior written notice.", "once a year; on 30 days' notice"),
+    (_AUDIT_EN, "The Controller may audit the Processor once every two years.", "once every two years"),
+    (_AUDIT_NL, "Verwerkingsverantwoordelijke heeft het recht eenmaal per kalenderjaar een audit te doen.",
+     "once a year"),
+    (_AUDIT_NL, "Een audit vindt hooguit eens per twee jaar plaats en wordt twee weken van tevoren aangekondigd.",
+     "once every two years; on 14 days' notice"),
+])
+def test_audit_frequency(tmp_path: Path, template: str, sentence: str, frequency: str) -> None:
+    breach = _BREACH[_EN if template is _AUDIT_EN else _NL]
+    assert _parameters(tmp_path, template, breach, sentence).get("audit_frequency") == frequency
