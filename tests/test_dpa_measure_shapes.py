@@ -88,6 +88,74 @@ PROMISES = [
      "access_control"),
     (NL, "Verwerker houdt zijn systemen actueel met beveiligingsupdates.",
      "vulnerability_management"),
+    (EN, "The Processor shall implement role-based access control and review access rights "
+     "quarterly.",
+     "access_control"),
+    (NL, "Verwerker hanteert een autorisatiebeleid waarbij medewerkers alleen toegang krijgen tot de "
+     "gegevens die zij nodig hebben.",
+     "access_control"),
+    (EN, "Security events are recorded in an audit trail that cannot be altered.",
+     "access_logging"),
+    (NL, "Verwerker bewaart logbestanden van de toegang tot persoonsgegevens gedurende zes maanden.",
+     "access_logging"),
+    (EN, "The Processor performs regular vulnerability scans and remediates critical vulnerabilities "
+     "within 7 days.",
+     "vulnerability_management"),
+    (NL, "Verwerker voert periodiek kwetsbaarheidsscans uit.",
+     "vulnerability_management"),
+    (EN, "The Processor maintains an Information Security Management System certified under ISO/IEC "
+     "27001:2022.",
+     "certification"),
+    (NL, "Verwerker is gecertificeerd volgens NEN 7510.",
+     "certification"),
+    (NL, "Back-ups worden dertig dagen bewaard op een tweede locatie.",
+     "backups"),
+    (EN, "The Processor shall, at the choice of the Controller, delete or return all the personal "
+     "data to the Controller after the end of the provision of services.",
+     "deletion_on_termination"),
+    (NL, "Bij beëindiging van de Overeenkomst zal Verwerker de persoonsgegevens op verzoek "
+     "teruggeven en vervolgens verwijderen.",
+     "deletion_on_termination"),
+    (EN, "The Processor shall inform the Controller of any intended changes concerning the addition "
+     "or replacement of other processors.",
+     "subprocessor_list"),
+    (NL, "Verwerker informeert Verwerkingsverantwoordelijke vooraf over een nieuwe subverwerker.",
+     "subprocessor_list"),
+    (EN, "The Processor shall allow for and contribute to audits, including inspections, conducted "
+     "by the Controller or another auditor mandated by the Controller.",
+     "audit_rights"),
+    (NL, "Verwerker werkt mee aan audits door of namens Verwerkingsverantwoordelijke.",
+     "audit_rights"),
+    (EN, "The Processor shall notify the Controller without undue delay after becoming aware of a "
+     "Personal Data Breach.",
+     "breach_notification"),
+    (NL, "Verwerker informeert Verwerkingsverantwoordelijke onverwijld over een inbreuk in verband "
+     "met persoonsgegevens.",
+     "breach_notification"),
+    (EN, "Internal networks are protected by firewalls and intrusion detection systems.",
+     "network_security"),
+    (NL, "Verwerker maakt gebruik van een web application firewall en DDoS-bescherming.",
+     "network_security"),
+    (EN, "Data in transit over public networks is protected with TLS.",
+     "encryption_in_transit"),
+    (EN, "Hard disks are fully encrypted.",
+     "encryption_at_rest"),
+    (NL, "Verwerker gebruikt schijfversleuteling op alle servers.",
+     "encryption_at_rest"),
+    (EN, "Transfers to third countries are subject to appropriate safeguards as set out in Article "
+     "46 GDPR.",
+     "transfer_safeguards"),
+    (EN, "Where Personal Data is transferred to the United States, the parties rely on the EU-U.S. "
+     "Data Privacy Framework.",
+     "transfer_safeguards"),
+    (EN, "The recoverability of backups is verified at least quarterly.",
+     "backup_testing"),
+    (NL, "Verwerker voert jaarlijks een hersteltest uit.",
+     "backup_testing"),
+    (EN, "The Processor shall keep its systems up to date with security patches.",
+     "vulnerability_management"),
+    (NL, "Persoonsgegevens worden opgeslagen in datacenters in Nederland en verlaten de EER niet.",
+     "eea_residency"),
 ]
 
 NO_PROMISES = [
@@ -109,6 +177,30 @@ NO_PROMISES = [
     (EN, "Invoices are payable within 30 days."),
     (NL, "Verwerker controleert periodiek de naleving van de beveiligingsmaatregelen."),
     (EN, "The Processor shall regularly assess compliance with its security policies."),
+    (EN, "The Controller determines the purposes and means of the processing."),
+    (EN, "The Processor shall process Personal Data only on documented instructions from the "
+     "Controller."),
+    (EN, "The Processor shall assist the Controller in responding to requests from data subjects."),
+    (NL, "Verwerker verwerkt de persoonsgegevens uitsluitend in opdracht van "
+     "Verwerkingsverantwoordelijke."),
+    (EN, "The Processor shall assist the Controller with data protection impact assessments."),
+    (EN, "The Controller shall pay the Processor's reasonable costs of assistance."),
+    (NL, "Verwerker is niet aansprakelijk voor schade die ontstaat doordat "
+     "Verwerkingsverantwoordelijke onjuiste gegevens aanlevert."),
+    (EN, "This Agreement shall remain in force as long as the Processor processes Personal Data on "
+     "behalf of the Controller."),
+    (EN, "Notices under this Agreement shall be sent by e-mail to the addresses stated above."),
+    (NL, "Verwerker stelt Verwerkingsverantwoordelijke in staat om te voldoen aan verzoeken van "
+     "betrokkenen."),
+    (EN, "The Processor shall keep a record of all categories of processing activities carried out "
+     "on behalf of the Controller."),
+    (EN, "The Controller is responsible for the encryption of data on its own devices."),
+    (NL, "Verwerkingsverantwoordelijke draagt zelf zorg voor de beveiliging van zijn eigen netwerk "
+     "en apparatuur."),
+    (EN, "The Processor shall correct or erase personal data at the request of the Controller."),
+    (NL, "Verwerker past de persoonsgegevens aan of verwijdert ze op verzoek van "
+     "Verwerkingsverantwoordelijke."),
+    (EN, "The Processor may not use the Personal Data for its own purposes."),
 ]
 
 
