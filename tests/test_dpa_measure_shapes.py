@@ -156,6 +156,10 @@ PROMISES = [
      "vulnerability_management"),
     (NL, "Persoonsgegevens worden opgeslagen in datacenters in Nederland en verlaten de EER niet.",
      "eea_residency"),
+    (EN, "The Processor keeps the list of its sub-processors up to date on its website.",
+     "subprocessor_list"),
+    (NL, "Verwerker houdt een actuele lijst van subverwerkers bij op zijn website.",
+     "subprocessor_list"),
 ]
 
 NO_PROMISES = [
@@ -201,6 +205,36 @@ NO_PROMISES = [
     (NL, "Verwerker past de persoonsgegevens aan of verwijdert ze op verzoek van "
      "Verwerkingsverantwoordelijke."),
     (EN, "The Processor may not use the Personal Data for its own purposes."),
+    (EN, "The Controller shall inform the Processor of any changes to its encryption requirements."),
+    (EN, "The Processor shall not be liable for loss of data caused by the Controller's failure to "
+     "make backups."),
+    (EN, "The Processor shall assist the Controller in ensuring compliance with the obligations "
+     "pursuant to Articles 32 to 36 GDPR."),
+    (EN, "Deletion requests from data subjects are forwarded to the Controller without delay."),
+    (EN, "The Controller may not perform penetration tests on the Service without the Processor's "
+     "prior consent."),
+    (NL, "Verwerkingsverantwoordelijke mag geen kwetsbaarheidsscans uitvoeren zonder toestemming van "
+     "Verwerker."),
+    (NL, "Verwerkingsverantwoordelijke zorgt zelf voor een versleutelde verbinding tussen zijn "
+     "netwerk en de dienst."),
+    (EN, "The Processor shall immediately inform the Controller if, in its opinion, an instruction "
+     "infringes the GDPR."),
+    (NL, "Verwerker stelt Verwerkingsverantwoordelijke onverwijld op de hoogte als een instructie "
+     "naar zijn oordeel inbreuk maakt op de AVG."),
+    (EN, "Backups of the Controller's own systems are outside the scope of this Agreement."),
+    (NL, "Partijen zullen in geval van een geschil eerst overleg voeren."),
+    (NL, "Verwerker informeert Verwerkingsverantwoordelijke over verzoeken van een toezichthouder."),
+    (EN, "The Controller is responsible for assessing whether the security measures are appropriate "
+     "for its processing."),
+    (NL, "Verwerkingsverantwoordelijke beoordeelt zelf of de beveiligingsmaatregelen passend zijn."),
+    (EN, "The Controller shall ensure that only its authorised users have access to its account."),
+    (NL, "Verwerkingsverantwoordelijke is verantwoordelijk voor het beheer van de gebruikersaccounts "
+     "en wachtwoorden van zijn medewerkers."),
+    (EN, "The Processor may use anonymised data for improving its services."),
+    (EN, "This Agreement may be amended only in writing."),
+    (NL, "Verwerker mag geanonimiseerde gegevens gebruiken voor statistische doeleinden."),
+    (EN, "The Controller shall notify the Processor without undue delay of any errors in the "
+     "personal data."),
 ]
 
 

@@ -238,6 +238,7 @@ class Cues(Strict):
     responsible: list[str] = Field(min_length=1)
     responsible_before: list[str] = Field(min_length=1)
     exception: list[str] = Field(min_length=1)
+    out_of_scope: list[str] = Field(min_length=1)
     revision: list[str] = Field(min_length=1)
     negation: list[str] = Field(min_length=1)
     definition: list[str] = Field(min_length=1)
@@ -246,7 +247,7 @@ class Cues(Strict):
 
     @field_validator("obligation", "annex", "possessive", "controller", "subordinate", "right", "boilerplate",
                      "general", "contents", "assistance", "no_inversion", "responsible", "responsible_before",
-                     "exception", "revision", "negation", "definition", "advice")
+                     "exception", "out_of_scope", "revision", "negation", "definition", "advice")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -396,6 +397,7 @@ class Lexicon:
     responsible: Patterns
     responsible_before: Patterns
     exception: Patterns
+    out_of_scope: Patterns
     revision: Patterns
     negation: Patterns
     definition: Patterns
@@ -455,6 +457,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         responsible_before=_p(data.cues.responsible_before), exception=_p(data.cues.exception),
         revision=_p(data.cues.revision), negation=_p(data.cues.negation), definition=_p(data.cues.definition),
         advice=_p(data.cues.advice),
+        out_of_scope=_p(data.cues.out_of_scope),
         definitions_heading=_p(data.headings.definitions), boilerplate_heading=_p(data.headings.boilerplate),
         description_heading=_p(data.headings.description), measures_heading=_p(data.headings.measures),
         no_lean_heading=_p(data.headings.no_lean),

@@ -407,6 +407,11 @@ class Tagger:
         if exception:
             return SentenceTag(text, start, end, (), obligation, f"an exception to a duty ('{exception[0].phrase}')",
                                general)
+        # something placed outside the agreement ("… are outside the scope of this Agreement") without a commitment
+        outside = lex.out_of_scope.find(folded)
+        if outside and not obligation:
+            return SentenceTag(text, start, end, (), obligation, f"outside the agreement ('{outside[0].phrase}')",
+                               general)
         # a term of this agreement defined ("… within the meaning of this provision are …") without a commitment
         definition = lex.definition.find(folded)
         if definition and not lex.obligation.any(folded):
