@@ -160,6 +160,32 @@ PROMISES = [
      "subprocessor_list"),
     (NL, "Verwerker houdt een actuele lijst van subverwerkers bij op zijn website.",
      "subprocessor_list"),
+    (EN, "The Processor shall back up all personal data daily.",
+     "backups"),
+    (EN, "Employees authenticate with two factors before they can access personal data.",
+     "access_control"),
+    (EN, "The Processor hardens its servers according to CIS benchmarks.",
+     "vulnerability_management"),
+    (EN, "The data centres are guarded around the clock and entry requires a badge.",
+     "physical_security"),
+    (NL, "Verwerker segmenteert zijn netwerk.",
+     "network_security"),
+    (NL, "Verwerker bewaakt en logt de toegang tot persoonsgegevens.",
+     "access_logging"),
+    (NL, "Toegang tot de productieomgeving vereist tweefactorauthenticatie.",
+     "access_control"),
+    (NL, "Het datacenter is beveiligd met toegangscontrole, camera's en alarmopvolging.",
+     "physical_security"),
+    (NL, "Verwerker draagt er zorg voor dat persoonsgegevens versleuteld worden opgeslagen.",
+     "encryption_at_rest"),
+    (EN, "The Processor will promptly install security updates.",
+     "vulnerability_management"),
+    (NL, "Verwerker installeert beveiligingspatches binnen 30 dagen.",
+     "vulnerability_management"),
+    (EN, "The Processor uses a web application firewall.",
+     "network_security"),
+    (EN, "Passwords are stored hashed and salted.",
+     "access_control"),
 ]
 
 NO_PROMISES = [
@@ -235,6 +261,9 @@ NO_PROMISES = [
     (NL, "Verwerker mag geanonimiseerde gegevens gebruiken voor statistische doeleinden."),
     (EN, "The Controller shall notify the Processor without undue delay of any errors in the "
      "personal data."),
+    (EN, "Users log in to the Service with their e-mail address and password."),
+    (NL, "Gebruikers loggen in met hun e-mailadres."),
+    (EN, "The Controller shall keep its login credentials confidential."),
 ]
 
 
@@ -254,3 +283,30 @@ def test_a_clear_promise_gets_its_measure_and_no_other(tmp_path: Path, template:
 @pytest.mark.parametrize(("template", "sentence"), NO_PROMISES)
 def test_a_sentence_that_promises_no_measure_gets_none(tmp_path: Path, template: str, sentence: str) -> None:
     assert _measures(tmp_path, template, sentence) == set()
+
+
+def test_one_sentence_can_promise_two_measures(tmp_path: Path) -> None:
+    assert _measures(tmp_path, EN, "All personal data is encrypted in transit and at rest.") == {
+        "encryption_in_transit", "encryption_at_rest"}
+
+
+_LOG = "The Processor shall log all access to personal data."
+
+
+@pytest.mark.parametrize(("name", "text", "ref"), [
+    ("article.txt", f"Data Processing Agreement\n\nARTICLE 5 – SECURITY\n5.1 The Processor shall in particular:\n"
+                    f"(a) {_LOG[18:-1]};\n(b) apply security patches within 14 days.\n", "Article 5.1 (a)"),
+    ("paragraph.txt", f"Agreement on Commissioned Processing\n\n§ 5 Security\n(1) {_LOG}\n", "§ 5 (1)"),
+    ("dotted.txt", f"Data Processing Agreement\n\n5. Security\n5.1. {_LOG}\n5.1.1. Backups are made daily.\n", "5.1"),
+    ("unnumbered.txt", f"Data Processing Agreement\n\nClause 5: Security\n{_LOG}\n", "Clause 5"),
+    ("roman.txt", f"Data Processing Agreement\n\nV. SECURITY\n1. {_LOG}\n\nVI. AUDITS\n1. Audits once a year.\n",
+     "V.1"),
+    ("headings.md", f"# Data Processing Agreement\n\n## 5 Security\n\n### 5.1 Records\n\n{_LOG}\n", "5.1"),
+    ("artikel.txt", "Verwerkersovereenkomst\n\nArtikel 5. Beveiliging\n1. Verwerker logt alle toegang tot "
+                    "persoonsgegevens.\n", "Artikel 5 lid 1"),
+])
+def test_the_verb_log_is_access_logging_under_any_numbering(tmp_path: Path, name: str, text: str, ref: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    drafted = tomllib.loads(draft_profile(read_document(path), "agreement").toml)
+    assert {c["ref"]: c["measures"] for c in drafted["clauses"]}[ref] == ["access_logging"]
