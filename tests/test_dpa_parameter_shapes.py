@@ -52,6 +52,9 @@ def _parameters(tmp_path: Path, template: str, breach: str, deletion: str) -> di
           "Autoriteit Persoonsgegevens kan melden.", 24),
     (_NL, "Verwerker meldt een datalek zo spoedig mogelijk, doch uiterlijk binnen 36 uur.", 36),
     (_NL, "Verwerker meldt een Datalek binnen 1 werkdag aan Verwerkingsverantwoordelijke.", 24),
+    # a critical hole in software patched within a day is no breach deadline
+    (_NL, "Verwerker meldt een datalek binnen 48 uur. Beveiligingsupdates installeren wij automatisch; bij een "
+          "kritiek lek doen we dat binnen 24 uur.", 48),
 ])
 def test_breach_deadline(tmp_path: Path, template: str, sentence: str, hours: int | None) -> None:
     assert _parameters(tmp_path, template, sentence, _DELETION[template]).get("breach_deadline_hours") == hours

@@ -145,3 +145,45 @@ def test_conditions_after_a_colon_are_no_register(tmp_path: Path) -> None:
         "The Processor may engage a sub-processor on the following conditions: the Processor informs the "
         "Controller for approval in advance, and the sub-processor is bound by the same obligations."])
     assert register == []
+
+
+def test_points_under_a_clause_that_names_sub_processors_are_the_register(tmp_path: Path) -> None:
+    path = tmp_path / "voorwaarden.txt"
+    path.write_text(
+        "Algemene voorwaarden\n\nArtikel 13. Verwerking van persoonsgegevens\n"
+        "13.1 Opdrachtnemer meldt een datalek binnen 48 uur.\n"
+        "13.2 Klant geeft Opdrachtnemer toestemming om Subverwerkers in te schakelen. Op de datum van deze "
+        "voorwaarden zijn dat:\n"
+        "a. Rietland Hosting B.V. (Amsterdam, Nederland) – hosting van de Dienst;\n"
+        "b. Postduif GmbH (Falkenstein, Duitsland) – opslag van back-ups.\n"
+        "13.3 Opdrachtnemer verwijdert de gegevens na het einde van de Overeenkomst.\n", encoding="utf-8")
+    profile = draft_profile(read_document(path), "voorwaarden").profile
+    assert [(s.name, s.service, list(s.countries)) for s in profile.subprocessors] == [
+        ("Rietland Hosting B.V.", "hosting van de Dienst", ["NL"]), ("Postduif GmbH", "opslag van back-ups", ["DE"])]
+    clauses = {c.ref: [m.value for m in c.measures] for c in profile.clauses}
+    assert "subprocessor_list" in clauses["Artikel 13.2"]  # the consent stays a clause
+    assert not [ref for ref in clauses if ref.startswith("Artikel 13.2 ")]  # the points are rows
+
+
+def test_a_lower_case_bracket_after_the_name_is_the_service(tmp_path: Path) -> None:
+    register, _ = _register(tmp_path, [
+        "- **Nimbus Hosting SAS** (hosting of the platform) – Paris, France",
+        "- **Kestrel Mail Ltd** (email) – Dublin, Ireland",
+        "- **Quillfeather** (Brightline) – error monitoring – United States",
+    ])
+    assert register == [("Nimbus Hosting SAS", "hosting of the platform", ["FR"]),
+                        ("Kestrel Mail Ltd", "email", ["IE"]),
+                        ("Quillfeather (Brightline)", "error monitoring", ["US"])]
+
+
+def test_a_hosting_company_named_in_a_sentence_is_an_entry_and_the_sentence_a_clause(tmp_path: Path) -> None:
+    path = tmp_path / "agreement.txt"
+    path.write_text(
+        "Data Processing Agreement\n\n1. Security\n1.1 The Processor shall notify the Controller of a breach "
+        "within 48 hours.\n\n2. Sub-processors\n2.1 The Controller authorises the Processor to engage "
+        "sub-processors; the list is published on the Processor's website.\n"
+        "2.2 The Service is hosted on Nimbus Cloud SARL (Nimbus) in its Frankfurt region; other sub-processors "
+        "support email delivery.\n", encoding="utf-8")
+    profile = draft_profile(read_document(path), "agreement").profile
+    assert [(s.name, list(s.countries)) for s in profile.subprocessors] == [("Nimbus Cloud SARL (Nimbus)", ["DE"])]
+    assert profile.subprocessor_clause == "2.2" and "2.2" in {c.ref for c in profile.clauses}

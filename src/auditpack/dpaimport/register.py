@@ -89,6 +89,42 @@ def _is_register_section(block: Block, lex: Lexicon) -> bool:
     return any(sub.heading.any(folded_text(h)) for h in block.headings[-2:])
 
 
+_HOSTED = re.compile(r"\b(?:hosted|gehost|ondergebracht)\s+(?:on|by|at|with|bij|op)\s+(?P<rest>.+)", re.I)
+
+
+def _hosted_by(block: Block, lex: Lexicon) -> RegisterEntry | None:
+    """"The Service is hosted on Amazon Web Services EMEA SARL (AWS) in its Frankfurt region": one
+    provider named in a sentence of the sub-processor section, as a company (its name ends in a
+    legal form, an alias in brackets may follow); where it hosts is what the rest names."""
+    m = _HOSTED.search(block.text)
+    if m is None:
+        return None
+    words = m.group("rest").split()
+    for n in range(min(len(words), 8), 0, -1):
+        name = " ".join(words[:n]).rstrip(".,;")
+        if not name[:1].isupper() or not _has_legal_form(name, lex):
+            continue
+        rest = " ".join(words[n:])
+        alias = re.match(r"^\(([^()]{1,30})\)\s*", rest)
+        if alias:
+            name, rest = f"{name} ({alias.group(1)})", rest[alias.end():]
+        place = re.split(r"[;.]|,\s+(?:other|andere)\b", rest, maxsplit=1)[0].strip()
+        codes, eea = locate(place, lex)
+        return RegisterEntry(name, "hosting", place if codes or eea else "", codes, eea, block.ref)
+    return None
+
+
+def _listed_under_register_lead_in(tag: BlockTags, tags: Sequence[BlockTags], lex: Lexicon) -> bool:
+    """An item under a lead-in that names sub-processors and ends in a colon, outside any
+    sub-processor heading: "13.7 Klant geeft toestemming om Subverwerkers in te schakelen. Op
+    de datum van deze voorwaarden zijn dat:" followed by "a. Leaseweb Netherlands B.V. (…) – hosting"."""
+    if tag.parent is None or not 0 <= tag.parent < len(tags):
+        return False
+    lead = tags[tag.parent].block
+    sub = next(m for m in lex.measures if m.measure == Measure.SUBPROCESSOR_LIST)
+    return lead.text.rstrip().endswith(":") and sub.heading.any(folded_text(lead.text))
+
+
 def _from_row(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
     cells = [c.strip() for c in block.cells]
     if not any(cells) or (block.header and tuple(cells) == tuple(c.strip() for c in block.header)):
@@ -160,6 +196,7 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     first = _SEPARATORS.search(text)
     labelled = first is not None and first.group().strip().startswith(":")  # "Contact person's name, …: …"
     head_pieces = [fields[0]] if labelled else _comma_pieces(fields[0], lex)
+    head_pieces[0] = re.sub(r"^[*_]+(.+?)[*_]+(?=\s|$)", r"\1", head_pieces[0])  # "**Name** (…)", Markdown left in text
     head, address = head_pieces[0], head_pieces[1:]
     rest = [q for p in fields[1:] for q in _comma_pieces(p, lex)] if len(fields) > 1 else address
     if len(fields) == 1:
@@ -168,6 +205,15 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
     if paren and is_place(paren.group(2)):
         head, location = paren.group(1).strip(), paren.group(2).strip()
+    elif paren and (len(paren.group(2).split()) >= 2 or paren.group(2)[:1].islower()) \
+            and not _has_legal_form(paren.group(2), lex) \
+            and any(is_place(p) for p in rest):
+        # "NorthC Datacenters B.V. (datacenter waar onze servers staan) – Amsterdam, Nederland": the
+        # bracket is the service, the fields after the dash the place ("Sentry (Functional Software,
+        # Inc.)" and "Postmark (ActiveCampaign)" name the company and stay in the name)
+        head, bracketed_service = paren.group(1).strip(), paren.group(2).strip()
+        location = ", ".join(rest)
+        rest = [bracketed_service]
     if not location:
         # the last field naming a country is the place: the service may name one too
         # ("Second level support for customers in Germany – Germany"); then the address's
@@ -370,6 +416,10 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
                 refs.add(block.ref)
                 where = where or block
                 continue
+            host = _hosted_by(block, lex)
+            if host is not None and all(x.name.casefold() != host.name.casefold() for x in entries):
+                entries.append(host)  # the sentence stays a clause: it is a promise as well
+                where = where or block
         if block.kind == "table_row":
             header = folded_text(" ".join(block.header))
             by_header = (bool(block.header) and lex.register_name.any(header)
@@ -379,7 +429,8 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
                 entry = _from_row(block, lex, countries)
                 if entry is None and tuple(block.cells) == tuple(block.header):
                     refs.add(block.ref)
-        elif block.kind in ("bullet", "paragraph") and _is_register_section(block, lex) \
+        elif block.kind in ("bullet", "paragraph") and (_is_register_section(block, lex)
+                                                      or _listed_under_register_lead_in(t, tags, lex)) \
                 and not lex.obligation.any(folded_text(block.text)) and not block.text.rstrip().endswith(":"):
             entry = _from_item(block, lex, countries)
         if entry is not None and all(e.name.casefold() != entry.name.casefold() for e in entries):
@@ -394,4 +445,5 @@ def extract_register(document: Document, tags: Sequence[BlockTags], lexicon: Lex
             refs.add(block.ref)
     if where is None:
         return Register()
-    return Register(tuple(entries), _section_ref(where), where.heading, frozenset(refs))
+    # only providers named in a clause ("hosted on …"): that clause holds the register
+    return Register(tuple(entries), _section_ref(where) if refs else where.ref, where.heading, frozenset(refs))
