@@ -310,3 +310,48 @@ def test_the_verb_log_is_access_logging_under_any_numbering(tmp_path: Path, name
     path.write_text(text, encoding="utf-8")
     drafted = tomllib.loads(draft_profile(read_document(path), "agreement").toml)
     assert {c["ref"]: c["measures"] for c in drafted["clauses"]}[ref] == ["access_logging"]
+
+
+
+
+_ADDENDUM = (
+    "Data Processing Addendum\n"
+    "\n"
+    "Recitals\n"
+    "A. Customer wishes to engage Provider to host personal data in the European Union.\n"
+    "B. This Addendum reflects the parties' agreement with regard to the processing of personal "
+    "data.\n"
+    "\n"
+    "1. Definitions\n"
+    "1.1 \"Personal Data Breach\" means a breach of security leading to the accidental or unlawful "
+    "destruction, loss, alteration, unauthorised disclosure of, or access to, Personal Data.\n"
+    "1.2 \"Sub-processor\" means any processor engaged by Provider to process Customer Personal Data.\n"
+    "1.3 \"EEA\" means the European Economic Area.\n"
+    "1.4 \"Standard Contractual Clauses\" means the clauses annexed to Commission Implementing "
+    "Decision (EU) 2021/914.\n"
+    "1.5 \"Security Measures\" means the technical and organisational measures described in Schedule "
+    "2, including encryption and backups.\n"
+    "\n"
+    "2. Security\n"
+    "2.1 Provider shall encrypt Customer Personal Data at rest using AES-256.\n"
+    "\n"
+    "3. Order of precedence\n"
+    "3.1 In the event of a conflict between this Addendum and the Standard Contractual Clauses, the "
+    "Standard Contractual Clauses prevail.\n"
+    "3.2 Nothing in this Addendum reduces Provider's obligations under the Agreement in relation to "
+    "the protection of Personal Data or permits Provider to process Personal Data in a manner "
+    "prohibited by the Agreement.\n"
+    "3.3 Headings such as \"Audits\" and \"Backups\" are for convenience only.\n"
+    "\n"
+    "4. Personal Data Breach\n"
+    "4.1 Provider shall notify Customer of a Personal Data Breach without undue delay and in any "
+    "event within 48 hours.\n"
+)
+
+
+def test_recitals_definitions_precedence_and_headings_promise_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "addendum.txt"
+    path.write_text(_ADDENDUM, encoding="utf-8")
+    drafted = tomllib.loads(draft_profile(read_document(path), "addendum").toml)
+    assert {c["ref"]: c["measures"] for c in drafted["clauses"]} == {
+        "2.1": ["encryption_at_rest"], "4.1": ["breach_notification"]}
