@@ -186,6 +186,45 @@ PROMISES = [
      "network_security"),
     (EN, "Passwords are stored hashed and salted.",
      "access_control"),
+    (NL, "Verwerker draagt zorg voor de versleuteling van persoonsgegevens tijdens het transport "
+     "over openbare netwerken.",
+     "encryption_in_transit"),
+    (NL, "Verwerker draagt er zorg voor dat alleen bevoegde medewerkers toegang hebben tot de "
+     "persoonsgegevens.",
+     "access_control"),
+    (NL, "Alle handelingen van beheerders worden vastgelegd in een logbestand.",
+     "access_logging"),
+    (NL, "Er wordt dagelijks een reservekopie gemaakt van de database.",
+     "backups"),
+    (NL, "Verwerker laat zijn informatiebeveiliging jaarlijks toetsen aan ISO 27001 door een "
+     "geaccrediteerde certificerende instelling.",
+     "certification"),
+    (NL, "Verwerker stelt Verwerkingsverantwoordelijke onverwijld, doch uiterlijk binnen 24 uur, op "
+     "de hoogte van een datalek.",
+     "breach_notification"),
+    (NL, "Verwerker zal geen gebruik maken van een derde partij (subverwerker) zonder voorafgaande "
+     "schriftelijke toestemming.",
+     "subprocessor_list"),
+    (NL, "Na beëindiging van de Overeenkomst zal Verwerker binnen dertig dagen alle persoonsgegevens "
+     "verwijderen.",
+     "deletion_on_termination"),
+    (NL, "Verwerker voert regelmatig kwetsbaarheidsanalyses en penetratietesten uit.",
+     "vulnerability_management"),
+    (NL, "Verwerker zorgt voor een adequate netwerkbeveiliging, waaronder firewalls.",
+     "network_security"),
+    (NL, "Serverruimtes zijn alleen toegankelijk voor geautoriseerd personeel en voorzien van "
+     "inbraakdetectie.",
+     "physical_security"),
+    (NL, "Verwerker test minimaal jaarlijks of de back-ups volledig kunnen worden hersteld.",
+     "backup_testing"),
+    (NL, "Doorgifte aan landen buiten de EER vindt uitsluitend plaats met inachtneming van hoofdstuk "
+     "V van de AVG.",
+     "transfer_safeguards"),
+    (NL, "Gegevensdragers worden versleuteld opgeslagen.",
+     "encryption_at_rest"),
+    (NL, "Verwerkingsverantwoordelijke is gerechtigd om eenmaal per jaar een audit uit te (laten) "
+     "voeren.",
+     "audit_rights"),
 ]
 
 NO_PROMISES = [
@@ -264,6 +303,15 @@ NO_PROMISES = [
     (EN, "Users log in to the Service with their e-mail address and password."),
     (NL, "Gebruikers loggen in met hun e-mailadres."),
     (EN, "The Controller shall keep its login credentials confidential."),
+    (NL, "Verwerker zal passende technische en organisatorische maatregelen treffen om de "
+     "persoonsgegevens te beveiligen."),
+    (NL, "Verwerker zal zich inspannen om de dienstverlening zo goed mogelijk uit te voeren."),
+    (NL, "Verwerker verwerkt de persoonsgegevens uitsluitend ten behoeve van de uitvoering van de "
+     "Overeenkomst."),
+    (NL, "Deze verwerkersovereenkomst is een aanvulling op de Hoofdovereenkomst."),
+    (NL, "Verwerkingsverantwoordelijke garandeert dat de verwerking rechtmatig is."),
+    (NL, "Verwerker houdt de persoonsgegevens geheim en verstrekt ze niet aan derden, tenzij de wet "
+     "dat vereist."),
 ]
 
 
