@@ -172,7 +172,7 @@ def _from_bracketed(text: str, lex: Lexicon, countries: Patterns) -> tuple[str, 
 
 
 def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry | None:
-    text = block.text.strip().rstrip(".;,")
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", block.text.strip().rstrip(".;,"))  # "**Name**": Markdown left in text
     if not text or len(text.split()) > _MAX_LIST_WORDS:
         return None
     bracketed = _from_bracketed(text, lex, countries)
@@ -196,7 +196,6 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     first = _SEPARATORS.search(text)
     labelled = first is not None and first.group().strip().startswith(":")  # "Contact person's name, …: …"
     head_pieces = [fields[0]] if labelled else _comma_pieces(fields[0], lex)
-    head_pieces[0] = re.sub(r"^[*_]+(.+?)[*_]+(?=\s|$)", r"\1", head_pieces[0])  # "**Name** (…)", Markdown left in text
     head, address = head_pieces[0], head_pieces[1:]
     rest = [q for p in fields[1:] for q in _comma_pieces(p, lex)] if len(fields) > 1 else address
     if len(fields) == 1:
@@ -205,15 +204,6 @@ def _from_item(block: Block, lex: Lexicon, countries: Patterns) -> RegisterEntry
     paren = re.match(r"^(.*?)\s*\(([^)]*)\)\s*$", head)
     if paren and is_place(paren.group(2)):
         head, location = paren.group(1).strip(), paren.group(2).strip()
-    elif paren and (len(paren.group(2).split()) >= 2 or paren.group(2)[:1].islower()) \
-            and not _has_legal_form(paren.group(2), lex) \
-            and any(is_place(p) for p in rest):
-        # "NorthC Datacenters B.V. (datacenter waar onze servers staan) – Amsterdam, Nederland": the
-        # bracket is the service, the fields after the dash the place ("Sentry (Functional Software,
-        # Inc.)" and "Postmark (ActiveCampaign)" name the company and stay in the name)
-        head, bracketed_service = paren.group(1).strip(), paren.group(2).strip()
-        location = ", ".join(rest)
-        rest = [bracketed_service]
     if not location:
         # the last field naming a country is the place: the service may name one too
         # ("Second level support for customers in Germany – Germany"); then the address's
