@@ -291,13 +291,14 @@ class ParameterWords(Strict):
     deadline_markers: list[str] = Field(min_length=1)
     adequacy: list[str] = Field(min_length=1)
     no_limit: list[str] = Field(min_length=1)
+    consent_only: list[str] = Field(min_length=1)
     audit_frequency: list[FrequencyWord] = Field(min_length=1)
     audit_notice: list[str] = Field(min_length=1)
     purpose: list[str] = Field(min_length=1)
     authority: list[str] = Field(min_length=1)
 
     @field_validator("breach_without_number", "deadline_markers", "adequacy", "no_limit", "audit_notice", "purpose",
-                     "authority")
+                     "authority", "consent_only")
     @classmethod
     def _all(cls, values: list[str]) -> list[str]:
         return _check_patterns(values)
@@ -413,6 +414,7 @@ class Lexicon:
     deadline_markers: Patterns
     adequacy: Patterns
     no_limit: Patterns
+    consent_only: Patterns
     audit_frequency: tuple[tuple[Patterns, str], ...]
     audit_notice: Patterns
     purpose: Patterns
@@ -466,6 +468,7 @@ def compile_lexicon(data: LexiconFile, country_names: dict[str, str],
         breach_without_number=_p(data.parameters.breach_without_number),
         deadline_markers=_p(data.parameters.deadline_markers),
         adequacy=_p(data.parameters.adequacy), no_limit=_p(data.parameters.no_limit),
+        consent_only=_p(data.parameters.consent_only),
         audit_frequency=tuple((Patterns((f.pattern,)), f.value) for f in data.parameters.audit_frequency),
         audit_notice=_p(data.parameters.audit_notice),
         purpose=_p(data.parameters.purpose), authority=_p(data.parameters.authority),

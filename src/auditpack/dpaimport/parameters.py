@@ -172,7 +172,11 @@ def _residency(tags: Sequence[BlockTags], lex: Lexicon) -> Parameter | None:
     for t, s in _sentences(tags, Measure.EEA_RESIDENCY):
         if lex.no_limit.any(folded_text(s.text)):
             continue
-        hit = lex.adequacy.find(folded_text(t.block.text))
+        # "… alleen met voorafgaande schriftelijke toestemming van Klant en met inachtneming van
+        # hoofdstuk V": a transfer that needs the controller's consent keeps the limit, whatever
+        # law it must also follow; the adequacy words count in the clause's other sentences
+        hit = [h for x in t.sentences for folded in (folded_text(x.text),)
+               if not lex.consent_only.any(folded) for h in lex.adequacy.find(folded)]
         if hit:
             return Parameter("residency", "eea+adequacy", t.block.ref, hit[0].phrase)
         tag = next(m for m in s.measures if m.measure == Measure.EEA_RESIDENCY)
